@@ -1,0 +1,30 @@
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { decodeEvent, targetOf } from '@writeback/contracts';
+import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
+import { inSpan, SpanKind } from '@writeback/observability';
+import { AuditRepository } from './audit.repository';
+
+@BusConsumer()
+export class AuditConsumer {
+  constructor(private readonly audit: AuditRepository) {}
+
+  @EventPattern('events')
+  async onEvent(@Payload() message: IncomingMessage): Promise<void> {
+    const event = decodeEvent(message.value);
+    await inSpan(
+      `${message.topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: event.traceparent,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.topic,
+          'writeback.operation.id': event.correlationId,
+          'writeback.event.type': event.type,
+        },
+      },
+      () => this.audit.record(event, event.data.domainId, targetOf(event)),
+    );
+  }
+}

@@ -1,0 +1,15 @@
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { AuditRepository, type AuditEntry } from './audit.repository';
+
+@Controller('v1/audit')
+export class AuditController {
+  constructor(private readonly audit: AuditRepository) {}
+
+  /** The operation's full history, in the order it happened. */
+  @Get('operations/:id')
+  async operation(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ operationId: string; events: AuditEntry[] }> {
+    const events = await this.audit.history(id);
+    if (events.length === 0) throw new NotFoundException(`no audit record for operation ${id}`);
+    return { operationId: id, events };
+  }
+}

@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { isTerminal } from '@writeback/domain';
+import { inSpan, SpanKind } from '@writeback/observability';
+import { ZodBody } from '@writeback/platform';
+import { Secret } from '@writeback/sealing';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CreateOperationBody } from './operation-request';
+import { OperationsRepository, type OperationView } from './operations.repository';
+import { OperationsService } from './operations.service';
+
+const MAX_WAIT_SECONDS = 30;
+
+@Controller('v1/operations')
+export class OperationsController {
+  constructor(
+    private readonly service: OperationsService,
+    private readonly operations: OperationsRepository,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async create(@Body(new ZodBody(CreateOperationBody)) body: CreateOperationBody): Promise<OperationView> {
+    const { newPassword, ...request } = body;
+    return inSpan(
+      'POST /v1/operations',
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/v1/operations' } },
+      async (span) => {
+        const operationId = await this.service.request(
+          request,
+          newPassword === undefined ? undefined : new Secret(newPassword),
+        );
+        span.setAttribute('writeback.operation.id', operationId);
+        return (await this.operations.view(operationId)) as OperationView;
+      },
+    );
+  }
+
+  /** `?waitSeconds=N` holds the answer until the operation ends or N seconds (at most 30) pass. */
+  @Get(':id')
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query('waitSeconds') waitSeconds?: string,
+  ): Promise<OperationView> {
+    const wait = Math.min(Math.max(Number(waitSeconds ?? 0) || 0, 0), MAX_WAIT_SECONDS);
+    const deadline = Date.now() + wait * 1000;
+    for (;;) {
+      const view = await this.operations.view(id);
+      if (!view) throw new NotFoundException(`operation ${id} not found`);
+      if (isTerminal(view.status as never) || Date.now() >= deadline) return view;
+      await delay(100);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
+import { decide, resolveTargetDomain, type Routing } from '@writeback/domain';
+import type { MessageBus } from '@writeback/messaging';
+import { currentTraceparent, type Logger } from '@writeback/observability';
+import { BUS, commandMessage, DomainConfigClient, eventMessage, LOGGER } from '@writeback/platform';
+import { seal, type Secret } from '@writeback/sealing';
+import { OperationsRepository } from './operations.repository';
+
+export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
+
+/** The gate's application handlers: load, decide, append, publish. No HTTP or Kafka here. */
+@Injectable()
+export class OperationsService {
+  constructor(
+    private readonly operations: OperationsRepository,
+    @Inject(BUS) private readonly bus: MessageBus,
+    @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The edge: routes the target, seals the password for that domain's executors, records the request. */
+  async request(request: WritebackRequest, newPassword: Secret | undefined): Promise<string> {
+    const operationId = randomUUID();
+    const resolution = resolveTargetDomain(request.target.userPrincipalName, await this.domains.list());
+    const routing: Routing =
+      resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
+    const domainId = resolution.kind === 'resolved' ? resolution.domainId : null;
+    let sealed: { domainId: string; credential: SealedCredential } | undefined;
+    if (domainId && newPassword) {
+      const domain = await this.domains.get(domainId);
+      if (domain) {
+        sealed = {
+          domainId,
+          credential: await seal(domain.publicKey, newPassword, {
+            operationId,
+            domainId,
+            targetUpn: request.target.userPrincipalName,
+          }),
+        };
+      }
+    }
+    const events = decide(
+      { type: 'RequestWriteback', operationId, request, routing, domainId, now: new Date().toISOString() },
+      { status: 'initial' },
+    ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
+    await this.operations.append(operationId, events, sealed);
+    await this.bus.publish(events.map(eventMessage));
+    this.logger.info({ operationId, kind: request.kind, channel: request.channel, routing, domainId }, 'writeback requested');
+    return operationId;
+  }
+
+  /** Consumer of PasswordChangeRequested: applies the policy and hands approved work to the executor. */
+  async decide(requested: EventEnvelope): Promise<void> {
+    const operationId = requested.correlationId;
+    const { state } = await this.operations.load(operationId);
+    if (state.status !== 'requested') return;
+    const domain = state.domainId ? await this.domains.get(state.domainId) : null;
+    const now = new Date().toISOString();
+    const context = { correlationId: operationId, causationId: requested.eventId, traceparent: currentTraceparent() };
+    const events = decide({ type: 'DecideWriteback', domain, now }, state).map((e) => envelope(e, context));
+    const approved = events.some((e) => e.type === 'WritebackApproved');
+    const credential = approved ? await this.operations.sealedCredential(operationId) : null;
+    await this.operations.append(operationId, events);
+    const messages = events.map(eventMessage);
+    if (approved && state.domainId) {
+      messages.push(
+        commandMessage(
+          envelope(
+            {
+              type: 'ApplyPasswordWriteback',
+              version: 1,
+              data: { operationId, domainId: state.domainId, request: state.request, credential },
+            },
+            context,
+          ),
+        ),
+      );
+    }
+    await this.bus.publish(messages);
+    const decision = events[0];
+    this.logger.info(
+      { operationId, decision: decision?.type, reasonCode: decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined },
+      'writeback decided',
+    );
+  }
+
+  /** Consumer of every other lifecycle event: keeps the operation's projection current. */
+  async record(event: EventEnvelope): Promise<void> {
+    await this.operations.append(event.correlationId, [event]);
+  }
+}

@@ -1,0 +1,3 @@
+import { describeWritebackScenarios } from './writeback-scenarios';
+
+describeWritebackScenarios('distributed', { corp: 'alice', fabrikam: 'carol' });

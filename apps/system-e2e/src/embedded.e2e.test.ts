@@ -1,0 +1,3 @@
+import { describeWritebackScenarios } from './writeback-scenarios';
+
+describeWritebackScenarios('embedded', { corp: 'bob', fabrikam: 'dave' });

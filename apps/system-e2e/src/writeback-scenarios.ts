@@ -1,0 +1,130 @@
+import { executorTopic, Topics } from '@writeback/contracts';
+import {
+  canBind,
+  forestUser,
+  startWritebackFixture,
+  testEnvironment,
+  type ForestInfo,
+  type Mode,
+  type WritebackFixture,
+} from '@writeback/testing';
+import { adminReset, databaseDump, kafkaRecords, leakForms } from './scenarios';
+
+interface Case {
+  forest: ForestInfo;
+  sam: string;
+  newPassword: string;
+  operationId?: string;
+}
+
+/**
+ * The foundation's acceptance scenarios, run unchanged in both modes: an administrator reset
+ * in each of two disconnected forests lands on the right DC, an unroutable UPN is refused
+ * before anything reaches a DC, and the password never shows in Kafka, the database or logs.
+ */
+export function describeWritebackScenarios(mode: Mode, users: { corp: string; fabrikam: string }): void {
+  describe(`writeback end to end (${mode})`, () => {
+    const { forests } = testEnvironment();
+    let fixture: WritebackFixture;
+    const stamp = Date.now().toString(36);
+    const cases: Case[] = [
+      { forest: forests.corp, sam: users.corp, newPassword: `Corp-${mode}-${stamp}-Xy9!` },
+      { forest: forests.fabrikam, sam: users.fabrikam, newPassword: `Fab-${mode}-${stamp}-Qz7!` },
+    ];
+    const unroutablePassword = `Nowhere-${mode}-${stamp}-Ab1!`;
+    let unroutableId: string;
+
+    beforeAll(async () => {
+      fixture = await startWritebackFixture({ mode, forests: [forests.corp, forests.fabrikam] });
+    });
+
+    afterAll(async () => {
+      await fixture?.stop();
+    });
+
+    it('applies an administrator reset in each forest to that forest only', async () => {
+      for (const c of cases) {
+        const user = forestUser(c.forest, c.sam);
+        const { status, body } = await fixture.request(adminReset(user.upn, c.newPassword));
+        expect(status).toBe(202);
+        c.operationId = body['operationId'] as string;
+      }
+      for (const c of cases) {
+        const user = forestUser(c.forest, c.sam);
+        const view = await fixture.outcome(c.operationId as string);
+        expect(view).toMatchObject({ status: 'applied', domainId: c.forest.name, reason: null });
+        expect(await canBind(c.forest, user.upn, c.newPassword)).toBe(true);
+        expect(await canBind(c.forest, user.upn, user.password)).toBe(false);
+      }
+      // The other forest never saw the password.
+      const [corp, fabrikam] = cases as [Case, Case];
+      expect(await canBind(forests.fabrikam, forestUser(forests.fabrikam, fabrikam.sam).upn, corp.newPassword)).toBe(false);
+    });
+
+    it('keeps the ordered event history of each operation in the audit service', async () => {
+      for (const c of cases) {
+        const events = await fixture.auditHistory(c.operationId as string, 3);
+        expect(events.map((e) => e['type'])).toEqual(['PasswordChangeRequested', 'WritebackApproved', 'WritebackApplied']);
+        for (const e of events) {
+          expect(e).toMatchObject({ operationId: c.operationId, correlationId: c.operationId });
+          expect(e['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+        }
+        expect(events[0]?.['causationId']).toBeNull();
+        expect(events[1]?.['causationId']).toBe(events[0]?.['eventId']);
+        expect(events[2]?.['causationId']).not.toBeNull();
+      }
+    });
+
+    it('rejects a UPN whose suffix matches no domain, before any executor sees it', async () => {
+      const { status, body } = await fixture.request(adminReset('nobody@unknown.example.test', unroutablePassword));
+      expect(status).toBe(202);
+      unroutableId = body['operationId'] as string;
+      const view = await fixture.outcome(unroutableId);
+      expect(view).toMatchObject({ status: 'rejected', domainId: null, reason: { code: 'TARGET.NO_MATCHING_DOMAIN' } });
+      const events = await fixture.auditHistory(unroutableId, 2);
+      expect(events.map((e) => e['type'])).toEqual(['PasswordChangeRequested', 'WritebackRejected']);
+      expect(events[1]?.['data']).toMatchObject({ stage: 'policy' });
+      // The executors, the only writers to AD, never received it (but did log the others).
+      const executorLogs = await fixture.logs(/executor/);
+      expect(executorLogs).toContain((cases[0] as Case).operationId);
+      expect(executorLogs).not.toContain(unroutableId);
+      if (fixture.kafka) {
+        const commands = await kafkaRecords(fixture.kafka, [executorTopic('corp'), executorTopic('fabrikam')]);
+        expect(commands).toContain((cases[0] as Case).operationId);
+        expect(commands).not.toContain(unroutableId);
+      }
+    });
+
+    it('answers 400 with the reasons for a request that breaks the contract', async () => {
+      const { status, body } = await fixture.request({ kind: 'admin-reset', target: { userPrincipalName: 'x' } });
+      expect(status).toBe(400);
+      expect(JSON.stringify(body['issues'])).toContain('channel');
+      expect(JSON.stringify(body)).not.toContain('Xy9!');
+    });
+
+    it('never lets a password appear in Kafka records, database rows or service logs', async () => {
+      const haystacks: Record<string, string> = {
+        database: await databaseDump(fixture.databaseUrl),
+        logs: await fixture.logs(),
+      };
+      if (fixture.kafka) {
+        haystacks['kafka'] = await kafkaRecords(fixture.kafka, [
+          Topics.events,
+          Topics.deadLetters,
+          executorTopic('corp'),
+          executorTopic('fabrikam'),
+        ]);
+        expect(haystacks['kafka']).toContain(unroutableId);
+      }
+      expect(haystacks['database']).toContain(unroutableId);
+      expect(haystacks['logs']).toContain(unroutableId);
+      for (const password of [...cases.map((c) => c.newPassword), unroutablePassword]) {
+        for (const form of leakForms(password)) {
+          for (const [where, text] of Object.entries(haystacks)) {
+            expect({ where, found: text.includes(form) }).toEqual({ where, found: false });
+          }
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { DomainConfigClient, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
+import { CommandsConsumer } from './writeback/commands.consumer';
+import { DomainKeys } from './writeback/domain-keys';
+import { DOMAIN_CONFIG, DOMAIN_KEYS, EXECUTOR_OPTIONS, WritebackService, type ExecutorOptions } from './writeback/writeback.service';
+
+@Module({
+  imports: [PrismaModule],
+  controllers: [CommandsConsumer, HealthController],
+  providers: [
+    WritebackService,
+    { provide: DOMAIN_CONFIG, useFactory: () => new DomainConfigClient(requireEnv('WRITEBACK_CONFIG_SERVICE_URL')) },
+    { provide: DOMAIN_KEYS, useFactory: () => new DomainKeys(requireEnv('WRITEBACK_EXECUTOR_KEY_DIR')) },
+    {
+      provide: EXECUTOR_OPTIONS,
+      useFactory: (): ExecutorOptions => ({
+        maxAttempts: Number(process.env['WRITEBACK_EXECUTOR_MAX_ATTEMPTS'] ?? 5),
+        retryBaseDelayMs: Number(process.env['WRITEBACK_EXECUTOR_RETRY_BASE_MS'] ?? 500),
+      }),
+    },
+  ],
+})
+export class ExecutorModule {}

@@ -1,0 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigurationError } from '@writeback/platform';
+
+/**
+ * The executor's private keys, one file per domain (`<domainId>.key`, base64url), typically a
+ * mounted Kubernetes Secret. Read on use, so a rotated key is picked up without a restart.
+ */
+export class DomainKeys {
+  constructor(private readonly directory: string) {}
+
+  async privateKey(domainId: string): Promise<string> {
+    try {
+      return (await readFile(join(this.directory, `${domainId}.key`), 'utf8')).trim();
+    } catch {
+      throw new ConfigurationError(`no private key for domain ${domainId} in ${this.directory}`);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { envelope, type CommandEnvelope, type Reason, type WritebackEvent } from '@writeback/contracts';
+import { DirectoryError, LdapDirectory } from '@writeback/directory';
+import { Reasons } from '@writeback/domain';
+import type { MessageBus } from '@writeback/messaging';
+import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
+import { BUS, ConfigurationError, DomainConfigClient, eventMessage, LOGGER, resolveSecretRef } from '@writeback/platform';
+import { open, SealingError, type Secret } from '@writeback/sealing';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DomainKeys } from './domain-keys';
+
+export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
+export const DOMAIN_KEYS = Symbol('DomainKeys');
+export const EXECUTOR_OPTIONS = Symbol('ExecutorOptions');
+
+export interface ExecutorOptions {
+  /** Attempts for retriable failures (DC down, missing right) before WritebackFailed. */
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+}
+
+type Outcome =
+  | { kind: 'applied'; domainController: string; actions: Array<'password' | 'unlock' | 'force-change-at-next-logon'>; policyHintsUsed: boolean }
+  | { kind: 'rejected'; reason: Reason }
+  | { kind: 'failed'; reason: Reason; attempts: number };
+
+/** The only place a sealed password is opened, and the only code that writes to AD. */
+@Injectable()
+export class WritebackService {
+  constructor(
+    @Inject(BUS) private readonly bus: MessageBus,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
+    @Inject(DOMAIN_KEYS) private readonly keys: DomainKeys,
+    @Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorOptions,
+  ) {}
+
+  async apply(command: CommandEnvelope): Promise<void> {
+    const { operationId, domainId, request } = command.data;
+    const log = this.logger.child({ operationId, domainId });
+    const outcome = await this.execute(command, log);
+    const targetUpn = request.target.userPrincipalName;
+    const now = new Date().toISOString();
+    const event: WritebackEvent =
+      outcome.kind === 'applied'
+        ? {
+            type: 'WritebackApplied',
+            version: 1,
+            data: {
+              operationId,
+              domainId,
+              targetUpn,
+              domainController: outcome.domainController,
+              actions: outcome.actions,
+              policyHintsUsed: outcome.policyHintsUsed,
+              appliedAt: now,
+            },
+          }
+        : outcome.kind === 'rejected'
+          ? {
+              type: 'WritebackRejected',
+              version: 1,
+              data: { operationId, domainId, targetUpn, stage: 'executor', reason: outcome.reason, rejectedAt: now },
+            }
+          : {
+              type: 'WritebackFailed',
+              version: 1,
+              data: { operationId, domainId, targetUpn, reason: outcome.reason, attempts: outcome.attempts, failedAt: now },
+            };
+    log.info({ outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined }, 'writeback finished');
+    await this.bus.publish([
+      eventMessage(
+        envelope(event, { correlationId: operationId, causationId: command.eventId, traceparent: currentTraceparent() }),
+      ),
+    ]);
+  }
+
+  private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {
+    const { operationId, domainId, request, credential } = command.data;
+    let directory: LdapDirectory;
+    let newPassword: Secret | undefined;
+    try {
+      const domain = await this.domains.get(domainId);
+      if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
+      directory = new LdapDirectory({
+        urls: domain.ldapUrls,
+        baseDn: domain.baseDn,
+        bindDn: domain.bindDn,
+        bindPassword: await resolveSecretRef(domain.bindSecretRef),
+        tlsCaPem: domain.tlsCaPem,
+        tlsServerName: domain.tlsServerName,
+      });
+      if (credential) {
+        newPassword = await open(await this.keys.privateKey(domainId), credential, {
+          operationId,
+          domainId,
+          targetUpn: request.target.userPrincipalName,
+        });
+      }
+    } catch (error) {
+      if (error instanceof SealingError) return { kind: 'rejected', reason: Reasons.CREDENTIAL_UNREADABLE };
+      log.error({ err: error }, 'executor cannot serve this domain');
+      return { kind: 'failed', reason: Reasons.EXECUTOR_CONFIGURATION, attempts: 0 };
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await inSpan(
+          'ldap modify',
+          {
+            kind: SpanKind.CLIENT,
+            attributes: { 'writeback.operation.id': operationId, 'writeback.domain.id': domainId, 'ldap.operation': 'modify' },
+          },
+          () =>
+            directory.applyWriteback({
+              userPrincipalName: request.target.userPrincipalName,
+              ...(newPassword ? { newPassword: newPassword.reveal() } : {}),
+              unlock: request.kind === 'unlock' || request.options.unlockAccount,
+              forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
+            }),
+        );
+        return { kind: 'applied', ...result };
+      } catch (error) {
+        const failure = error instanceof DirectoryError ? error : undefined;
+        log.warn(
+          { attempt, reasonCode: failure?.reason.code, ldapResultCode: failure?.resultCode, detail: failure?.detail ?? String(error) },
+          'directory write failed',
+        );
+        if (failure && !failure.retriable) return { kind: 'rejected', reason: failure.reason };
+        if (attempt >= this.options.maxAttempts) {
+          return { kind: 'failed', reason: failure?.reason ?? Reasons.DIRECTORY_ERROR, attempts: attempt };
+        }
+        await delay(this.options.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ExecutorCommand, WritebackEvent } from './events';
+
+const EnvelopeMeta = z.object({
+  eventId: z.uuid(),
+  occurredAt: z.iso.datetime({ offset: true }),
+  /** The operation id: every message about one operation shares it. */
+  correlationId: z.string().min(1),
+  /** The eventId of the message that caused this one; null for the first. */
+  causationId: z.string().nullable(),
+  /** W3C trace context of the producer, so one writeback is one trace. */
+  traceparent: z.string().nullable(),
+});
+export type EnvelopeMeta = z.infer<typeof EnvelopeMeta>;
+
+export const EventEnvelope = z.intersection(EnvelopeMeta, WritebackEvent);
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+export const CommandEnvelope = z.intersection(EnvelopeMeta, ExecutorCommand);
+export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
+
+export interface EnvelopeContext {
+  correlationId: string;
+  causationId?: string | null;
+  traceparent?: string | null;
+  occurredAt?: string;
+}
+
+export function envelope<T extends WritebackEvent | ExecutorCommand>(
+  message: T,
+  context: EnvelopeContext,
+): T & EnvelopeMeta {
+  return {
+    eventId: randomUUID(),
+    occurredAt: context.occurredAt ?? new Date().toISOString(),
+    correlationId: context.correlationId,
+    causationId: context.causationId ?? null,
+    traceparent: context.traceparent ?? null,
+    ...message,
+  };
+}
+
+export class ContractViolation extends Error {
+  /** A message that breaks its contract never gets better by redelivery: dead-letter it. */
+  readonly retriable = false;
+
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+    this.name = 'ContractViolation';
+  }
+}
+
+function decodeWith<T>(schema: z.ZodType<T>, raw: string, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ContractViolation(`${what} is not JSON`, []);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ContractViolation(
+      `${what} does not match its contract`,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+export function decodeEvent(raw: string): EventEnvelope {
+  return decodeWith(EventEnvelope, raw, 'event');
+}
+
+export function decodeCommand(raw: string): CommandEnvelope {
+  return decodeWith(CommandEnvelope, raw, 'command');
+}

@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './request';
+export * from './events';
+export * from './envelope';
+export * from './domain-config';

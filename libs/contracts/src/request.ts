@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** What the cloud side asked for, in the terms of the seed's supported-operations table. */
+export const OperationKind = z.enum([
+  'change', // voluntary change by the user
+  'forced-change', // change of an expired password
+  'self-service-reset', // reset from the SSPR page
+  'admin-reset', // an administrator resets someone's password
+  'unlock', // self-service account unlock without a reset
+]);
+export type OperationKind = z.infer<typeof OperationKind>;
+
+export const Channel = z.enum([
+  'sspr-portal',
+  'change-password-page',
+  'admin-center',
+  'frontline-portal',
+  'graph-api',
+  'powershell',
+  'm365-admin-center',
+]);
+export type Channel = z.infer<typeof Channel>;
+
+const Upn = z
+  .string()
+  .trim()
+  .min(3)
+  .max(256)
+  .regex(/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u, 'must look like user@domain');
+
+export const Actor = z.object({
+  /** The cloud identity of whoever initiated the operation. */
+  id: z.string().trim().min(1).max(256),
+  isAdministrator: z.boolean(),
+});
+export type Actor = z.infer<typeof Actor>;
+
+export const Target = z.object({
+  userPrincipalName: Upn,
+  isAdministrator: z.boolean().default(false),
+});
+export type Target = z.infer<typeof Target>;
+
+export const OperationOptions = z.object({
+  forceChangeAtNextLogon: z.boolean().default(false),
+  unlockAccount: z.boolean().default(false),
+});
+export type OperationOptions = z.infer<typeof OperationOptions>;
+
+/** The non-secret part of a writeback request; travels in events. */
+export const WritebackRequest = z.object({
+  kind: OperationKind,
+  channel: Channel,
+  initiator: Actor,
+  target: Target,
+  options: OperationOptions.default({ forceChangeAtNextLogon: false, unlockAccount: false }),
+});
+export type WritebackRequest = z.infer<typeof WritebackRequest>;
+
+/** A password sealed for one domain's executors (HPKE, see @writeback/sealing). */
+export const SealedCredential = z.object({
+  keyId: z.string().min(1).max(128),
+  enc: z.string().min(1).max(4096),
+  ciphertext: z.string().min(1).max(8192),
+});
+export type SealedCredential = z.infer<typeof SealedCredential>;
+
+export const Reason = z.object({
+  /** Stable, documented, e.g. `TARGET.NO_MATCHING_DOMAIN`. */
+  code: z.string().min(1),
+  /** What an administrator should know or do; never raw directory text. */
+  message: z.string(),
+});
+export type Reason = z.infer<typeof Reason>;

@@ -1,0 +1,32 @@
+/**
+ * Every topic the system uses, in one place. Versioned by name so that an incompatible
+ * schema change gets a new topic and old consumers keep working on the old one.
+ */
+export const Topics = {
+  /** Lifecycle events of every operation. Never carries a password, sealed or not. */
+  events: 'writeback.events.v1',
+  /** Undecodable or invalid messages, with the reason; consumers move on. */
+  deadLetters: 'writeback.dead-letters.v1',
+} as const;
+
+const DOMAIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * Commands for one domain's executors. One topic per domain keeps a forest's sealed
+ * passwords away from every other forest's executors.
+ */
+export function executorTopic(domainId: string): string {
+  if (!DOMAIN_ID.test(domainId)) throw new Error(`invalid domain id "${domainId}"`);
+  return `writeback.executor.${domainId}.v1`;
+}
+
+export const EXECUTOR_TOPIC_PATTERN = /^writeback\.executor\.[a-z][a-z0-9-]*\.v1$/;
+
+export function isValidDomainId(value: string): boolean {
+  return DOMAIN_ID.test(value);
+}
+
+/** One user's operations share a key, so they land on one partition and stay in order. */
+export function messageKeyForTarget(userPrincipalName: string): string {
+  return userPrincipalName.trim().toLowerCase();
+}

@@ -1,0 +1,2 @@
+export * from './ldap-directory';
+export { POLICY_HINTS_OIDS } from './policy-hints.control';

@@ -1,0 +1,5 @@
+export * from './reasons';
+export * from './target-resolution';
+export * from './policy';
+export * from './operation';
+export * from './directory-errors';

@@ -1,0 +1,21 @@
+import { KafkaBus } from './kafka/kafka.bus';
+import type { BusLogger, MessageBus } from './message-bus';
+import { PostgresBus } from './postgres/postgres.bus';
+
+export type BusConfig =
+  | { transport: 'kafka'; clientId: string; brokers: string[]; idempotent: boolean }
+  | { transport: 'postgres'; connectionString: string };
+
+/** Kafka when brokers are configured, otherwise the embedded PostgreSQL log. */
+export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
+  switch (config.transport) {
+    case 'kafka':
+      return new KafkaBus({ ...config, logger });
+    case 'postgres':
+      return new PostgresBus({ connectionString: config.connectionString, logger });
+    default: {
+      const unreachable: never = config;
+      throw new Error(`unknown transport ${JSON.stringify(unreachable)}`);
+    }
+  }
+}

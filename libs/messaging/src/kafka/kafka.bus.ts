@@ -1,0 +1,133 @@
+import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import { DEFAULT_RETRY, deliver, type RetryPolicy } from '../delivery';
+import type {
+  BusLogger,
+  IncomingMessage,
+  MessageBus,
+  OutgoingMessage,
+  Subscription,
+  SubscriptionSpec,
+} from '../message-bus';
+
+export interface KafkaBusOptions {
+  clientId: string;
+  brokers: string[];
+  /** On in production; off against librdkafka's mock cluster, which has no controller. */
+  idempotent: boolean;
+  logger: BusLogger;
+  retry?: RetryPolicy;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+function headersOf(raw: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/** kafkajs adapter: the only file that knows kafkajs exists. */
+export class KafkaBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly consumers = new Set<Consumer>();
+  private producer: Producer | undefined;
+  private producerReady: Promise<Producer> | undefined;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    const logger = options.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ssl: options.ssl,
+      sasl: options.sasl as never,
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ namespace, label, log }: LogEntry) => {
+          const { message, ...details } = log;
+          const line = `kafkajs ${namespace}: ${message}`;
+          if (label === 'ERROR') logger.error(details, line);
+          else logger.warn(details, line);
+        },
+      retry: { initialRetryTime: 200, retries: 8 },
+    });
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: this.options.idempotent,
+        maxInFlightRequests: this.options.idempotent ? 5 : 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })().catch((error: unknown) => {
+      this.producerReady = undefined;
+      throw error;
+    });
+    return this.producerReady;
+  }
+
+  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.getProducer();
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+      })),
+    });
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
+    const consumer = this.kafka.consumer({ groupId: spec.groupId, allowAutoTopicCreation: false });
+    let running = true;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...spec.topics], fromBeginning: true });
+    this.consumers.add(consumer);
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        const incoming: IncomingMessage = {
+          topic,
+          key: message.key?.toString() ?? '',
+          value: message.value?.toString() ?? '',
+          headers: headersOf(message.headers),
+          position: `${partition}@${message.offset}`,
+        };
+        await deliver(incoming, spec.handler, {
+          groupId: spec.groupId,
+          logger: this.options.logger,
+          retry: this.options.retry ?? DEFAULT_RETRY,
+          publish: (dead) => this.publish(dead),
+          isRunning: () => running,
+          heartbeat,
+        });
+      },
+    });
+    return {
+      stop: async () => {
+        running = false;
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    await this.producer?.disconnect();
+    this.producer = undefined;
+    this.producerReady = undefined;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The project's own messaging port. Services publish and consume through it and never see
+ * the transport: Kafka in the distributed mode, PostgreSQL in the embedded default.
+ */
+export interface OutgoingMessage {
+  topic: string;
+  /** Messages with one key are delivered in order (one partition in Kafka). */
+  key: string;
+  /** JSON text of a contract envelope. */
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  /** Transport position, for logs and dead letters. */
+  position: string;
+}
+
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+export interface SubscriptionSpec {
+  groupId: string;
+  topics: ReadonlyArray<string | RegExp>;
+  handler: MessageHandler;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+export interface MessageBus {
+  publish(messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * Delivers each message at least once, in key order. A handler that throws an error with
+   * `retriable: false` sends the message to the dead-letter topic; any other error means the
+   * same message is delivered again after a backoff.
+   */
+  subscribe(spec: SubscriptionSpec): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export interface BusLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}

@@ -1,0 +1,124 @@
+-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "public";
+
+-- CreateTable
+CREATE TABLE "domains" (
+    "id" TEXT NOT NULL,
+    "display_name" TEXT NOT NULL,
+    "ldap_urls" TEXT[],
+    "base_dn" TEXT NOT NULL,
+    "upn_suffixes" TEXT[],
+    "bind_dn" TEXT NOT NULL,
+    "bind_secret_ref" TEXT NOT NULL,
+    "tls_ca_pem" TEXT,
+    "tls_server_name" TEXT,
+    "public_key" TEXT NOT NULL,
+    "key_id" TEXT NOT NULL,
+    "writeback_enabled" BOOLEAN NOT NULL DEFAULT true,
+    "version" INTEGER NOT NULL DEFAULT 1,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "domains_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "operations" (
+    "id" UUID NOT NULL,
+    "status" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "channel" TEXT NOT NULL,
+    "target_upn" TEXT NOT NULL,
+    "domain_id" TEXT,
+    "initiator" JSONB NOT NULL,
+    "reason_code" TEXT,
+    "reason_message" TEXT,
+    "correlation_id" TEXT NOT NULL,
+    "traceparent" TEXT,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" TIMESTAMP(3) NOT NULL,
+    "completed_at" TIMESTAMP(3),
+
+    CONSTRAINT "operations_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "operation_events" (
+    "event_id" UUID NOT NULL,
+    "operation_id" UUID NOT NULL,
+    "sequence" INTEGER NOT NULL,
+    "type" TEXT NOT NULL,
+    "payload" JSONB NOT NULL,
+    "occurred_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "operation_events_pkey" PRIMARY KEY ("event_id")
+);
+
+-- CreateTable
+CREATE TABLE "sealed_credentials" (
+    "operation_id" UUID NOT NULL,
+    "domain_id" TEXT NOT NULL,
+    "key_id" TEXT NOT NULL,
+    "sealed" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "sealed_credentials_pkey" PRIMARY KEY ("operation_id")
+);
+
+-- CreateTable
+CREATE TABLE "audit_records" (
+    "id" BIGSERIAL NOT NULL,
+    "event_id" UUID NOT NULL,
+    "operation_id" UUID NOT NULL,
+    "type" TEXT NOT NULL,
+    "domain_id" TEXT,
+    "target_upn" TEXT,
+    "occurred_at" TIMESTAMP(3) NOT NULL,
+    "recorded_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "correlation_id" TEXT NOT NULL,
+    "traceparent" TEXT,
+    "payload" JSONB NOT NULL,
+
+    CONSTRAINT "audit_records_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "bus_messages" (
+    "offset" BIGSERIAL NOT NULL,
+    "topic" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "headers" JSONB NOT NULL,
+    "value" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "bus_messages_pkey" PRIMARY KEY ("offset")
+);
+
+-- CreateTable
+CREATE TABLE "bus_consumer_offsets" (
+    "group_id" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "committed" BIGINT NOT NULL,
+    "updated_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "bus_consumer_offsets_pkey" PRIMARY KEY ("group_id","topic")
+);
+
+-- CreateIndex
+CREATE INDEX "operations_target_upn_idx" ON "operations"("target_upn");
+
+-- CreateIndex
+CREATE INDEX "operations_status_idx" ON "operations"("status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "operation_events_operation_id_sequence_key" ON "operation_events"("operation_id", "sequence");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "audit_records_event_id_key" ON "audit_records"("event_id");
+
+-- CreateIndex
+CREATE INDEX "audit_records_operation_id_occurred_at_idx" ON "audit_records"("operation_id", "occurred_at");
+
+-- CreateIndex
+CREATE INDEX "bus_messages_topic_offset_idx" ON "bus_messages"("topic", "offset");
+

@@ -1,0 +1,21 @@
+/**
+ * @writeback/persistence — the project's PostgreSQL schema, its migrations and thin factories.
+ * Services own their tables (see README.md); this package owns none of their logic.
+ */
+export { createPrismaClient } from './client';
+export { PrismaClient, Prisma } from './generated/prisma/client';
+export type {
+  Domain,
+  Operation,
+  OperationEvent,
+  SealedCredential,
+  AuditRecord,
+  BusMessage,
+  BusConsumerOffset,
+} from './generated/prisma/client';
+
+export { applyMigrations, defaultMigrationsDir, migrationChecksum, readMigrations } from './migrate';
+export type { ApplyMigrationsOptions, ApplyMigrationsResult, MigrationFile } from './migrate';
+
+export { startEmbeddedPostgres } from './embedded-postgres';
+export type { EmbeddedPostgresOptions, EmbeddedPostgresHandle } from './embedded-postgres';

@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
+import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
+import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
+import { readServiceConfig, type ServiceConfig } from './service-config';
+import { BUS, LOGGER, SERVICE_CONFIG } from './tokens';
+
+
+export interface ServiceDefinition {
+  name: string;
+  defaultPort: number;
+  /** The service's own module; it can inject BUS, LOGGER and SERVICE_CONFIG. */
+  module: Type<unknown>;
+  /** Maps `@EventPattern` names to topics; omit for a service that consumes nothing. */
+  topics?: Record<string, ReadonlyArray<string | RegExp>>;
+}
+
+export interface RunningService {
+  app: INestApplication;
+  url: string;
+  stop(): Promise<void>;
+}
+
+function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus): DynamicModule {
+  @Module({})
+  class PlatformModule {}
+  return {
+    module: PlatformModule,
+    global: true,
+    imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false } })],
+    providers: [
+      { provide: BUS, useValue: bus },
+      { provide: LOGGER, useValue: logger },
+      { provide: SERVICE_CONFIG, useValue: config },
+    ],
+    exports: [BUS, LOGGER, SERVICE_CONFIG],
+  };
+}
+
+/**
+ * Starts one service the same way everywhere: telemetry first, then Nest with the HTTP API
+ * and the message consumers, and a shutdown that stops consuming before closing.
+ */
+export async function bootstrapService(definition: ServiceDefinition): Promise<RunningService> {
+  startTelemetry(definition.name);
+  const logger = createLogger(definition.name);
+  const config = readServiceConfig(definition.name, definition.defaultPort);
+  const bus = createBus(config.bus, logger);
+
+  @Module({ imports: [platformModule(config, logger, bus), definition.module] })
+  class RootModule {}
+
+  const app = await NestFactory.create(RootModule, { bufferLogs: true });
+  app.useLogger(app.get(NestPinoLogger));
+  if (definition.topics) {
+    app.connectMicroservice({
+      strategy: new BusServer(bus, { groupIdPrefix: definition.name, topics: definition.topics }),
+    });
+    await app.startAllMicroservices();
+  }
+  await app.listen(config.httpPort, config.httpHost);
+  const url = await app.getUrl();
+  logger.info({ url, transport: config.bus.transport }, `${definition.name} started`);
+  return {
+    app,
+    url,
+    stop: async () => {
+      await app.close();
+      await bus.close();
+      await stopTelemetry();
+    },
+  };
+}
+
+/** For `main.ts`: start, and exit non-zero with the reason if start-up fails. */
+export function runService(definition: ServiceDefinition): void {
+  bootstrapService(definition)
+    .then((service) => {
+      const stop = (): void => {
+        service.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${definition.name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,45 @@
+import { DomainConfigView } from '@writeback/contracts';
+import { z } from 'zod';
+
+const DomainList = z.object({ items: z.array(DomainConfigView) });
+
+export class ConfigServiceUnavailable extends Error {
+  /** Config-service being down is a reason to retry, never to reject. */
+  readonly retriable = true;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigServiceUnavailable';
+  }
+}
+
+/**
+ * Reads domain configuration from config-service, caching it briefly so that decisions
+ * follow changes within `ttlMs` without a restart.
+ */
+export class DomainConfigClient {
+  private cache: { at: number; domains: DomainConfigView[] } | undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  async list(): Promise<DomainConfigView[]> {
+    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.domains;
+    let response: Response;
+    try {
+      response = await fetch(new URL('/v1/domains', this.baseUrl), { signal: AbortSignal.timeout(5000) });
+    } catch (error) {
+      throw new ConfigServiceUnavailable(`config-service unreachable: ${(error as Error).message}`);
+    }
+    if (!response.ok) throw new ConfigServiceUnavailable(`config-service answered ${response.status}`);
+    const { items } = DomainList.parse(await response.json());
+    this.cache = { at: Date.now(), domains: items };
+    return items;
+  }
+
+  async get(domainId: string): Promise<DomainConfigView | null> {
+    return (await this.list()).find((d) => d.id === domainId) ?? null;
+  }
+}

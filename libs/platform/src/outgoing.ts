@@ -1,0 +1,34 @@
+import {
+  executorTopic,
+  messageKeyForTarget,
+  targetOf,
+  Topics,
+  type CommandEnvelope,
+  type EventEnvelope,
+} from '@writeback/contracts';
+import type { OutgoingMessage } from '@writeback/messaging';
+
+const headersOf = (envelope: EventEnvelope | CommandEnvelope): Record<string, string> => ({
+  'writeback-type': envelope.type,
+  'writeback-version': String(envelope.version),
+  'writeback-correlation-id': envelope.correlationId,
+  ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
+});
+
+export function eventMessage(envelope: EventEnvelope): OutgoingMessage {
+  return {
+    topic: Topics.events,
+    key: messageKeyForTarget(targetOf(envelope)),
+    value: JSON.stringify(envelope),
+    headers: headersOf(envelope),
+  };
+}
+
+export function commandMessage(envelope: CommandEnvelope): OutgoingMessage {
+  return {
+    topic: executorTopic(envelope.data.domainId),
+    key: messageKeyForTarget(envelope.data.request.target.userPrincipalName),
+    value: JSON.stringify(envelope),
+    headers: headersOf(envelope),
+  };
+}

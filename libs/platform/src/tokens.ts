@@ -1,0 +1,3 @@
+export const BUS = Symbol('MessageBus');
+export const LOGGER = Symbol('Logger');
+export const SERVICE_CONFIG = Symbol('ServiceConfig');

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { Secret } from './secret';
+
+/**
+ * HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256) + HKDF-SHA256 + AES-256-GCM.
+ * The binding goes into the AEAD's associated data, so a sealed password opens only for
+ * the operation, domain and user it was sealed for.
+ */
+const suite = new CipherSuite({
+  kem: new DhkemX25519HkdfSha256(),
+  kdf: new HkdfSha256(),
+  aead: new Aes256Gcm(),
+});
+
+const INFO = new TextEncoder().encode('writeback/sealed-password/v1');
+
+export interface SealBinding {
+  operationId: string;
+  domainId: string;
+  targetUpn: string;
+}
+
+export interface Sealed {
+  keyId: string;
+  enc: string;
+  ciphertext: string;
+}
+
+export interface DomainKeyPair {
+  keyId: string;
+  /** base64url of the raw X25519 public key: safe to publish. */
+  publicKey: string;
+  /** base64url of the raw X25519 private key: belongs in a Secret, never in config. */
+  privateKey: string;
+}
+
+export class SealingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SealingError';
+  }
+}
+
+const b64 = (buf: ArrayBuffer | Uint8Array): string => Buffer.from(buf as ArrayBuffer).toString('base64url');
+const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
+
+function aad(binding: SealBinding): Uint8Array {
+  const canonical = JSON.stringify([
+    binding.operationId,
+    binding.domainId,
+    binding.targetUpn.trim().toLowerCase(),
+  ]);
+  return new TextEncoder().encode(canonical);
+}
+
+export function keyIdOf(publicKey: string): string {
+  return createHash('sha256').update(unb64(publicKey)).digest('hex').slice(0, 16);
+}
+
+export async function generateDomainKeyPair(): Promise<DomainKeyPair> {
+  const pair = await suite.kem.generateKeyPair();
+  const publicKey = b64(await suite.kem.serializePublicKey(pair.publicKey));
+  const privateKey = b64(await suite.kem.serializePrivateKey(pair.privateKey));
+  return { keyId: keyIdOf(publicKey), publicKey, privateKey };
+}
+
+export async function seal(publicKey: string, secret: Secret, binding: SealBinding): Promise<Sealed> {
+  const recipientPublicKey = await suite.kem.deserializePublicKey(unb64(publicKey)).catch(() => {
+    throw new SealingError('the domain public key is not a valid X25519 key');
+  });
+  const plaintext = new TextEncoder().encode(secret.reveal());
+  const { enc, ct } = await suite.seal(
+    { recipientPublicKey, info: INFO },
+    plaintext,
+    aad(binding),
+  );
+  plaintext.fill(0);
+  return { keyId: keyIdOf(publicKey), enc: b64(enc), ciphertext: b64(ct) };
+}
+
+/** Opens a sealed password; throws SealingError (never the plaintext) when it cannot. */
+export async function open(privateKey: string, sealed: Sealed, binding: SealBinding): Promise<Secret> {
+  try {
+    const recipientKey = await suite.kem.deserializePrivateKey(unb64(privateKey));
+    const plaintext = await suite.open(
+      { recipientKey, enc: unb64(sealed.enc), info: INFO },
+      unb64(sealed.ciphertext),
+      aad(binding),
+    );
+    return new Secret(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+  } catch {
+    throw new SealingError('sealed credential could not be opened for this operation');
+  }
+}

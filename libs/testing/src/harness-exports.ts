@@ -1,0 +1,24 @@
+export { waitFor } from './wait-for';
+export type { WaitForOptions } from './wait-for';
+export { ensureSystemDeps, harnessFile } from './harness-files';
+export {
+  canBind,
+  encodeUnicodePwd,
+  readUserAttributes,
+  SERVICE_ACCOUNT_ACES,
+  SERVICE_ACCOUNT_SAM,
+  setUserPassword,
+  startSambaForest,
+  withLdapsBind,
+} from './samba';
+export type {
+  AttributeValues,
+  ForestAccount,
+  ForestStartupTimings,
+  LdapsEndpoint,
+  SambaForest,
+  SambaForestOptions,
+  SeedUser,
+} from './samba';
+export { ensureKafkaMockBinary, startKafkaMock } from './kafka-mock';
+export type { KafkaMock, KafkaMockOptions, KafkaMockTopic } from './kafka-mock';

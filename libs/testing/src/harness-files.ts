@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runCommand } from './processes';
+
+const HARNESS_DIR = join('tools', 'harness');
+
+/**
+ * Finds `tools/harness/<name>` by walking up from this module, so the same code works when run
+ * from `src` (ts-jest) and from compiled `dist`.
+ */
+export function harnessFile(name: string): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, HARNESS_DIR, name);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) {
+      throw new Error(`Cannot find ${join(HARNESS_DIR, name)} in any parent of ${__dirname}`);
+    }
+  }
+}
+
+/** Installs the Debian packages the harness needs (see tools/harness/ensure-system-deps.sh). */
+export async function ensureSystemDeps(): Promise<string> {
+  const { stdout } = await runCommand('bash', [harnessFile('ensure-system-deps.sh')], {
+    timeoutMs: 600_000,
+  });
+  return stdout.trim();
+}

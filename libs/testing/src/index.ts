@@ -1,0 +1,3 @@
+export * from './harness-exports';
+export * from './test-environment';
+export * from './writeback-fixture';

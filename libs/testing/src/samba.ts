@@ -1,0 +1,195 @@
+import { ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { hasExited, runCommand, spawnProcessGroup, stopProcessGroup } from './processes';
+import { canBind } from './samba-ldap';
+import { domainDnsName, provisionForest } from './samba-provision';
+import { SeedUser, seedForest } from './samba-seed';
+import { waitFor } from './wait-for';
+
+export { canBind, encodeUnicodePwd, readUserAttributes, setUserPassword, withLdapsBind } from './samba-ldap';
+export type { AttributeValues, LdapsEndpoint } from './samba-ldap';
+export { SERVICE_ACCOUNT_ACES, SERVICE_ACCOUNT_SAM } from './samba-seed';
+export type { SeedUser } from './samba-seed';
+
+export interface SambaForestOptions {
+  /** Short label used in messages, e.g. 'corp'. */
+  name: string;
+  /** Kerberos realm, e.g. 'CORP.EXAMPLE.TEST'; its lower case is the AD DNS domain. */
+  realm: string;
+  netbiosDomain: string;
+  /** A 127.0.0.0/8 address of its own; added to `lo` when missing. */
+  ip: string;
+  /** Owned by the forest: created if missing, emptied if a previous forest used it. */
+  workDir: string;
+  users?: SeedUser[];
+  ous?: string[];
+  /**
+   * Minutes an old password keeps working for NTLM-style logons after a change or reset, and Samba
+   * (like Windows, whose default is also 60) counts an LDAP simple bind as one. Default 0 here, so
+   * a test can see the old password fail; pass 60 to model a default domain.
+   */
+  oldPasswordAllowedPeriodMinutes?: number;
+  /** Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+export interface ForestAccount {
+  sam: string;
+  dn: string;
+  upn: string;
+  password: string;
+}
+
+export interface ForestStartupTimings {
+  provisionMs: number;
+  seedMs: number;
+  startMs: number;
+}
+
+export interface SambaForest {
+  name: string;
+  realm: string;
+  domainDnsName: string;
+  baseDn: string;
+  ip: string;
+  ldapsUrl: string;
+  ldapUrl: string;
+  caPem: string;
+  caPemPath: string;
+  admin: { dn: string; upn: string; password: string };
+  /** `svc-writeback`, holding only the delegated write-back rights (SERVICE_ACCOUNT_ACES). */
+  serviceAccount: ForestAccount;
+  users: ForestAccount[];
+  workDir: string;
+  smbConfPath: string;
+  samLdbPath: string;
+  logFile: string;
+  startupTimings: ForestStartupTimings;
+  /** Kills samba's process group and waits until all of it has exited. */
+  stop(): Promise<void>;
+  /** Starts samba again after stop() and waits until LDAPS accepts the admin bind. */
+  start(): Promise<void>;
+}
+
+const LOG_TAIL_LINES = 40;
+
+export async function startSambaForest(options: SambaForestOptions): Promise<SambaForest> {
+  await ensureLoopbackAddress(options.ip);
+  const { workDir, realm, ip } = options;
+  const provisionStarted = Date.now();
+  const provisioned = await provisionForest(options, workDir, {
+    'old password allowed period': String(options.oldPasswordAllowedPeriodMinutes ?? 0),
+  });
+  const seedStarted = Date.now();
+  const seeded = await seedForest(provisioned, options.ous ?? [], options.users ?? []);
+  const startStarted = Date.now();
+
+  const dnsName = domainDnsName(realm);
+  const baseDn = dnsName.split('.').map((label) => `DC=${label}`).join(',');
+  const caPemPath = join(workDir, 'private', 'tls', 'ca.pem');
+  const server = new SambaServer(options.name, provisioned.smbConfPath, join(workDir, 'samba.log'));
+  const forest: SambaForest = {
+    name: options.name,
+    realm,
+    domainDnsName: dnsName,
+    baseDn,
+    ip,
+    ldapsUrl: `ldaps://${ip}:636`,
+    ldapUrl: `ldap://${ip}:389`,
+    caPem: await readFile(caPemPath, 'utf8'),
+    caPemPath,
+    admin: {
+      dn: `CN=Administrator,CN=Users,${baseDn}`,
+      upn: `Administrator@${dnsName}`,
+      password: provisioned.adminPassword,
+    },
+    serviceAccount: seeded.serviceAccount,
+    users: seeded.users,
+    workDir,
+    smbConfPath: provisioned.smbConfPath,
+    samLdbPath: provisioned.samLdbPath,
+    logFile: server.logFile,
+    startupTimings: { provisionMs: seedStarted - provisionStarted, seedMs: startStarted - seedStarted, startMs: 0 },
+    stop: () => server.stop(),
+    start: () => server.start(() => adminCanBind(forest), options.startTimeoutMs ?? 60_000),
+  };
+  await forest.start();
+  forest.startupTimings.startMs = Date.now() - startStarted;
+  return forest;
+}
+
+function adminCanBind(forest: SambaForest): Promise<boolean> {
+  return canBind(forest, forest.admin.dn, forest.admin.password);
+}
+
+async function ensureLoopbackAddress(ip: string): Promise<void> {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip)) {
+    throw new Error(`Forest address ${ip} must be in 127.0.0.0/8: forests live on the loopback interface only`);
+  }
+  const { stdout } = await runCommand('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo']);
+  if (stdout.includes(` ${ip}/`)) return;
+  try {
+    await runCommand('ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/exists|already assigned/i.test(message)) return;
+    throw new Error(`Cannot add ${ip} to lo (the harness must run as root): ${message}`);
+  }
+}
+
+/** One samba process group; `-i` makes samba exit when its stdin closes, i.e. when Node dies. */
+class SambaServer {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly smbConfPath: string,
+    readonly logFile: string,
+  ) {}
+
+  async start(isReady: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    if (this.child && !hasExited(this.child)) return;
+    const child = this.spawn();
+    this.child = child;
+    try {
+      const outcome = await waitFor(async () => (hasExited(child) ? 'exited' : (await isReady()) && 'ready'), {
+        timeoutMs,
+        intervalMs: 100,
+        description: `samba forest ${this.name} to accept an LDAPS bind`,
+      });
+      if (outcome === 'exited') throw new Error(`samba for forest ${this.name} exited during start-up`);
+    } catch (error) {
+      await this.stop();
+      throw new Error(`${(error as Error).message}\n${await this.logTail()}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await stopProcessGroup(child);
+  }
+
+  private spawn(): ChildProcess {
+    const log = openSync(this.logFile, 'a');
+    try {
+      const child = spawnProcessGroup('samba', ['-s', this.smbConfPath, '-i', '-M', 'single'], ['pipe', log, log]);
+      child.stdin?.on('error', () => undefined);
+      // A forgotten stop() must not keep a test runner alive; the exit hook and stdin EOF end samba.
+      child.unref();
+      (child.stdin as Socket | null)?.unref();
+      return child;
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  private async logTail(): Promise<string> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+    return `--- last ${LOG_TAIL_LINES} lines of ${this.logFile} ---\n${lines}`;
+  }
+}

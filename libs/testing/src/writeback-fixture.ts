@@ -1,0 +1,177 @@
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executorTopic, Topics } from '@writeback/contracts';
+import { startEmbeddedPostgres } from '@writeback/persistence';
+import { generateDomainKeyPair } from '@writeback/sealing';
+import { startSystem, type RunningSystem } from '@writeback/supervisor';
+import { startKafkaMock, type KafkaMock } from './kafka-mock';
+import type { ForestInfo } from './test-environment';
+import { waitFor } from './wait-for';
+
+export type Mode = 'distributed' | 'embedded';
+
+export interface FixtureOptions {
+  mode: Mode;
+  forests: ForestInfo[];
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+}
+
+export interface OperationView {
+  operationId: string;
+  status: string;
+  domainId: string | null;
+  reason: { code: string; message: string } | null;
+  history: Array<{ type: string; occurredAt: string }>;
+}
+
+export interface WritebackFixture {
+  mode: Mode;
+  system: RunningSystem;
+  kafka: KafkaMock | undefined;
+  databaseUrl: string;
+  workDir: string;
+  logDir: string;
+  /** POST /v1/operations; returns the HTTP status and body. */
+  request(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
+  outcome(operationId: string, timeoutMs?: number): Promise<OperationView>;
+  auditHistory(operationId: string, expectedEvents: number): Promise<Array<Record<string, unknown>>>;
+  /** Every log line written so far by the services whose process name matches. */
+  logs(processName?: RegExp): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const domainIdOf = (forest: ForestInfo): string => forest.name;
+const bindSecretVar = (forest: ForestInfo): string => `WRITEBACK_TEST_BIND_${forest.name.toUpperCase()}`;
+
+async function json(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/**
+ * The whole system on real components: PostgreSQL, and in distributed mode a Kafka-protocol
+ * cluster with one executor per forest (each holding only its forest's key); in embedded mode
+ * one executor for every domain over the PostgreSQL transport. Each forest is configured as a
+ * domain through config-service's API, with a fresh key pair.
+ */
+export async function startWritebackFixture(options: FixtureOptions): Promise<WritebackFixture> {
+  const workDir = await mkdtemp(join(tmpdir(), `writeback-${options.mode}-`));
+  const logDir = join(workDir, 'logs');
+  const keyDir = join(workDir, 'keys');
+  await mkdir(logDir, { recursive: true });
+  await mkdir(keyDir, { recursive: true, mode: 0o700 });
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres') });
+    cleanups.push(() => postgres.stop());
+
+    const domains = options.forests.map(domainIdOf);
+    let kafka: KafkaMock | undefined;
+    if (options.mode === 'distributed') {
+      kafka = await startKafkaMock({
+        workDir: join(workDir, 'kafka'),
+        brokers: 3,
+        topics: [
+          { name: Topics.events, partitions: 6 },
+          { name: Topics.deadLetters, partitions: 1 },
+          ...domains.map((d) => ({ name: executorTopic(d), partitions: 3 })),
+        ],
+      });
+      const started = kafka;
+      cleanups.push(() => started.stop());
+    }
+
+    const keys = new Map<string, string>();
+    for (const forest of options.forests) {
+      const pair = await generateDomainKeyPair();
+      await writeFile(join(keyDir, `${domainIdOf(forest)}.key`), pair.privateKey, { mode: 0o600 });
+      keys.set(domainIdOf(forest), pair.publicKey);
+    }
+    const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretVar(f), f.serviceAccount.password]));
+    const system = await startSystem({
+      databaseUrl: postgres.connectionString,
+      ...(kafka ? { kafkaBrokers: kafka.bootstrapServers, kafkaIdempotent: false } : {}),
+      keyDir,
+      executors:
+        options.mode === 'distributed'
+          ? options.forests.map((f) => ({ instance: `executor-${f.name}`, domains: domainIdOf(f), env: { [bindSecretVar(f)]: f.serviceAccount.password } }))
+          : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
+      logDir,
+      env: { WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100', ...options.env },
+    });
+    cleanups.push(() => system.stop());
+
+    for (const forest of options.forests) {
+      const response = await fetch(new URL('/v1/domains', system.configUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: domainIdOf(forest),
+          displayName: forest.realm,
+          ldapUrls: [forest.ldapsUrl],
+          baseDn: forest.baseDn,
+          upnSuffixes: [forest.domainDnsName],
+          bindDn: forest.serviceAccount.upn,
+          bindSecretRef: `env:${bindSecretVar(forest)}`,
+          tlsCaPem: forest.caPem,
+          publicKey: keys.get(domainIdOf(forest)),
+          writebackEnabled: true,
+        }),
+      });
+      if (response.status !== 201) {
+        throw new Error(`configuring ${forest.name} failed: ${response.status} ${JSON.stringify(await json(response))}`);
+      }
+    }
+
+    const fixture: WritebackFixture = {
+      mode: options.mode,
+      system,
+      kafka,
+      databaseUrl: postgres.connectionString,
+      workDir,
+      logDir,
+      request: async (body) => {
+        const response = await fetch(new URL('/v1/operations', system.gateUrl), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body: await json(response) };
+      },
+      outcome: (operationId, timeoutMs = 60_000) =>
+        waitFor(
+          async () => {
+            const response = await fetch(new URL(`/v1/operations/${operationId}?waitSeconds=5`, system.gateUrl));
+            const view = (await json(response)) as unknown as OperationView;
+            return ['applied', 'rejected', 'failed'].includes(view.status) ? view : undefined;
+          },
+          { timeoutMs, description: `operation ${operationId} to end` },
+        ),
+      auditHistory: (operationId, expectedEvents) =>
+        waitFor(
+          async () => {
+            const response = await fetch(new URL(`/v1/audit/operations/${operationId}`, system.auditUrl));
+            if (!response.ok) return undefined;
+            const events = (await json(response))['events'] as Array<Record<string, unknown>>;
+            return events.length >= expectedEvents ? events : undefined;
+          },
+          { timeoutMs: 30_000, description: `${expectedEvents} audit records of ${operationId}` },
+        ),
+      logs: async (processName) => {
+        const files = (await readdir(logDir)).filter((f) => !processName || processName.test(f));
+        return (await Promise.all(files.map((f) => readFile(join(logDir, f), 'utf8')))).join('\n');
+      },
+      stop,
+    };
+    return fixture;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the real-component test harness needs (Samba AD DC, librdkafka's
+# mock cluster, a C compiler). Idempotent: does nothing when everything is present.
+set -euo pipefail
+
+PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev kcat gcc libc6-dev iproute2 openssl)
+
+is_installed() {
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "ensure-system-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-system-deps: missing packages: ${missing[*]}" >&2
+  echo "ensure-system-deps: the test suite must run as root, or install them by hand:" >&2
+  echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# krb5-config would otherwise ask for a default realm; the harness writes no global krb5.conf.
+debconf-set-selections <<'EOF'
+krb5-config krb5-config/default_realm string
+krb5-config krb5-config/add_servers_realm string
+krb5-config krb5-config/kerberos_servers string
+krb5-config krb5-config/admin_server string
+krb5-config krb5-config/add_servers boolean false
+krb5-config krb5-config/read_conf boolean true
+EOF
+
+# Forests are started by the harness on their own addresses; a global smbd/nmbd/samba started by
+# the packages' maintainer scripts would hold ports and /run/samba. policy-rc.d 101 = "do not start".
+policy_rc=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy_rc" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy_rc"
+  chmod 755 "$policy_rc"
+  created_policy=1
+fi
+cleanup() { if [ "$created_policy" -eq 1 ]; then rm -f "$policy_rc"; fi; }
+trap cleanup EXIT
+
+log=$(mktemp /tmp/ensure-system-deps.XXXXXX.log)
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"; } >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "ensure-system-deps: apt-get failed installing: ${missing[*]} (log: $log)" >&2
+  exit 1
+fi
+rm -f "$log"
+
+# Should a maintainer script have started a daemon anyway (e.g. policy-rc.d pre-existed and allowed
+# it), stop exactly the pids the packages' own pid files name.
+for pidfile in /run/samba/samba.pid /run/samba/smbd.pid /run/samba/nmbd.pid /run/samba/winbindd.pid; do
+  if [ -s "$pidfile" ]; then
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+  fi
+done
+
+echo "ensure-system-deps: installed ${missing[*]}"
