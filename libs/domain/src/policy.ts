@@ -32,7 +32,8 @@ export function decidePolicy(
 
 function isSupported(request: WritebackRequest): boolean {
   const { kind, channel, initiator, target } = request;
-  const self = initiator.id === target.userPrincipalName || kind !== 'admin-reset';
+  // UPNs are case-insensitive; an administrator resetting their own password is refused.
+  const self = initiator.id.trim().toLowerCase() === target.userPrincipalName.trim().toLowerCase();
   switch (kind) {
     case 'change':
     case 'forced-change':

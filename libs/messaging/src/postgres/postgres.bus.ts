@@ -73,9 +73,32 @@ export class PostgresBus implements MessageBus {
     const patterns = spec.topics.filter((t): t is RegExp => t instanceof RegExp).map((r) => r.source);
     let running = true;
     let wake: (() => void) | undefined;
-    const listener = await this.pool.connect();
-    listener.on('notification', () => wake?.());
-    await listener.query(`LISTEN ${CHANNEL}`);
+    const onNotification = (): void => wake?.();
+    // A checked-out pg client with no 'error' listener turns a dropped session into an
+    // uncaught exception; the failed query that follows sends the loop to reconnect instead.
+    const onError = (err: Error): void =>
+      this.options.logger.warn({ err, group: spec.groupId }, 'postgres bus session lost; reconnecting');
+    const connect = async (): Promise<PoolClient> => {
+      const client = await this.pool.connect();
+      client.on('error', onError);
+      client.on('notification', onNotification);
+      try {
+        await client.query(`LISTEN ${CHANNEL}`);
+      } catch (error) {
+        drop(client);
+        throw error;
+      }
+      return client;
+    };
+    // Destroyed, not returned to the pool: its session's advisory lock and LISTEN go with it.
+    const drop = (client: PoolClient): void => {
+      client.off('notification', onNotification);
+      client.release(true);
+      // Keeps a late 'error' from a destroyed socket from becoming an uncaught exception.
+      client.removeListener('error', onError);
+      client.on('error', () => undefined);
+    };
+    let listener: PoolClient | undefined = await connect();
 
     const sleep = (ms: number): Promise<void> =>
       new Promise((resolve) => {
@@ -91,6 +114,7 @@ export class PostgresBus implements MessageBus {
     const loop = async (): Promise<void> => {
       while (running) {
         try {
+          listener ??= await connect();
           const locked = await listener.query<{ locked: boolean }>(
             'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
             [spec.groupId],
@@ -103,6 +127,9 @@ export class PostgresBus implements MessageBus {
         } catch (error) {
           if (error instanceof DeliveryAborted || !running) break;
           this.options.logger.error({ err: error, group: spec.groupId }, 'postgres bus consumer error; retrying');
+          // Start over on a fresh session; if the lock was still held, dropping this one frees it.
+          if (listener) drop(listener);
+          listener = undefined;
           await sleep(1000);
         }
       }
@@ -112,8 +139,8 @@ export class PostgresBus implements MessageBus {
       running = false;
       wake?.();
       await done;
-      await listener.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-      listener.release();
+      if (listener) drop(listener);
+      listener = undefined;
       this.stoppers.delete(stop);
     };
     this.stoppers.add(stop);

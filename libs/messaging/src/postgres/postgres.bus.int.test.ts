@@ -1,0 +1,389 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { decodeEvent, envelope, Topics, type WritebackEvent } from '@writeback/contracts';
+import { applyMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@writeback/persistence';
+import { Client } from 'pg';
+import { waitFor } from '@writeback/testing';
+import type { BusLogger, IncomingMessage, MessageHandler, OutgoingMessage, Subscription } from '../message-bus';
+import { PostgresBus } from './postgres.bus';
+
+jest.setTimeout(60_000);
+
+const DELIVERY_TIMEOUT_MS = 15_000;
+/** Fast retries and polling: the behaviour under test is the same, only quicker. */
+const RETRY = { initialDelayMs: 10, maxDelayMs: 40 };
+const POLL_MS = 50;
+
+interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  details: object;
+}
+
+function collectingLogger(lines: LogLine[]): BusLogger {
+  return {
+    info: (details, message) => lines.push({ level: 'info', message, details }),
+    warn: (details, message) => lines.push({ level: 'warn', message, details }),
+    error: (details, message) => lines.push({ level: 'error', message, details }),
+  };
+}
+
+/** Unique per test, so that tests sharing one database never see each other's messages. */
+function uniqueName(prefix: string): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+interface DeadLetter {
+  sourceTopic: string;
+  sourcePosition: string;
+  consumerGroup: string;
+  reason: string;
+  issues: string[];
+  value: string;
+  headers: Record<string, string>;
+}
+
+describe('PostgresBus against embedded PostgreSQL', () => {
+  let dataDir: string;
+  let pg: EmbeddedPostgresHandle | undefined;
+  let buses: PostgresBus[] = [];
+  let log: LogLine[] = [];
+  /** Error lines a test provokes on purpose. */
+  let toleratedErrors: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'wb-pgbus-'));
+    pg = await startEmbeddedPostgres({ dataDir });
+    await applyMigrations(pg.connectionString);
+  });
+
+  afterEach(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    // An error line nobody provoked on purpose means the transport misbehaved, even if the test passed.
+    const unexpected = log.filter((line) => line.level === 'error' && !toleratedErrors.includes(line.message));
+    toleratedErrors = [];
+    buses = [];
+    log = [];
+    if (unexpected.length > 0) throw new Error(`the bus logged errors: ${JSON.stringify(unexpected)}`);
+  });
+
+  afterAll(async () => {
+    await pg?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** One bus per simulated service instance: its own pool, as in separate processes. */
+  function newBus(): PostgresBus {
+    if (!pg) throw new Error('embedded PostgreSQL not started');
+    const bus = new PostgresBus({
+      connectionString: pg.connectionString,
+      logger: collectingLogger(log),
+      pollIntervalMs: POLL_MS,
+      retry: RETRY,
+    });
+    buses.push(bus);
+    return bus;
+  }
+
+  function recorder(): { received: IncomingMessage[]; handler: MessageHandler } {
+    const received: IncomingMessage[] = [];
+    return {
+      received,
+      handler: (message) => {
+        received.push(message);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  async function waitForCount(list: readonly unknown[], count: number, description: string): Promise<void> {
+    await waitFor(() => list.length >= count, { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 20, description });
+  }
+
+  const valuesOf = (messages: readonly IncomingMessage[]): string[] => messages.map((m) => m.value);
+
+  it('delivers every published message with its key, value and headers, in publish order per key', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.order');
+    const keys = ['alice@corp.example.test', 'bob@corp.example.test', 'carol@fabrikam.example.test'];
+    const published: OutgoingMessage[] = [];
+    for (let i = 0; i < 12; i++) {
+      const key = keys[i % keys.length]!;
+      published.push({ topic, key, value: JSON.stringify({ key, seq: i }), headers: { seq: String(i), 'x-key': key } });
+    }
+    // Published before anyone subscribes, in three transactions: a new group reads from the start.
+    await bus.publish(published.slice(0, 5));
+    await bus.publish(published.slice(5, 6));
+    await bus.publish(published.slice(6, 9));
+
+    const { received, handler } = recorder();
+    await bus.subscribe({ groupId: uniqueName('group'), topics: [topic], handler });
+    await waitForCount(received, 9, 'the messages published before subscribing');
+
+    // And published while subscribed: woken by the notification.
+    await bus.publish(published.slice(9));
+    await waitForCount(received, published.length, 'every message');
+
+    expect(received.map(({ topic: t, key, value, headers }) => ({ topic: t, key, value, headers }))).toEqual(
+      published.map((m) => ({ ...m, headers: m.headers ?? {} })),
+    );
+    for (const key of keys) {
+      const seqs = received.filter((m) => m.key === key).map((m) => Number(m.headers['seq']));
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
+    const positions = received.map((m) => BigInt(m.position));
+    positions.slice(1).forEach((p, i) => expect(p > positions[i]!).toBe(true));
+  });
+
+  it('redelivers a message whose handler failed, then moves on in key order', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.retry');
+    const attempts = new Map<string, number>();
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: uniqueName('group'),
+      topics: [topic],
+      handler: (message) => {
+        const attempt = (attempts.get(message.value) ?? 0) + 1;
+        attempts.set(message.value, attempt);
+        if (message.value === 'flaky' && attempt <= 2) {
+          return Promise.reject(new Error(`transient failure ${attempt}`));
+        }
+        handled.push(message.value);
+        return Promise.resolve();
+      },
+    });
+
+    await bus.publish([
+      { topic, key: 'alice', value: 'flaky' },
+      { topic, key: 'alice', value: 'after-flaky' },
+    ]);
+    await waitForCount(handled, 2, 'both messages to be handled');
+
+    expect(handled).toEqual(['flaky', 'after-flaky']);
+    expect(attempts.get('flaky')).toBe(3);
+    expect(attempts.get('after-flaky')).toBe(1);
+    expect(log.filter((l) => l.message === 'message handling failed; will retry')).toHaveLength(2);
+  });
+
+  it('dead-letters a message that breaks its contract, with the reason, and keeps delivering', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.poison');
+    const groupId = uniqueName('group');
+    const operationId = randomUUID();
+    const event = (suffix: string): string => {
+      const requested: WritebackEvent = {
+        type: 'PasswordChangeRequested',
+        version: 1,
+        data: {
+          operationId,
+          request: {
+            kind: 'self-service-reset',
+            channel: 'sspr-portal',
+            initiator: { id: `${suffix}@corp.example.test`, isAdministrator: false },
+            target: { userPrincipalName: `${suffix}@corp.example.test`, isAdministrator: false },
+            options: { forceChangeAtNextLogon: false, unlockAccount: false },
+          },
+          routing: 'resolved',
+          domainId: 'corp',
+          requestedAt: new Date().toISOString(),
+        },
+      };
+      return JSON.stringify(envelope(requested, { correlationId: operationId }));
+    };
+
+    const calls: string[] = [];
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      handler: (message) => {
+        calls.push(message.value);
+        // decodeEvent throws ContractViolation (retriable: false) for the poison message.
+        const decoded = decodeEvent(message.value);
+        handled.push(decoded.type === 'PasswordChangeRequested' ? decoded.data.request.target.userPrincipalName : '');
+        return Promise.resolve();
+      },
+    });
+    const deadLetters: DeadLetter[] = [];
+    await bus.subscribe({
+      groupId: uniqueName('dead-letter-watcher'),
+      topics: [Topics.deadLetters],
+      handler: (message) => {
+        const letter = JSON.parse(message.value) as DeadLetter;
+        if (letter.sourceTopic === topic) deadLetters.push(letter);
+        return Promise.resolve();
+      },
+    });
+
+    await bus.publish([
+      { topic, key: 'k', value: event('first') },
+      { topic, key: 'k', value: '{"type": "PasswordChangeRequested"', headers: { traceparent: 'poison-trace' } },
+      { topic, key: 'k', value: event('second') },
+    ]);
+    await waitForCount(handled, 2, 'the messages around the poison one');
+    await waitForCount(deadLetters, 1, 'the dead letter');
+
+    expect(handled).toEqual(['first@corp.example.test', 'second@corp.example.test']);
+    expect(calls).toHaveLength(3);
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        sourceTopic: topic,
+        consumerGroup: groupId,
+        reason: 'ContractViolation: event is not JSON',
+        issues: [],
+        value: '{"type": "PasswordChangeRequested"',
+        headers: { traceparent: 'poison-trace' },
+      }),
+    ]);
+    expect(log.some((l) => l.message === 'message dead-lettered')).toBe(true);
+    expect(log.some((l) => l.message === 'message handling failed; will retry')).toBe(false);
+  });
+
+  it('lets one consumer of a group work at a time, and a standby take over without loss or duplicates', async () => {
+    const topic = uniqueName('test.group');
+    const groupId = uniqueName('group');
+    const seen: Array<{ consumer: 'a' | 'b'; value: string }> = [];
+    // Whoever handles m5 is held inside its handler while it is being stopped, to show that the
+    // message in flight is finished and committed, not handed over twice.
+    let heldAtM5: 'a' | 'b' | undefined;
+    let releaseM5: () => void = () => undefined;
+    const m5Released = new Promise<void>((resolve) => (releaseM5 = resolve));
+    const handlerFor =
+      (consumer: 'a' | 'b'): MessageHandler =>
+      async (message) => {
+        if (message.value === 'm5') {
+          heldAtM5 ??= consumer;
+          await m5Released;
+        }
+        seen.push({ consumer, value: message.value });
+      };
+
+    const publisher = newBus();
+    const subscriptions: Record<'a' | 'b', Subscription> = {
+      a: await newBus().subscribe({ groupId, topics: [topic], handler: handlerFor('a') }),
+      b: await newBus().subscribe({ groupId, topics: [topic], handler: handlerFor('b') }),
+    };
+
+    const first = Array.from({ length: 10 }, (_, i) => `m${i + 1}`);
+    await publisher.publish(first.map((value) => ({ topic, key: 'alice', value })));
+    const activeOne = await waitFor(() => heldAtM5, {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      intervalMs: 20,
+      description: 'the active consumer to reach m5',
+    });
+    const standby = activeOne === 'a' ? 'b' : 'a';
+
+    const stopping = subscriptions[activeOne].stop();
+    releaseM5();
+    await stopping;
+    const second = Array.from({ length: 5 }, (_, i) => `n${i + 1}`);
+    await publisher.publish(second.map((value) => ({ topic, key: 'alice', value })));
+    await waitFor(() => seen.some((s) => s.value === 'n5'), {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      intervalMs: 20,
+      description: 'the standby to take over and handle n5',
+    });
+
+    expect(seen.map((s) => s.value)).toEqual([...first, ...second]);
+    const byActive = seen.filter((s) => s.consumer === activeOne).map((s) => s.value);
+    const byStandby = seen.filter((s) => s.consumer === standby).map((s) => s.value);
+    expect(byActive).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(byStandby).toEqual([...first.slice(5), ...second]);
+  });
+
+  it('resumes a group from its committed offsets', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.offsets');
+    const groupId = uniqueName('group');
+
+    const before = recorder();
+    const subscription = await bus.subscribe({ groupId, topics: [topic], handler: before.handler });
+    await bus.publish(['old-1', 'old-2', 'old-3'].map((value) => ({ topic, key: 'k', value })));
+    await waitForCount(before.received, 3, 'the first three messages');
+    await subscription.stop();
+
+    await bus.publish(['new-1', 'new-2'].map((value) => ({ topic, key: 'k', value })));
+    const after = recorder();
+    await newBus().subscribe({ groupId, topics: [topic], handler: after.handler });
+    const fresh = recorder();
+    await bus.subscribe({ groupId: uniqueName('fresh-group'), topics: [topic], handler: fresh.handler });
+
+    await waitForCount(after.received, 2, 'the messages published while the group was away');
+    await waitForCount(fresh.received, 5, 'a new group to read the topic from the start');
+    expect(valuesOf(before.received)).toEqual(['old-1', 'old-2', 'old-3']);
+    expect(valuesOf(after.received)).toEqual(['new-1', 'new-2']);
+    expect(valuesOf(fresh.received)).toEqual(['old-1', 'old-2', 'old-3', 'new-1', 'new-2']);
+  });
+
+  it('delivers the topics a pattern matches, and only those', async () => {
+    const bus = newBus();
+    const named = uniqueName('test.named');
+    const matching = ['writeback.executor.corp.v1', 'writeback.executor.fabrikam.v1'];
+    const notMatching = [
+      'writeback.executor.corp-eu.v1',
+      'writeback.executor.CORP.v1',
+      'writeback.executor.corp.v2',
+      'writeback.executor.corp.v1.extra',
+      'xwriteback.executor.corp.v1',
+      'writeback.executor..v1',
+      uniqueName('test.unrelated'),
+    ];
+    const { received, handler } = recorder();
+    await bus.subscribe({
+      groupId: uniqueName('group'),
+      topics: [/^writeback\.executor\.[a-z]+\.v1$/, named],
+      handler,
+    });
+
+    await bus.publish([...notMatching, ...matching, named].map((topic) => ({ topic, key: 'k', value: `to ${topic}` })));
+    // The last message published is on the named topic: once it is here, everything before it
+    // that was going to be delivered has been.
+    await waitFor(() => received.some((m) => m.topic === named), {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      intervalMs: 20,
+      description: 'the message on the named topic',
+    });
+
+    expect(received.map((m) => m.topic)).toEqual([...matching, named]);
+    expect(valuesOf(received)).toEqual([...matching, named].map((topic) => `to ${topic}`));
+  });
+
+  it('keeps consuming after its database session is cut', async () => {
+    if (!pg) throw new Error('embedded PostgreSQL not started');
+    toleratedErrors = ['postgres bus consumer error; retrying'];
+    const publisher = newBus();
+    const topic = uniqueName('test.reconnect');
+    const groupId = uniqueName('group');
+    const { received, handler } = recorder();
+    await newBus().subscribe({ groupId, topics: [topic], handler });
+    await publisher.publish([{ topic, key: 'k', value: 'before' }]);
+
+    const admin = new Client({ connectionString: pg.connectionString });
+    await admin.connect();
+    try {
+      await waitFor(
+        async () =>
+          (await admin.query('SELECT 1 FROM bus_consumer_offsets WHERE group_id = $1', [groupId])).rowCount === 1,
+        { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 20, description: '"before" to be committed' },
+      );
+      // What a PostgreSQL restart, a failover or an administrator's pg_terminate_backend does to
+      // the session that holds the group's advisory lock (an int8 key: objid is its low 32 bits).
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND objsubid = 1
+            AND objid::bigint = (hashtext($1)::bigint & 4294967295)`,
+        [groupId],
+      );
+      expect(rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+
+    await publisher.publish([{ topic, key: 'k', value: 'after' }]);
+    await waitForCount(received, 2, '"after" to be delivered on a new session');
+    expect(valuesOf(received)).toEqual(['before', 'after']);
+  });
+});
