@@ -18,7 +18,7 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/**/*.{int,e2e}.test.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest/integration-setup.ts'],
       slowTestThreshold: 60,
     },
   ],

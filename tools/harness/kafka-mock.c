@@ -11,10 +11,11 @@
  *     quit
  *   Exits 0 on "quit" or stdin EOF, so the cluster dies with its parent.
  *
- * Auto-creation (librdkafka 2.0.2, checked with kafkajs 2.2.4): the mock creates an unknown topic
- * when a client asks for it in a Metadata request with allowAutoTopicCreation (kafkajs producers
- * do on send()), using the mock's defaults: 4 partitions, replication min(3, brokers). Tests
- * should still create their topics explicitly so the partition count is the one they assume.
+ * Auto-creation (librdkafka 2.0.2, checked with kafkajs 2.2.4): the mock creates any unknown topic
+ * a client asks about in a Metadata request, with 4 partitions and replication min(3, brokers).
+ * It cannot be switched off here, and kafkajs (which speaks Metadata v2, a version without the
+ * AllowAutoTopicCreation flag) gets it even with producer({ allowAutoTopicCreation: false }): a
+ * send() to a misspelt topic succeeds. Create topics explicitly so partition counts are known.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
 let sdk: NodeSDK | undefined;
@@ -17,7 +17,9 @@ export function startTelemetry(serviceName: string): void {
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   sdk = new NodeSDK({
     serviceName,
-    ...(endpoint ? { traceExporter: new OTLPTraceExporter() } : { spanProcessors: [] }),
+    // Without an exporter the SDK would register no tracer provider at all, and no trace id
+    // would reach events or logs; a no-op processor keeps tracing on without shipping spans.
+    ...(endpoint ? { traceExporter: new OTLPTraceExporter() } : { spanProcessors: [new tracing.NoopSpanProcessor()] }),
   });
   sdk.start();
 }

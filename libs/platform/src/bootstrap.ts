@@ -15,6 +15,8 @@ export interface ServiceDefinition {
   module: Type<unknown>;
   /** Maps `@EventPattern` names to topics; omit for a service that consumes nothing. */
   topics?: Record<string, ReadonlyArray<string | RegExp>>;
+  /** Consumer group prefix; instances with the same prefix share the work. Default: the name. */
+  groupIdPrefix?: string;
 }
 
 export interface RunningService {
@@ -56,7 +58,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
   app.useLogger(app.get(NestPinoLogger));
   if (definition.topics) {
     app.connectMicroservice({
-      strategy: new BusServer(bus, { groupIdPrefix: definition.name, topics: definition.topics }),
+      strategy: new BusServer(bus, { groupIdPrefix: definition.groupIdPrefix ?? definition.name, topics: definition.topics }),
     });
     await app.startAllMicroservices();
   }

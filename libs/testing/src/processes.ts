@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import { waitFor } from './wait-for';
 
 export interface CommandResult {
@@ -62,11 +62,7 @@ let exitHandlerInstalled = false;
  * Spawns `file` as the leader of its own process group (samba forks helpers), registered so that
  * the group is killed if this Node process exits without stopping it.
  */
-export function spawnProcessGroup(
-  file: string,
-  args: readonly string[],
-  stdio: SpawnOptions['stdio'],
-): ChildProcess {
+export function spawnProcessGroup(file: string, args: readonly string[], stdio: SpawnOptions['stdio']): ChildProcess {
   installExitHandler();
   const child = spawn(file, args, { stdio, detached: true });
   const pid = child.pid;
@@ -110,8 +106,9 @@ export function hasExited(child: ChildProcess): boolean {
 export async function stopProcessGroup(child: ChildProcess, graceMs = 10_000): Promise<void> {
   const pgid = child.pid;
   if (pgid === undefined) return;
-  signalGroup(pgid, 'SIGTERM');
   const gone = () => hasExited(child) && groupIsGone(pgid);
+  if (gone()) return;
+  signalGroup(pgid, 'SIGTERM');
   try {
     await waitFor(gone, { timeoutMs: graceMs, intervalMs: 50, description: `process group ${pgid} to exit` });
   } catch {

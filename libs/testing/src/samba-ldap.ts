@@ -50,7 +50,7 @@ export async function canBind(
   password: string,
 ): Promise<boolean> {
   try {
-    return await withLdapsBind(forest, upnOrDn, password, async () => true);
+    return await withLdapsBind(forest, upnOrDn, password, () => Promise.resolve(true));
   } catch (error) {
     if (error instanceof InvalidCredentialsError) return false;
     throw error;

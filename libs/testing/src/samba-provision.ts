@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from './processes';
@@ -9,7 +9,7 @@ import { runCommand } from './processes';
 const TEMPLATE_FORMAT = 1;
 const DC_HOST_NAME = 'dc';
 const TEMPLATE_METADATA = 'template.json';
-export const FOREST_MARKER = '.writeback-samba-forest';
+const FOREST_MARKER = '.writeback-samba-forest';
 
 /*
  * Only what an LDAP/Kerberos password write-back needs. Leaving out smbd (s3fs), winbindd, nbt
@@ -108,7 +108,8 @@ async function ensureTemplate(identity: ForestIdentity): Promise<string> {
 
 async function templateKey(identity: ForestIdentity): Promise<string> {
   const { stdout: sambaVersion } = await runCommand('samba', ['-V']);
-  const material = JSON.stringify({ TEMPLATE_FORMAT, sambaVersion, SERVER_SERVICES, ...identity });
+  const { realm, netbiosDomain, ip } = identity;
+  const material = JSON.stringify({ TEMPLATE_FORMAT, sambaVersion, SERVER_SERVICES, realm, netbiosDomain, ip });
   const hash = createHash('sha256').update(material).digest('hex').slice(0, 16);
   return `${identity.realm.toLowerCase()}-${identity.ip}-${hash}`;
 }
@@ -147,16 +148,24 @@ async function runProvision(identity: ForestIdentity, dir: string, adminPassword
     'server services': SERVER_SERVICES,
   };
   await runCommand('samba-tool', [
-    'domain', 'provision', '-s', baseConf,
-    `--realm=${identity.realm}`, `--domain=${identity.netbiosDomain}`,
-    '--server-role=dc', '--dns-backend=NONE', `--host-name=${DC_HOST_NAME}`,
-    `--host-ip=${identity.ip}`, `--adminpass=${adminPassword}`, `--targetdir=${dir}`,
+    'domain',
+    'provision',
+    '-s',
+    baseConf,
+    `--realm=${identity.realm}`,
+    `--domain=${identity.netbiosDomain}`,
+    '--server-role=dc',
+    '--dns-backend=NONE',
+    `--host-name=${DC_HOST_NAME}`,
+    `--host-ip=${identity.ip}`,
+    `--adminpass=${adminPassword}`,
+    `--targetdir=${dir}`,
     ...Object.entries(options).map(([name, value]) => `--option=${name}=${value}`),
   ]);
   await rm(baseConf);
 }
 
-export function dcHostName(realm: string): string {
+function dcHostName(realm: string): string {
   return `${DC_HOST_NAME}.${domainDnsName(realm)}`;
 }
 
@@ -170,12 +179,31 @@ async function writeTlsMaterial(identity: ForestIdentity, tlsDir: string): Promi
   const host = dcHostName(identity.realm);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await runCommand('openssl', [
-    'req', '-x509', ...ec, '-days', '3650', '-keyout', file('ca.key'), '-out', file('ca.pem'),
-    '-subj', `/O=Writeback test harness/CN=${identity.realm} test CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '3650',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-subj',
+    `/O=Writeback test harness/CN=${identity.realm} test CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   await runCommand('openssl', [
-    'req', ...ec, '-keyout', file('key.pem'), '-out', file('cert.csr'), '-subj', `/CN=${host}`,
+    'req',
+    ...ec,
+    '-keyout',
+    file('key.pem'),
+    '-out',
+    file('cert.csr'),
+    '-subj',
+    `/CN=${host}`,
   ]);
   await writeFile(
     file('cert.ext'),
@@ -187,8 +215,21 @@ async function writeTlsMaterial(identity: ForestIdentity, tlsDir: string): Promi
     ].join('\n'),
   );
   await runCommand('openssl', [
-    'x509', '-req', '-in', file('cert.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-days', '3650', '-extfile', file('cert.ext'), '-out', file('cert.pem'),
+    'x509',
+    '-req',
+    '-in',
+    file('cert.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    file('cert.ext'),
+    '-out',
+    file('cert.pem'),
   ]);
   await Promise.all(['ca.key', 'ca.srl', 'cert.csr', 'cert.ext'].map((name) => rm(file(name), { force: true })));
   // Samba refuses a private key that others can read.

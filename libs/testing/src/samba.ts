@@ -1,12 +1,12 @@
-import { ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasExited, runCommand, spawnProcessGroup, stopProcessGroup } from './processes';
 import { canBind } from './samba-ldap';
-import { domainDnsName, provisionForest } from './samba-provision';
-import { SeedUser, seedForest } from './samba-seed';
+import { domainDnsName, type ProvisionedForest, provisionForest } from './samba-provision';
+import { type SeedOutcome, type SeedUser, seedForest } from './samba-seed';
 import { waitFor } from './wait-for';
 
 export { canBind, encodeUnicodePwd, readUserAttributes, setUserPassword, withLdapsBind } from './samba-ldap';
@@ -75,30 +75,45 @@ export interface SambaForest {
 }
 
 const LOG_TAIL_LINES = 40;
+const LDAPS_PORT = 636;
+const LDAP_PORT = 389;
 
 export async function startSambaForest(options: SambaForestOptions): Promise<SambaForest> {
   await ensureLoopbackAddress(options.ip);
-  const { workDir, realm, ip } = options;
-  const provisionStarted = Date.now();
-  const provisioned = await provisionForest(options, workDir, {
+  const started = Date.now();
+  const provisioned = await provisionForest(options, options.workDir, {
     'old password allowed period': String(options.oldPasswordAllowedPeriodMinutes ?? 0),
   });
-  const seedStarted = Date.now();
+  const provisionMs = Date.now() - started;
   const seeded = await seedForest(provisioned, options.ous ?? [], options.users ?? []);
-  const startStarted = Date.now();
+  const seedMs = Date.now() - started - provisionMs;
+  const forest = await describeForest(options, provisioned, seeded);
+  await forest.start();
+  forest.startupTimings = { provisionMs, seedMs, startMs: Date.now() - started - provisionMs - seedMs };
+  return forest;
+}
 
+async function describeForest(
+  options: SambaForestOptions,
+  provisioned: ProvisionedForest,
+  seeded: SeedOutcome,
+): Promise<SambaForest> {
+  const { workDir, realm, ip } = options;
   const dnsName = domainDnsName(realm);
-  const baseDn = dnsName.split('.').map((label) => `DC=${label}`).join(',');
+  const baseDn = dnsName
+    .split('.')
+    .map((label) => `DC=${label}`)
+    .join(',');
   const caPemPath = join(workDir, 'private', 'tls', 'ca.pem');
-  const server = new SambaServer(options.name, provisioned.smbConfPath, join(workDir, 'samba.log'));
+  const server = new SambaServer(options.name, ip, provisioned.smbConfPath, join(workDir, 'samba.log'));
   const forest: SambaForest = {
     name: options.name,
     realm,
     domainDnsName: dnsName,
     baseDn,
     ip,
-    ldapsUrl: `ldaps://${ip}:636`,
-    ldapUrl: `ldap://${ip}:389`,
+    ldapsUrl: `ldaps://${ip}:${LDAPS_PORT}`,
+    ldapUrl: `ldap://${ip}:${LDAP_PORT}`,
     caPem: await readFile(caPemPath, 'utf8'),
     caPemPath,
     admin: {
@@ -112,12 +127,10 @@ export async function startSambaForest(options: SambaForestOptions): Promise<Sam
     smbConfPath: provisioned.smbConfPath,
     samLdbPath: provisioned.samLdbPath,
     logFile: server.logFile,
-    startupTimings: { provisionMs: seedStarted - provisionStarted, seedMs: startStarted - seedStarted, startMs: 0 },
+    startupTimings: { provisionMs: 0, seedMs: 0, startMs: 0 },
     stop: () => server.stop(),
     start: () => server.start(() => adminCanBind(forest), options.startTimeoutMs ?? 60_000),
   };
-  await forest.start();
-  forest.startupTimings.startMs = Date.now() - startStarted;
   return forest;
 }
 
@@ -146,12 +159,18 @@ class SambaServer {
 
   constructor(
     private readonly name: string,
+    private readonly ip: string,
     private readonly smbConfPath: string,
     readonly logFile: string,
   ) {}
 
   async start(isReady: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     if (this.child && !hasExited(this.child)) return;
+    // Copies of one template share the admin password, so another forest still serving this
+    // address would pass our readiness probe.
+    if (await isListening(this.ip, LDAPS_PORT)) {
+      throw new Error(`Cannot start samba for forest ${this.name}: ${this.ip}:${LDAPS_PORT} is already in use`);
+    }
     const child = this.spawn();
     this.child = child;
     try {
@@ -192,4 +211,16 @@ class SambaServer {
     const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
     return `--- last ${LOG_TAIL_LINES} lines of ${this.logFile} ---\n${lines}`;
   }
+}
+
+function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 export interface WaitForOptions {
   timeoutMs: number;
   intervalMs?: number;
@@ -10,10 +12,7 @@ type Falsy = undefined | false;
  * Polls `probe` until it returns a truthy value and resolves with that value. A probe that throws
  * counts as "not yet"; its last error is kept for the timeout message.
  */
-export async function waitFor<T>(
-  probe: () => Promise<T | Falsy> | T | Falsy,
-  options: WaitForOptions,
-): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | Falsy> | T | Falsy, options: WaitForOptions): Promise<T> {
   const { timeoutMs, intervalMs = 100, description } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -37,7 +36,7 @@ export async function waitFor<T>(
 function describeError(error: unknown): string {
   if (error === undefined) return 'none';
   if (error instanceof Error) return error.message;
-  return String(error);
+  return inspect(error);
 }
 
 function delay(ms: number): Promise<void> {

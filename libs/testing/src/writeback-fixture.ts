@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executorTopic, Topics } from '@writeback/contracts';
@@ -59,6 +59,8 @@ async function json(response: Response): Promise<Record<string, unknown>> {
  */
 export async function startWritebackFixture(options: FixtureOptions): Promise<WritebackFixture> {
   const workDir = await mkdtemp(join(tmpdir(), `writeback-${options.mode}-`));
+  // As root, embedded PostgreSQL runs as the postgres user, which must be able to reach its dir.
+  await chmod(workDir, 0o711);
   const logDir = join(workDir, 'logs');
   const keyDir = join(workDir, 'keys');
   await mkdir(logDir, { recursive: true });
