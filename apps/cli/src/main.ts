@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const result = { domain: values.domain, keyId: keys.keyId, publicKey: keys.publicKey, privateKeyFile: file };
   process.stdout.write(
-    values.json ? `${JSON.stringify(result)}\n` : `publicKey ${keys.publicKey}\nkeyId     ${keys.keyId}\nprivate   ${file}\n`,
+    values.json
+      ? `${JSON.stringify(result)}\n`
+      : `publicKey ${keys.publicKey}\nkeyId     ${keys.keyId}\nprivate   ${file}\n`,
   );
   return 0;
 }

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
   const system = await startSystem({
     databaseUrl,
-    ...(brokers.length ? { kafkaBrokers: brokers, kafkaIdempotent: process.env['WRITEBACK_KAFKA_IDEMPOTENT'] !== 'false' } : {}),
+    ...(brokers.length
+      ? { kafkaBrokers: brokers, kafkaIdempotent: process.env['WRITEBACK_KAFKA_IDEMPOTENT'] !== 'false' }
+      : {}),
     keyDir,
     executors: [{ instance: 'writeback-executor', domains: process.env['WRITEBACK_EXECUTOR_DOMAINS'] ?? '*' }],
     ports: {

@@ -20,7 +20,19 @@ export async function kafkaRecords(kafka: KafkaMock, topics: string[]): Promise<
     topics.map(async (topic) => {
       const { stdout } = await run(
         'kcat',
-        ['-b', kafka.bootstrapServers.join(','), '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%t %k %h %s\\n'],
+        [
+          '-b',
+          kafka.bootstrapServers.join(','),
+          '-C',
+          '-t',
+          topic,
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-f',
+          '%t %k %h %s\\n',
+        ],
         { maxBuffer: 64 * 1024 * 1024, timeout: 30_000 },
       );
       return stdout;
@@ -52,5 +64,8 @@ export async function databaseDump(connectionString: string): Promise<string> {
 export function leakForms(password: string): string[] {
   const utf8 = Buffer.from(password, 'utf8');
   const utf16 = Buffer.from(`"${password}"`, 'utf16le');
-  return [password, ...[utf8, utf16].flatMap((b) => [b.toString('base64'), b.toString('base64url'), b.toString('hex')])];
+  return [
+    password,
+    ...[utf8, utf16].flatMap((b) => [b.toString('base64'), b.toString('base64url'), b.toString('hex')]),
+  ];
 }

@@ -58,13 +58,19 @@ export function describeWritebackScenarios(mode: Mode, users: { corp: string; fa
       }
       // The other forest never saw the password.
       const [corp, fabrikam] = cases as [Case, Case];
-      expect(await canBind(forests.fabrikam, forestUser(forests.fabrikam, fabrikam.sam).upn, corp.newPassword)).toBe(false);
+      expect(await canBind(forests.fabrikam, forestUser(forests.fabrikam, fabrikam.sam).upn, corp.newPassword)).toBe(
+        false,
+      );
     });
 
     it('keeps the ordered event history of each operation in the audit service', async () => {
       for (const c of cases) {
         const events = await fixture.auditHistory(c.operationId as string, 3);
-        expect(events.map((e) => e['type'])).toEqual(['PasswordChangeRequested', 'WritebackApproved', 'WritebackApplied']);
+        expect(events.map((e) => e['type'])).toEqual([
+          'PasswordChangeRequested',
+          'WritebackApproved',
+          'WritebackApplied',
+        ]);
         for (const e of events) {
           expect(e).toMatchObject({ operationId: c.operationId, correlationId: c.operationId });
           expect(e['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);

@@ -2,7 +2,13 @@ import { Module } from '@nestjs/common';
 import { DomainConfigClient, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
-import { DOMAIN_CONFIG, DOMAIN_KEYS, EXECUTOR_OPTIONS, WritebackService, type ExecutorOptions } from './writeback/writeback.service';
+import {
+  DOMAIN_CONFIG,
+  DOMAIN_KEYS,
+  EXECUTOR_OPTIONS,
+  WritebackService,
+  type ExecutorOptions,
+} from './writeback/writeback.service';
 
 @Module({
   imports: [PrismaModule],

@@ -8,7 +8,17 @@ import { ExecutorModule } from './app.module';
  * whose key it holds (the embedded default).
  */
 const setting = requireEnv('WRITEBACK_EXECUTOR_DOMAINS').trim();
-const domains = setting === '*' ? [] : [...new Set(setting.split(',').map((d) => d.trim()).filter(Boolean))].sort();
+const domains =
+  setting === '*'
+    ? []
+    : [
+        ...new Set(
+          setting
+            .split(',')
+            .map((d) => d.trim())
+            .filter(Boolean),
+        ),
+      ].sort();
 
 runService({
   name: 'writeback-executor',

@@ -17,7 +17,13 @@ export const DomainConfig = z.object({
     .max(10),
   baseDn: z.string().trim().min(3).max(1024),
   upnSuffixes: z
-    .array(z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'must be a DNS suffix'))
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, 'must be a DNS suffix'),
+    )
     .min(1)
     .max(50),
   bindDn: z.string().trim().min(1).max(1024),

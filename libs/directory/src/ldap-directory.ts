@@ -58,7 +58,8 @@ function toDirectoryError(error: unknown): DirectoryError {
   if (error instanceof DirectoryError) return error;
   const code = (error as { code?: unknown }).code;
   const resultCode = typeof code === 'number' ? code : undefined;
-  const message = error instanceof Error ? `${typeof code === 'string' ? `${code} ` : ''}${error.message}` : String(error);
+  const message =
+    error instanceof Error ? `${typeof code === 'string' ? `${code} ` : ''}${error.message}` : String(error);
   return new DirectoryError(classifyDirectoryFailure({ resultCode, message }), message, resultCode);
 }
 
@@ -153,7 +154,10 @@ export class LdapDirectory {
       throw new DirectoryError({ reason: Reasons.USER_NOT_FOUND, retriable: false }, `no entry for ${upn}`);
     }
     if (searchEntries.length > 1) {
-      throw new DirectoryError({ reason: Reasons.USER_MULTIPLE_MATCHES, retriable: false }, `several entries for ${upn}`);
+      throw new DirectoryError(
+        { reason: Reasons.USER_MULTIPLE_MATCHES, retriable: false },
+        `several entries for ${upn}`,
+      );
     }
     const entry = searchEntries[0] as (typeof searchEntries)[number];
     return { dn: entry.dn, userAccountControl: Number(entry['userAccountControl'] ?? 0) };

@@ -131,7 +131,6 @@ export function evolve(state: OperationState, event: WritebackEvent): OperationS
   }
 }
 
-export const replay = (events: readonly WritebackEvent[]): OperationState =>
-  events.reduce(evolve, initialState());
+export const replay = (events: readonly WritebackEvent[]): OperationState => events.reduce(evolve, initialState());
 
 export type { EventOf };

@@ -5,8 +5,7 @@
 export const Reasons = {
   TARGET_NO_MATCHING_DOMAIN: {
     code: 'TARGET.NO_MATCHING_DOMAIN',
-    message:
-      "The user's UPN suffix matches no configured domain. Add the suffix to the domain that holds the user.",
+    message: "The user's UPN suffix matches no configured domain. Add the suffix to the domain that holds the user.",
   },
   TARGET_MULTIPLE_DOMAINS: {
     code: 'TARGET.MULTIPLE_MATCHES',

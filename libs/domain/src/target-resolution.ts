@@ -4,21 +4,17 @@ export interface DomainRouting {
 }
 
 export type TargetResolution =
-  | { kind: 'resolved'; domainId: string }
-  | { kind: 'none' }
-  | { kind: 'ambiguous'; domainIds: string[] };
+  { kind: 'resolved'; domainId: string } | { kind: 'none' } | { kind: 'ambiguous'; domainIds: string[] };
 
 /** Routes a UPN to exactly one domain by its suffix; never guesses between two. */
-export function resolveTargetDomain(
-  userPrincipalName: string,
-  domains: readonly DomainRouting[],
-): TargetResolution {
+export function resolveTargetDomain(userPrincipalName: string, domains: readonly DomainRouting[]): TargetResolution {
   const at = userPrincipalName.lastIndexOf('@');
   if (at < 0) return { kind: 'none' };
-  const suffix = userPrincipalName.slice(at + 1).trim().toLowerCase();
-  const matches = domains
-    .filter((d) => d.upnSuffixes.some((s) => s.trim().toLowerCase() === suffix))
-    .map((d) => d.id);
+  const suffix = userPrincipalName
+    .slice(at + 1)
+    .trim()
+    .toLowerCase();
+  const matches = domains.filter((d) => d.upnSuffixes.some((s) => s.trim().toLowerCase() === suffix)).map((d) => d.id);
   const unique = [...new Set(matches)];
   if (unique.length === 0) return { kind: 'none' };
   if (unique.length > 1) return { kind: 'ambiguous', domainIds: unique.sort() };

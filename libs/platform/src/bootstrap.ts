@@ -7,7 +7,6 @@ import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { readServiceConfig, type ServiceConfig } from './service-config';
 import { BUS, LOGGER, SERVICE_CONFIG } from './tokens';
 
-
 export interface ServiceDefinition {
   name: string;
   defaultPort: number;
@@ -58,7 +57,10 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
   app.useLogger(app.get(NestPinoLogger));
   if (definition.topics) {
     app.connectMicroservice({
-      strategy: new BusServer(bus, { groupIdPrefix: definition.groupIdPrefix ?? definition.name, topics: definition.topics }),
+      strategy: new BusServer(bus, {
+        groupIdPrefix: definition.groupIdPrefix ?? definition.name,
+        topics: definition.topics,
+      }),
     });
     await app.startAllMicroservices();
   }
@@ -90,7 +92,9 @@ export function runService(definition: ServiceDefinition): void {
       process.once('SIGINT', stop);
     })
     .catch((error: unknown) => {
-      process.stderr.write(`${definition.name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `${definition.name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       process.exit(1);
     });
 }

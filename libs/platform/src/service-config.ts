@@ -48,7 +48,12 @@ export function readServiceConfig(
           idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
         }
       : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
-  return { databaseUrl: parsed.data.WRITEBACK_DATABASE_URL, bus, httpHost: parsed.data.WRITEBACK_HTTP_HOST, httpPort: port };
+  return {
+    databaseUrl: parsed.data.WRITEBACK_DATABASE_URL,
+    bus,
+    httpHost: parsed.data.WRITEBACK_HTTP_HOST,
+    httpPort: port,
+  };
 }
 
 /** Required setting of one service, e.g. the executor's key directory. */

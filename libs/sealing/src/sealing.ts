@@ -46,11 +46,7 @@ const b64 = (buf: ArrayBuffer | Uint8Array): string => Buffer.from(buf as ArrayB
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
 
 function aad(binding: SealBinding): Uint8Array {
-  const canonical = JSON.stringify([
-    binding.operationId,
-    binding.domainId,
-    binding.targetUpn.trim().toLowerCase(),
-  ]);
+  const canonical = JSON.stringify([binding.operationId, binding.domainId, binding.targetUpn.trim().toLowerCase()]);
   return new TextEncoder().encode(canonical);
 }
 
@@ -70,11 +66,7 @@ export async function seal(publicKey: string, secret: Secret, binding: SealBindi
     throw new SealingError('the domain public key is not a valid X25519 key');
   });
   const plaintext = new TextEncoder().encode(secret.reveal());
-  const { enc, ct } = await suite.seal(
-    { recipientPublicKey, info: INFO },
-    plaintext,
-    aad(binding),
-  );
+  const { enc, ct } = await suite.seal({ recipientPublicKey, info: INFO }, plaintext, aad(binding));
   plaintext.fill(0);
   return { keyId: keyIdOf(publicKey), enc: b64(enc), ciphertext: b64(ct) };
 }

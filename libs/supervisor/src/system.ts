@@ -74,8 +74,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(options.logDir ? { logFile: join(options.logDir, `${spec.instance ?? spec.service}.log`) } : {}),
     });
   };
-  define({ service: 'config-service', url: configUrl, env: { ...common, WRITEBACK_CONFIG_SERVICE_PORT: String(configPort) } });
-  define({ service: 'policy-gate', url: `http://${host}:${gatePort}`, env: { ...common, WRITEBACK_POLICY_GATE_PORT: String(gatePort) } });
+  define({
+    service: 'config-service',
+    url: configUrl,
+    env: { ...common, WRITEBACK_CONFIG_SERVICE_PORT: String(configPort) },
+  });
+  define({
+    service: 'policy-gate',
+    url: `http://${host}:${gatePort}`,
+    env: { ...common, WRITEBACK_POLICY_GATE_PORT: String(gatePort) },
+  });
   for (const executor of options.executors) {
     const executorPort = await port(options.executors.length === 1 ? options.ports?.executor : undefined);
     define({
@@ -91,7 +99,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       },
     });
   }
-  define({ service: 'audit-service', url: `http://${host}:${auditPort}`, env: { ...common, WRITEBACK_AUDIT_SERVICE_PORT: String(auditPort) } });
+  define({
+    service: 'audit-service',
+    url: `http://${host}:${auditPort}`,
+    env: { ...common, WRITEBACK_AUDIT_SERVICE_PORT: String(auditPort) },
+  });
 
   const processes = new Map<string, ServiceProcess>();
   const stop = async (): Promise<void> => {

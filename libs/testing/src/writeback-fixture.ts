@@ -102,7 +102,11 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       keyDir,
       executors:
         options.mode === 'distributed'
-          ? options.forests.map((f) => ({ instance: `executor-${f.name}`, domains: domainIdOf(f), env: { [bindSecretVar(f)]: f.serviceAccount.password } }))
+          ? options.forests.map((f) => ({
+              instance: `executor-${f.name}`,
+              domains: domainIdOf(f),
+              env: { [bindSecretVar(f)]: f.serviceAccount.password },
+            }))
           : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
       logDir,
       env: { WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100', ...options.env },
@@ -127,7 +131,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         }),
       });
       if (response.status !== 201) {
-        throw new Error(`configuring ${forest.name} failed: ${response.status} ${JSON.stringify(await json(response))}`);
+        throw new Error(
+          `configuring ${forest.name} failed: ${response.status} ${JSON.stringify(await json(response))}`,
+        );
       }
     }
 

@@ -7,7 +7,9 @@ export class AuditController {
 
   /** The operation's full history, in the order it happened. */
   @Get('operations/:id')
-  async operation(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ operationId: string; events: AuditEntry[] }> {
+  async operation(
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<{ operationId: string; events: AuditEntry[] }> {
     const events = await this.audit.history(id);
     if (events.length === 0) throw new NotFoundException(`no audit record for operation ${id}`);
     return { operationId: id, events };

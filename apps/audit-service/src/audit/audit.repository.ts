@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '@writeback/contracts';
-import { Prisma, type PrismaClient } from '@writeback/persistence';
+import type { PrismaClient } from '@writeback/persistence';
 import { PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
@@ -34,7 +34,7 @@ export class AuditRepository {
           occurredAt: new Date(event.occurredAt),
           correlationId: event.correlationId,
           traceparent: event.traceparent,
-          payload: event as unknown as Prisma.InputJsonValue,
+          payload: event,
         },
       ],
       skipDuplicates: true,

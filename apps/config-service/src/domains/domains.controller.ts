@@ -37,7 +37,10 @@ export class DomainsController {
   }
 
   @Put(':id')
-  async replace(@Param('id') id: string, @Body(new ZodBody(DomainConfig)) body: DomainConfig): Promise<DomainConfigView> {
+  async replace(
+    @Param('id') id: string,
+    @Body(new ZodBody(DomainConfig)) body: DomainConfig,
+  ): Promise<DomainConfigView> {
     if (body.id !== id) throw new ConflictException('the body id must match the path');
     return this.domains.save(body);
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope, type SealedCredential } from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
-import { Prisma, type PrismaClient } from '@writeback/persistence';
+import type { PrismaClient } from '@writeback/persistence';
 import { PRISMA } from '@writeback/platform';
 
 export interface OperationView {
@@ -56,7 +56,7 @@ export class OperationsRepository {
           operationId,
           sequence: existing.length + i + 1,
           type: e.type,
-          payload: e as unknown as Prisma.InputJsonValue,
+          payload: e,
           occurredAt: new Date(e.occurredAt),
         })),
       });

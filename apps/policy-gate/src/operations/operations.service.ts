@@ -47,7 +47,10 @@ export class OperationsService {
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
     await this.operations.append(operationId, events, sealed);
     await this.bus.publish(events.map(eventMessage));
-    this.logger.info({ operationId, kind: request.kind, channel: request.channel, routing, domainId }, 'writeback requested');
+    this.logger.info(
+      { operationId, kind: request.kind, channel: request.channel, routing, domainId },
+      'writeback requested',
+    );
     return operationId;
   }
 
@@ -81,7 +84,11 @@ export class OperationsService {
     await this.bus.publish(messages);
     const decision = events[0];
     this.logger.info(
-      { operationId, decision: decision?.type, reasonCode: decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined },
+      {
+        operationId,
+        decision: decision?.type,
+        reasonCode: decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined,
+      },
       'writeback decided',
     );
   }

@@ -4,7 +4,14 @@ import { DirectoryError, LdapDirectory } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
 import type { MessageBus } from '@writeback/messaging';
 import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
-import { BUS, ConfigurationError, DomainConfigClient, eventMessage, LOGGER, resolveSecretRef } from '@writeback/platform';
+import {
+  BUS,
+  ConfigurationError,
+  DomainConfigClient,
+  eventMessage,
+  LOGGER,
+  resolveSecretRef,
+} from '@writeback/platform';
 import { open, SealingError, type Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DomainKeys } from './domain-keys';
@@ -20,7 +27,12 @@ export interface ExecutorOptions {
 }
 
 type Outcome =
-  | { kind: 'applied'; domainController: string; actions: Array<'password' | 'unlock' | 'force-change-at-next-logon'>; policyHintsUsed: boolean }
+  | {
+      kind: 'applied';
+      domainController: string;
+      actions: Array<'password' | 'unlock' | 'force-change-at-next-logon'>;
+      policyHintsUsed: boolean;
+    }
   | { kind: 'rejected'; reason: Reason }
   | { kind: 'failed'; reason: Reason; attempts: number };
 
@@ -65,12 +77,26 @@ export class WritebackService {
           : {
               type: 'WritebackFailed',
               version: 1,
-              data: { operationId, domainId, targetUpn, reason: outcome.reason, attempts: outcome.attempts, failedAt: now },
+              data: {
+                operationId,
+                domainId,
+                targetUpn,
+                reason: outcome.reason,
+                attempts: outcome.attempts,
+                failedAt: now,
+              },
             };
-    log.info({ outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined }, 'writeback finished');
+    log.info(
+      { outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined },
+      'writeback finished',
+    );
     await this.bus.publish([
       eventMessage(
-        envelope(event, { correlationId: operationId, causationId: command.eventId, traceparent: currentTraceparent() }),
+        envelope(event, {
+          correlationId: operationId,
+          causationId: command.eventId,
+          traceparent: currentTraceparent(),
+        }),
       ),
     ]);
   }
@@ -108,7 +134,11 @@ export class WritebackService {
           'ldap modify',
           {
             kind: SpanKind.CLIENT,
-            attributes: { 'writeback.operation.id': operationId, 'writeback.domain.id': domainId, 'ldap.operation': 'modify' },
+            attributes: {
+              'writeback.operation.id': operationId,
+              'writeback.domain.id': domainId,
+              'ldap.operation': 'modify',
+            },
           },
           () =>
             directory.applyWriteback({
@@ -122,7 +152,12 @@ export class WritebackService {
       } catch (error) {
         const failure = error instanceof DirectoryError ? error : undefined;
         log.warn(
-          { attempt, reasonCode: failure?.reason.code, ldapResultCode: failure?.resultCode, detail: failure?.detail ?? String(error) },
+          {
+            attempt,
+            reasonCode: failure?.reason.code,
+            ldapResultCode: failure?.resultCode,
+            detail: failure?.detail ?? String(error),
+          },
           'directory write failed',
         );
         if (failure && !failure.retriable) return { kind: 'rejected', reason: failure.reason };

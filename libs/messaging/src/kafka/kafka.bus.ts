@@ -96,7 +96,8 @@ export class KafkaBus implements MessageBus {
     await consumer.subscribe({ topics: [...spec.topics], fromBeginning: true });
     this.consumers.add(consumer);
     await consumer.run({
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+      eachMessage: async (payload) => {
+        const { topic, partition, message } = payload;
         const incoming: IncomingMessage = {
           topic,
           key: message.key?.toString() ?? '',
@@ -110,7 +111,7 @@ export class KafkaBus implements MessageBus {
           retry: this.options.retry ?? DEFAULT_RETRY,
           publish: (dead) => this.publish(dead),
           isRunning: () => running,
-          heartbeat,
+          heartbeat: () => payload.heartbeat(),
         });
       },
     });

@@ -1,4 +1,11 @@
-import { applyDecorators, Catch, Controller, UseFilters, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
+import {
+  applyDecorators,
+  Catch,
+  Controller,
+  UseFilters,
+  type ArgumentsHost,
+  type RpcExceptionFilter,
+} from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { IncomingMessage, MessageBus, Subscription } from '../message-bus';
@@ -47,7 +54,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
     const result: unknown = await handler(message);
-    if (isObservable(result)) await lastValueFrom(result as Observable<unknown>, { defaultValue: undefined });
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
   }
 
   async close(): Promise<void> {

@@ -46,7 +46,9 @@ export default async function globalSetup(): Promise<void> {
     }),
   ]);
   globalThis.__writebackForests = [corp, fabrikam];
-  const strip = ({ stop: _stop, start: _start, ...info }: SambaForest): TestEnvironment['forests']['corp'] => info;
+  // JSON keeps the data and drops the live handles (stop/start), which workers cannot use.
+  const strip = (forest: SambaForest): TestEnvironment['forests']['corp'] =>
+    JSON.parse(JSON.stringify(forest)) as TestEnvironment['forests']['corp'];
   const environment: TestEnvironment = { workDir, forests: { corp: strip(corp), fabrikam: strip(fabrikam) } };
   const file = join(workDir, 'environment.json');
   await writeFile(file, JSON.stringify(environment), { mode: 0o600 });

@@ -6,5 +6,6 @@ export default async function globalTeardown(): Promise<void> {
   await Promise.all((globalThis.__writebackForests ?? []).map((forest) => forest.stop()));
   globalThis.__writebackForests = undefined;
   const file = process.env[TEST_ENV_VAR];
-  if (file && process.env['WRITEBACK_KEEP_TEST_DIRS'] !== 'true') await rm(dirname(file), { recursive: true, force: true });
+  if (file && process.env['WRITEBACK_KEEP_TEST_DIRS'] !== 'true')
+    await rm(dirname(file), { recursive: true, force: true });
 }
