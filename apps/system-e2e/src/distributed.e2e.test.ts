@@ -1,3 +1,3 @@
 import { describeWritebackScenarios } from './writeback-scenarios';
 
-describeWritebackScenarios('distributed', { corp: 'alice', fabrikam: 'carol' });
+describeWritebackScenarios('distributed', { corp: 'alice', fabrikam: 'carol', corpSpare: 'erin' });

@@ -1,3 +1,3 @@
 import { describeWritebackScenarios } from './writeback-scenarios';
 
-describeWritebackScenarios('embedded', { corp: 'bob', fabrikam: 'dave' });
+describeWritebackScenarios('embedded', { corp: 'bob', fabrikam: 'dave', corpSpare: 'frank' });

@@ -6,6 +6,7 @@ import {
   testEnvironment,
   type ForestInfo,
   type Mode,
+  waitFor,
   type WritebackFixture,
 } from '@writeback/testing';
 import { adminReset, databaseDump, kafkaRecords, leakForms } from './scenarios';
@@ -22,7 +23,10 @@ interface Case {
  * in each of two disconnected forests lands on the right DC, an unroutable UPN is refused
  * before anything reaches a DC, and the password never shows in Kafka, the database or logs.
  */
-export function describeWritebackScenarios(mode: Mode, users: { corp: string; fabrikam: string }): void {
+export function describeWritebackScenarios(
+  mode: Mode,
+  users: { corp: string; fabrikam: string; corpSpare: string },
+): void {
   describe(`writeback end to end (${mode})`, () => {
     const { forests } = testEnvironment();
     let fixture: WritebackFixture;
@@ -32,6 +36,7 @@ export function describeWritebackScenarios(mode: Mode, users: { corp: string; fa
       { forest: forests.fabrikam, sam: users.fabrikam, newPassword: `Fab-${mode}-${stamp}-Qz7!` },
     ];
     const unroutablePassword = `Nowhere-${mode}-${stamp}-Ab1!`;
+    const delayedPassword = `Later-${mode}-${stamp}-Cd3!`;
     let unroutableId: string;
 
     beforeAll(async () => {
@@ -101,6 +106,23 @@ export function describeWritebackScenarios(mode: Mode, users: { corp: string; fa
       }
     });
 
+    it('keeps an accepted request while no executor runs, and applies it when one returns', async () => {
+      const executors = [...fixture.system.processes.keys()].filter((name) => name.includes('executor'));
+      for (const name of executors) await fixture.system.processes.get(name)?.stop();
+      const user = forestUser(forests.corp, users.corpSpare);
+      const { status, body } = await fixture.request(adminReset(user.upn, delayedPassword));
+      expect(status).toBe(202);
+      const operationId = body['operationId'] as string;
+      await waitFor(async () => (await fixture.operation(operationId)).status === 'approved', {
+        timeoutMs: 30_000,
+        description: 'the delayed operation to be approved',
+      });
+      expect(await canBind(forests.corp, user.upn, delayedPassword)).toBe(false);
+      for (const name of executors) await fixture.system.restart(name);
+      expect(await fixture.outcome(operationId)).toMatchObject({ status: 'applied', domainId: 'corp' });
+      expect(await canBind(forests.corp, user.upn, delayedPassword)).toBe(true);
+    });
+
     it('answers 400 with the reasons for a request that breaks the contract', async () => {
       const { status, body } = await fixture.request({ kind: 'admin-reset', target: { userPrincipalName: 'x' } });
       expect(status).toBe(400);
@@ -124,7 +146,7 @@ export function describeWritebackScenarios(mode: Mode, users: { corp: string; fa
       }
       expect(haystacks['database']).toContain(unroutableId);
       expect(haystacks['logs']).toContain(unroutableId);
-      for (const password of [...cases.map((c) => c.newPassword), unroutablePassword]) {
+      for (const password of [...cases.map((c) => c.newPassword), unroutablePassword, delayedPassword]) {
         for (const form of leakForms(password)) {
           for (const [where, text] of Object.entries(haystacks)) {
             expect({ where, found: text.includes(form) }).toEqual({ where, found: false });

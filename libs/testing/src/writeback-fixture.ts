@@ -35,6 +35,8 @@ export interface WritebackFixture {
   logDir: string;
   /** POST /v1/operations; returns the HTTP status and body. */
   request(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** GET /v1/operations/:id, answered at once. */
+  operation(operationId: string): Promise<OperationView>;
   /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
   outcome(operationId: string, timeoutMs?: number): Promise<OperationView>;
   auditHistory(operationId: string, expectedEvents: number): Promise<Array<Record<string, unknown>>>;
@@ -151,6 +153,10 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           body: JSON.stringify(body),
         });
         return { status: response.status, body: await json(response) };
+      },
+      operation: async (operationId) => {
+        const response = await fetch(new URL(`/v1/operations/${operationId}`, system.gateUrl));
+        return (await json(response)) as unknown as OperationView;
       },
       outcome: (operationId, timeoutMs = 60_000) =>
         waitFor(
