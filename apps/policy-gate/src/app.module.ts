@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
-import { DomainConfigClient, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
+import {
+  DomainConfigClient,
+  HealthController,
+  OUTBOX_PRODUCER,
+  OutboxRelay,
+  PrismaModule,
+  requireEnv,
+} from '@writeback/platform';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationsController } from './operations/operations.controller';
-import { OperationsRepository } from './operations/operations.repository';
+import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
 
 @Module({
@@ -11,6 +18,8 @@ import { DOMAIN_CONFIG, OperationsService } from './operations/operations.servic
   providers: [
     OperationsRepository,
     OperationsService,
+    OutboxRelay,
+    { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: () => new DomainConfigClient(requireEnv('WRITEBACK_CONFIG_SERVICE_URL')) },
   ],
 })

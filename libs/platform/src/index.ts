@@ -7,3 +7,4 @@ export * from './prisma.module';
 export * from './bootstrap';
 export * from './health.controller';
 export * from './outgoing';
+export * from './outbox';

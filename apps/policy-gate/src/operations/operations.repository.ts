@@ -2,7 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope, type SealedCredential } from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
-import { PRISMA } from '@writeback/platform';
+import type { OutgoingMessage } from '@writeback/messaging';
+import { PRISMA, writeOutbox } from '@writeback/platform';
+
+export const GATE_PRODUCER = 'policy-gate';
 
 export interface OperationView {
   operationId: string;
@@ -35,14 +38,15 @@ export class OperationsRepository {
   }
 
   /**
-   * Appends events not seen before (by eventId) and refreshes the projection in one
-   * transaction. Returns false when every event was already recorded.
+   * Appends events not seen before (by eventId), refreshes the projection and queues the
+   * messages to publish, in one transaction. Returns false when every event was already recorded.
    */
   async append(
     operationId: string,
     envelopes: readonly EventEnvelope[],
-    sealed?: { domainId: string; credential: SealedCredential },
+    effects: { sealed?: { domainId: string; credential: SealedCredential }; outbox?: readonly OutgoingMessage[] } = {},
   ): Promise<boolean> {
+    const { sealed, outbox = [] } = effects;
     return this.prisma.$transaction(async (tx) => {
       // One writer per operation at a time; sequence numbers stay gapless.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${operationId}))`;
@@ -95,6 +99,7 @@ export class OperationsRepository {
           },
         });
       }
+      await writeOutbox(tx, GATE_PRODUCER, outbox);
       // Once an operation is over, nobody needs its sealed password any more.
       if (isTerminal(state.status)) await tx.sealedCredential.deleteMany({ where: { operationId } });
       return true;

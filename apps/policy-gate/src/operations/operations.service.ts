@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
 import { decide, resolveTargetDomain, type Routing } from '@writeback/domain';
-import type { MessageBus } from '@writeback/messaging';
 import { currentTraceparent, type Logger } from '@writeback/observability';
-import { BUS, commandMessage, DomainConfigClient, eventMessage, LOGGER } from '@writeback/platform';
+import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
 import { OperationsRepository } from './operations.repository';
 
@@ -15,7 +14,7 @@ export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 export class OperationsService {
   constructor(
     private readonly operations: OperationsRepository,
-    @Inject(BUS) private readonly bus: MessageBus,
+    private readonly outbox: OutboxRelay,
     @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -45,8 +44,12 @@ export class OperationsService {
       { type: 'RequestWriteback', operationId, request, routing, domainId, now: new Date().toISOString() },
       { status: 'initial' },
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
-    await this.operations.append(operationId, events, sealed);
-    await this.bus.publish(events.map(eventMessage));
+    // Accepted means durable: the request and its event are committed before the caller hears back.
+    await this.operations.append(operationId, events, {
+      ...(sealed ? { sealed } : {}),
+      outbox: events.map(eventMessage),
+    });
+    this.outbox.kick();
     this.logger.info(
       { operationId, kind: request.kind, channel: request.channel, routing, domainId },
       'writeback requested',
@@ -65,7 +68,6 @@ export class OperationsService {
     const events = decide({ type: 'DecideWriteback', domain, now }, state).map((e) => envelope(e, context));
     const approved = events.some((e) => e.type === 'WritebackApproved');
     const credential = approved ? await this.operations.sealedCredential(operationId) : null;
-    await this.operations.append(operationId, events);
     const messages = events.map(eventMessage);
     if (approved && state.domainId) {
       messages.push(
@@ -81,7 +83,8 @@ export class OperationsService {
         ),
       );
     }
-    await this.bus.publish(messages);
+    await this.operations.append(operationId, events, { outbox: messages });
+    this.outbox.kick();
     const decision = events[0];
     this.logger.info(
       {

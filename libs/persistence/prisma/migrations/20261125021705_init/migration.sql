@@ -104,6 +104,19 @@ CREATE TABLE "bus_consumer_offsets" (
     CONSTRAINT "bus_consumer_offsets_pkey" PRIMARY KEY ("group_id","topic")
 );
 
+-- CreateTable
+CREATE TABLE "outbox_messages" (
+    "id" BIGSERIAL NOT NULL,
+    "producer" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "headers" JSONB NOT NULL,
+    "value" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "outbox_messages_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE INDEX "operations_target_upn_idx" ON "operations"("target_upn");
 
@@ -122,3 +135,5 @@ CREATE INDEX "audit_records_operation_id_occurred_at_idx" ON "audit_records"("op
 -- CreateIndex
 CREATE INDEX "bus_messages_topic_offset_idx" ON "bus_messages"("topic", "offset");
 
+-- CreateIndex
+CREATE INDEX "outbox_messages_producer_id_idx" ON "outbox_messages"("producer", "id");

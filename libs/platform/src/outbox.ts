@@ -1,0 +1,119 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { MessageBus, OutgoingMessage } from '@writeback/messaging';
+import type { Logger } from '@writeback/observability';
+import type { Prisma, PrismaClient } from '@writeback/persistence';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PRISMA } from './prisma.module';
+import { BUS, LOGGER } from './tokens';
+
+export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
+
+const BATCH = 100;
+const IDLE_POLL_MS = 500;
+
+/** Adds messages to the outbox inside the caller's transaction, next to its state change. */
+export async function writeOutbox(
+  tx: Prisma.TransactionClient,
+  producer: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await tx.outboxMessage.createMany({
+    data: messages.map((m) => ({ producer, topic: m.topic, key: m.key, headers: m.headers ?? {}, value: m.value })),
+  });
+}
+
+/**
+ * Publishes a service's outbox in commit order, then deletes what was sent. One relay per
+ * producer is active at a time (advisory lock), so key order survives several replicas; a
+ * failed publish leaves the rows for the next round, so a message may be published twice but
+ * never lost (consumers deduplicate by eventId).
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(BUS) private readonly bus: MessageBus,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(OUTBOX_PRODUCER) private readonly producer: string,
+  ) {}
+
+  /** Called after a commit that wrote to the outbox, so publishing starts at once. */
+  kick(): void {
+    this.wake?.();
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const more = await this.drainOnce();
+        failures = 0;
+        if (!more) await this.idle(IDLE_POLL_MS);
+      } catch (error) {
+        failures++;
+        const wait = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
+        this.logger.warn({ err: error, failures, wait }, 'outbox publish failed; will retry');
+        await this.idle(wait);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Publishes one batch; true when more may be waiting. */
+  private async drainOnce(): Promise<boolean> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`
+          SELECT pg_try_advisory_xact_lock(hashtext(${`outbox:${this.producer}`})) AS locked`;
+        if (!lock?.locked) {
+          await delay(IDLE_POLL_MS);
+          return false;
+        }
+        const rows = await tx.outboxMessage.findMany({
+          where: { producer: this.producer },
+          orderBy: { id: 'asc' },
+          take: BATCH,
+        });
+        if (rows.length === 0) return false;
+        await this.bus.publish(
+          rows.map((r) => ({
+            topic: r.topic,
+            key: r.key,
+            value: r.value,
+            headers: r.headers as Record<string, string>,
+          })),
+        );
+        await tx.outboxMessage.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+        return rows.length === BATCH;
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+  }
+}
