@@ -5,6 +5,7 @@ const Env = z.object({
   WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
   WRITEBACK_KAFKA_BROKERS: z.string().optional(),
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
+  WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
 });
 
@@ -46,6 +47,7 @@ export function readServiceConfig(
           clientId: service,
           brokers,
           idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
+          sessionTimeoutMs: parsed.data.WRITEBACK_KAFKA_SESSION_TIMEOUT_MS,
         }
       : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
   return {

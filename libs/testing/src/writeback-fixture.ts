@@ -111,7 +111,8 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
             }))
           : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
       logDir,
-      env: { WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100', ...options.env },
+      // Short group sessions: a restarted consumer gets its partitions back in seconds.
+      env: { WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100', WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: '6000', ...options.env },
     });
     cleanups.push(() => system.stop());
 

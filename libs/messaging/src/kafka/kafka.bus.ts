@@ -16,6 +16,8 @@ export interface KafkaBusOptions {
   idempotent: boolean;
   logger: BusLogger;
   retry?: RetryPolicy;
+  /** A member silent this long is removed from its group and its partitions reassigned. */
+  sessionTimeoutMs?: number;
   ssl?: boolean;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
 }
@@ -90,7 +92,15 @@ export class KafkaBus implements MessageBus {
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
-    const consumer = this.kafka.consumer({ groupId: spec.groupId, allowAutoTopicCreation: false });
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
+    const consumer = this.kafka.consumer({
+      groupId: spec.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
+      // A user waits on the other end of every message: poll briskly rather than batch.
+      maxWaitTimeInMs: 250,
+    });
     let running = true;
     await consumer.connect();
     await consumer.subscribe({ topics: [...spec.topics], fromBeginning: true });
