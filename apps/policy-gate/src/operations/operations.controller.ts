@@ -1,7 +1,18 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { isTerminal } from '@writeback/domain';
 import { inSpan, SpanKind } from '@writeback/observability';
-import { ZodBody } from '@writeback/platform';
+import { ConfigServiceUnavailable, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CreateOperationBody } from './operation-request';
@@ -25,10 +36,15 @@ export class OperationsController {
       'POST /v1/operations',
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/v1/operations' } },
       async (span) => {
-        const operationId = await this.service.request(
-          request,
-          newPassword === undefined ? undefined : new Secret(newPassword),
-        );
+        const operationId = await this.service
+          .request(request, newPassword === undefined ? undefined : new Secret(newPassword))
+          .catch((error: unknown) => {
+            // Nothing was accepted; the caller may try again shortly.
+            if (error instanceof ConfigServiceUnavailable) {
+              throw new ServiceUnavailableException('domain configuration is unavailable; retry shortly');
+            }
+            throw error;
+          });
         span.setAttribute('writeback.operation.id', operationId);
         return (await this.operations.view(operationId)) as OperationView;
       },

@@ -6,6 +6,7 @@ import type { MessageBus } from '@writeback/messaging';
 import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
 import {
   BUS,
+  ConfigServiceUnavailable,
   ConfigurationError,
   DomainConfigClient,
   eventMessage,
@@ -125,6 +126,8 @@ export class WritebackService {
       }
     } catch (error) {
       if (error instanceof SealingError) return { kind: 'rejected', reason: Reasons.CREDENTIAL_UNREADABLE };
+      // config-service briefly unreachable: let the bus deliver the command again later.
+      if (error instanceof ConfigServiceUnavailable) throw error;
       log.error({ err: error }, 'executor cannot serve this domain');
       return { kind: 'failed', reason: Reasons.EXECUTOR_CONFIGURATION, attempts: 0 };
     }
