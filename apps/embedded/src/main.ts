@@ -35,7 +35,13 @@ async function main(): Promise<void> {
       executor: port('WRITEBACK_WRITEBACK_EXECUTOR_PORT', 8082),
       audit: port('WRITEBACK_AUDIT_SERVICE_PORT', 8083),
     },
-    env: { WRITEBACK_MIGRATE_ON_START: 'false' },
+    env: {
+      WRITEBACK_MIGRATE_ON_START: 'false',
+      // Loopback only and single-user by default; configure WRITEBACK_AUTH_* to require tokens.
+      WRITEBACK_AUTH_MODE: process.env['WRITEBACK_AUTH_ISSUER']
+        ? 'jwt'
+        : (process.env['WRITEBACK_AUTH_MODE'] ?? 'none'),
+    },
   });
   process.stdout.write(
     [
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
       `  data            ${dataDir}`,
       `  executor keys   ${keyDir}`,
       `  transport       ${brokers.length ? `kafka ${brokers.join(',')}` : 'postgres (embedded)'}`,
+      `  authentication  ${process.env['WRITEBACK_AUTH_ISSUER'] ? 'bearer JWT' : 'OFF (WRITEBACK_AUTH_MODE=none): local use only'}`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

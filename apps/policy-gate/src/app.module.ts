@@ -1,26 +1,27 @@
 import { Module } from '@nestjs/common';
 import {
-  DomainConfigClient,
+  AuthModule,
+  domainConfigClientFromEnv,
   HealthController,
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
-  requireEnv,
 } from '@writeback/platform';
+import { OpenApiController } from './openapi/openapi.controller';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
 
 @Module({
-  imports: [PrismaModule],
-  controllers: [OperationsController, EventsConsumer, HealthController],
+  imports: [PrismaModule, AuthModule],
+  controllers: [OperationsController, EventsConsumer, HealthController, OpenApiController],
   providers: [
     OperationsRepository,
     OperationsService,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
-    { provide: DOMAIN_CONFIG, useFactory: () => new DomainConfigClient(requireEnv('WRITEBACK_CONFIG_SERVICE_URL')) },
+    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
   ],
 })
 export class PolicyGateModule {}

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DomainConfigClient, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
+import { domainConfigClientFromEnv, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
 import {
@@ -15,7 +15,7 @@ import {
   controllers: [CommandsConsumer, HealthController],
   providers: [
     WritebackService,
-    { provide: DOMAIN_CONFIG, useFactory: () => new DomainConfigClient(requireEnv('WRITEBACK_CONFIG_SERVICE_URL')) },
+    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
     { provide: DOMAIN_KEYS, useFactory: () => new DomainKeys(requireEnv('WRITEBACK_EXECUTOR_KEY_DIR')) },
     {
       provide: EXECUTOR_OPTIONS,

@@ -5,6 +5,40 @@ const SecretRef = z
   .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'must be env:NAME or file:/absolute/path');
 
 /**
+ * Per-domain changes to the operation matrix, by rule id (docs/policy.md). Refusing a rule
+ * only narrows; allowing a rule the matrix refuses widens it and needs `allowWidening`.
+ */
+export const PolicyOverrides = z
+  .object({
+    refuse: z.array(z.string().min(1).max(100)).max(100).default([]),
+    allow: z.array(z.string().min(1).max(100)).max(100).default([]),
+    allowWidening: z.boolean().default(false),
+  })
+  .strict();
+export type PolicyOverrides = z.infer<typeof PolicyOverrides>;
+
+const Dn = z.string().trim().min(3).max(1024);
+
+/** Who the engine may write for in this domain; empty lists mean "anyone under the base DN". */
+export const DomainScope = z
+  .object({
+    /** The user must be under one of these OUs (DNs). */
+    organizationalUnits: z.array(Dn).max(100).default([]),
+    /** The user must be a (nested) member of one of these groups (DNs). */
+    groups: z.array(Dn).max(100).default([]),
+    /** An extra LDAP filter the user entry must match, e.g. `(department=Sales)`. */
+    ldapFilter: z
+      .string()
+      .trim()
+      .regex(/^\(.*\)$/s, 'must be a parenthesised LDAP filter')
+      .max(4096)
+      .nullable()
+      .default(null),
+  })
+  .strict();
+export type DomainScope = z.infer<typeof DomainScope>;
+
+/**
  * One on-premises domain as config-service stores and serves it. Secrets appear only as
  * references (`env:NAME`, `file:/path`), resolved where they are used.
  */
@@ -32,7 +66,14 @@ export const DomainConfig = z.object({
   tlsServerName: z.string().trim().max(255).nullable().default(null),
   /** base64url of the executor's X25519 public key. */
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url X25519 public key'),
+  /** "Enable password write back": off refuses every request for the domain. */
   writebackEnabled: z.boolean().default(true),
+  /** This engine writes back for the domain; off when another engine owns it (side by side). */
+  engineOwnsDomain: z.boolean().default(true),
+  /** "Allow users to unlock accounts without resetting their password". */
+  allowUnlockWithoutReset: z.boolean().default(false),
+  policy: PolicyOverrides.default({ refuse: [], allow: [], allowWidening: false }),
+  scope: DomainScope.default({ organizationalUnits: [], groups: [], ldapFilter: null }),
 });
 export type DomainConfig = z.infer<typeof DomainConfig>;
 

@@ -21,6 +21,7 @@ const requested: WritebackEvent = {
   data: {
     operationId: OPERATION_ID,
     request,
+    caller: { subject: 'sspr-portal', issuer: 'https://idp.example' },
     routing: 'resolved',
     domainId: 'corp',
     requestedAt: '2026-11-25T10:00:00.000Z',

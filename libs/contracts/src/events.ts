@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OperationKind, Reason, SealedCredential, WritebackRequest } from './request';
+import { Caller, OperationKind, Reason, SealedCredential, WritebackRequest } from './request';
 
 const OperationId = z.uuid();
 const Iso = z.iso.datetime({ offset: true });
@@ -10,6 +10,7 @@ export const PasswordChangeRequestedV1 = z.object({
   data: z.object({
     operationId: OperationId,
     request: WritebackRequest,
+    caller: Caller,
     /** How the target's UPN suffix routed at the edge; the password is sealed for `domainId`. */
     routing: z.enum(['resolved', 'no-match', 'ambiguous']),
     /** Null unless `routing` is `resolved`. */
@@ -27,6 +28,8 @@ export const WritebackApprovedV1 = z.object({
     targetUpn: z.string(),
     kind: OperationKind,
     policyVersion: z.string(),
+    /** Id of the matrix rule that allowed it (docs/policy.md). */
+    policyRule: z.string(),
     approvedAt: Iso,
   }),
 });
@@ -41,6 +44,8 @@ export const WritebackRejectedV1 = z.object({
     /** Who refused: the policy gate before anything was sent, or the executor/AD. */
     stage: z.enum(['policy', 'executor']),
     reason: Reason,
+    /** Id of the matrix rule that refused it, when the matrix did. */
+    policyRule: z.string().nullable().default(null),
     rejectedAt: Iso,
   }),
 });

@@ -3,3 +3,4 @@ export * from './request';
 export * from './events';
 export * from './envelope';
 export * from './domain-config';
+export * from './gate-api';

@@ -47,6 +47,14 @@ export const OperationOptions = z.object({
 });
 export type OperationOptions = z.infer<typeof OperationOptions>;
 
+/** The authenticated client of the gate's API (the SSPR portal, an admin console...). */
+export const Caller = z.object({
+  subject: z.string().min(1).max(512),
+  /** Token issuer; null when authentication is off (local use only). */
+  issuer: z.string().max(2048).nullable(),
+});
+export type Caller = z.infer<typeof Caller>;
+
 /** The non-secret part of a writeback request; travels in events. */
 export const WritebackRequest = z.object({
   kind: OperationKind,

@@ -1,4 +1,4 @@
-import { AndFilter, Attribute, Change, Client, EqualityFilter } from 'ldapts';
+import { AndFilter, Attribute, Change, Client, EqualityFilter, escapeFilter } from 'ldapts';
 import { classifyDirectoryFailure, Reasons, type ClassifiedFailure } from '@writeback/domain';
 import type { Reason } from '@writeback/contracts';
 import { POLICY_HINTS_OIDS, PolicyHintsControl } from './policy-hints.control';
@@ -16,12 +16,23 @@ export interface DirectoryConnectionConfig {
   timeoutMs?: number;
 }
 
+/** Who may be written for; empty lists mean anyone under the base DN. */
+export interface WritebackScope {
+  organizationalUnits: readonly string[];
+  groups: readonly string[];
+  ldapFilter: string | null;
+}
+
+/** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups too. */
+const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
 export interface PasswordWriteback {
   userPrincipalName: string;
   /** Absent for an unlock without a password change. */
   newPassword?: string;
   unlock: boolean;
   forceChangeAtNextLogon: boolean;
+  scope?: WritebackScope;
 }
 
 export type WritebackAction = 'password' | 'unlock' | 'force-change-at-next-logon';
@@ -113,6 +124,10 @@ export class LdapDirectory {
 
   private async apply(client: Client, url: string, write: PasswordWriteback): Promise<WritebackResult> {
     const user = await this.findUser(client, write.userPrincipalName);
+    // Out-of-scope users are refused before anything is written.
+    if (write.scope && !(await this.inScope(client, user.dn, write.scope))) {
+      throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
+    }
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
     if (write.newPassword !== undefined) {
@@ -161,6 +176,30 @@ export class LdapDirectory {
     }
     const entry = searchEntries[0] as (typeof searchEntries)[number];
     return { dn: entry.dn, userAccountControl: Number(entry['userAccountControl'] ?? 0) };
+  }
+
+  private async inScope(client: Client, dn: string, scope: WritebackScope): Promise<boolean> {
+    const normalise = (value: string): string => value.replace(/\s*,\s*/g, ',').toLowerCase();
+    const userDn = normalise(dn);
+    if (
+      scope.organizationalUnits.length > 0 &&
+      !scope.organizationalUnits.some((ou) => userDn.endsWith(`,${normalise(ou)}`))
+    ) {
+      return false;
+    }
+    const conditions = [
+      scope.groups.length > 0
+        ? `(|${scope.groups.map((g) => escapeFilter`(memberOf:${IN_CHAIN}:=${g})`).join('')})`
+        : '',
+      scope.ldapFilter ?? '',
+    ].join('');
+    if (!conditions) return true;
+    const { searchEntries } = await client.search(dn, {
+      scope: 'base',
+      filter: `(&(objectClass=user)${conditions})`,
+      attributes: ['distinguishedName'],
+    });
+    return searchEntries.length === 1;
   }
 
   /** Detected, never assumed: Samba does not offer the control, Windows DCs do. */

@@ -1,5 +1,6 @@
 export * from './reasons';
 export * from './target-resolution';
+export * from './policy-matrix';
 export * from './policy';
 export * from './operation';
 export * from './directory-errors';

@@ -1,4 +1,4 @@
-import type { EventOf, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
+import type { Caller, EventOf, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decidePolicy, POLICY_VERSION, type DomainPolicySnapshot, type Routing } from './policy';
 
 export type OperationStatus = 'requested' | 'approved' | 'applied' | 'rejected' | 'failed';
@@ -9,6 +9,7 @@ export type OperationState =
       status: OperationStatus;
       operationId: string;
       request: WritebackRequest;
+      caller: Caller;
       routing: Routing;
       domainId: string | null;
       reason: Reason | null;
@@ -25,6 +26,8 @@ export type OperationCommand =
       type: 'RequestWriteback';
       operationId: string;
       request: WritebackRequest;
+      /** The authenticated client that sent the request, as opposed to the initiator it names. */
+      caller: Caller;
       routing: Routing;
       domainId: string | null;
       now: string;
@@ -51,6 +54,7 @@ export function decide(command: OperationCommand, state: OperationState): Writeb
           data: {
             operationId: command.operationId,
             request: command.request,
+            caller: command.caller,
             routing: command.routing,
             domainId: command.domainId,
             requestedAt: command.now,
@@ -74,6 +78,7 @@ export function decide(command: OperationCommand, state: OperationState): Writeb
               targetUpn,
               stage: 'policy',
               reason: decision.reason,
+              policyRule: decision.ruleId,
               rejectedAt: command.now,
             },
           },
@@ -89,6 +94,7 @@ export function decide(command: OperationCommand, state: OperationState): Writeb
             targetUpn,
             kind: state.request.kind,
             policyVersion: POLICY_VERSION,
+            policyRule: decision.ruleId,
             approvedAt: command.now,
           },
         },
@@ -108,6 +114,7 @@ export function evolve(state: OperationState, event: WritebackEvent): OperationS
       status: 'requested',
       operationId: event.data.operationId,
       request: event.data.request,
+      caller: event.data.caller,
       routing: event.data.routing,
       domainId: event.data.domainId,
       reason: null,

@@ -1,5 +1,5 @@
 /* eslint jest/expect-expect: ['warn', { assertFunctionNames: ['expect', 'given.**.then', 'given.**.thenThrows'] }] */
-import type { Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
+import type { Caller, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import {
   decide,
   evolve,
@@ -18,7 +18,16 @@ const REQUESTED_AT = '2026-11-25T10:00:00.000Z';
 const NOW = '2026-11-25T10:00:01.000Z';
 const LATER = '2026-11-25T10:00:05.000Z';
 
-const CORP: DomainPolicySnapshot = { id: 'corp', writebackEnabled: true };
+const CORP: DomainPolicySnapshot = {
+  id: 'corp',
+  writebackEnabled: true,
+  engineOwnsDomain: true,
+  allowUnlockWithoutReset: false,
+  policy: { refuse: [], allow: [], allowWidening: false },
+};
+const domainWith = (changes: Partial<DomainPolicySnapshot>): DomainPolicySnapshot => ({ ...CORP, ...changes });
+
+const CALLER: Caller = { subject: 'sspr-frontend', issuer: 'https://login.example.test/' };
 
 const selfServiceReset: WritebackRequest = {
   kind: 'self-service-reset',
@@ -41,6 +50,7 @@ function requestCommand(routing: Routing = 'resolved', domainId: string | null =
     type: 'RequestWriteback',
     operationId: OPERATION_ID,
     request: selfServiceReset,
+    caller: CALLER,
     routing,
     domainId,
     now: NOW,
@@ -59,7 +69,7 @@ function requested(
   return {
     type: 'PasswordChangeRequested',
     version: 1,
-    data: { operationId: OPERATION_ID, request, routing, domainId, requestedAt: REQUESTED_AT },
+    data: { operationId: OPERATION_ID, request, caller: CALLER, routing, domainId, requestedAt: REQUESTED_AT },
   };
 }
 
@@ -72,6 +82,7 @@ const approved: WritebackEvent = {
     targetUpn: UPN,
     kind: 'self-service-reset',
     policyVersion: POLICY_VERSION,
+    policyRule: 'end-user-self-service-reset',
     approvedAt: NOW,
   },
 };
@@ -80,11 +91,12 @@ function rejected(
   reason: Reason,
   stage: 'policy' | 'executor' = 'policy',
   domainId: string | null = 'corp',
+  policyRule: string | null = null,
 ): WritebackEvent {
   return {
     type: 'WritebackRejected',
     version: 1,
-    data: { operationId: OPERATION_ID, domainId, targetUpn: UPN, stage, reason, rejectedAt: NOW },
+    data: { operationId: OPERATION_ID, domainId, targetUpn: UPN, stage, reason, policyRule, rejectedAt: NOW },
   };
 }
 
@@ -134,7 +146,7 @@ function given(history: readonly WritebackEvent[]) {
 
 describe('operation decider', () => {
   describe('RequestWriteback', () => {
-    it('records the request with its routing, domain and time', () => {
+    it('records the request with its caller, routing, domain and time', () => {
       given([])
         .when(requestCommand('resolved', 'corp'))
         .then([
@@ -144,6 +156,7 @@ describe('operation decider', () => {
             data: {
               operationId: OPERATION_ID,
               request: selfServiceReset,
+              caller: CALLER,
               routing: 'resolved',
               domainId: 'corp',
               requestedAt: NOW,
@@ -162,6 +175,7 @@ describe('operation decider', () => {
             data: {
               operationId: OPERATION_ID,
               request: selfServiceReset,
+              caller: CALLER,
               routing: 'no-match',
               domainId: null,
               requestedAt: NOW,
@@ -181,7 +195,7 @@ describe('operation decider', () => {
   });
 
   describe('DecideWriteback', () => {
-    it('approves an enabled, resolved, supported request under the current policy version', () => {
+    it('approves an enabled, resolved, supported request under the current policy version and names the rule', () => {
       given([requested()])
         .when(decideCommand(CORP, NOW))
         .then([
@@ -194,19 +208,44 @@ describe('operation decider', () => {
               targetUpn: UPN,
               kind: 'self-service-reset',
               policyVersion: POLICY_VERSION,
+              policyRule: 'end-user-self-service-reset',
               approvedAt: NOW,
             },
           },
         ]);
     });
 
-    it.each<[string, WritebackEvent, DomainPolicySnapshot | null, Reason, string]>([
+    it('approves a widened operation and names the refusal rule the domain widened', () => {
+      const widened = domainWith({
+        policy: { refuse: [], allow: ['admin-reset-via-powershell'], allowWidening: true },
+      });
+      given([requested('resolved', 'corp', resetFromPowerShell)])
+        .when(decideCommand(widened, NOW))
+        .then([
+          {
+            type: 'WritebackApproved',
+            version: 1,
+            data: {
+              operationId: OPERATION_ID,
+              domainId: 'corp',
+              targetUpn: UPN,
+              kind: 'admin-reset',
+              policyVersion: POLICY_VERSION,
+              policyRule: 'admin-reset-via-powershell',
+              approvedAt: NOW,
+            },
+          },
+        ]);
+    });
+
+    it.each<[string, WritebackEvent, DomainPolicySnapshot | null, Reason, string, string | null]>([
       [
         'no domain claims the suffix',
         requested('no-match', null),
         null,
         Reasons.TARGET_NO_MATCHING_DOMAIN,
         'TARGET.NO_MATCHING_DOMAIN',
+        null,
       ],
       [
         'two domains claim the suffix',
@@ -214,6 +253,7 @@ describe('operation decider', () => {
         null,
         Reasons.TARGET_MULTIPLE_DOMAINS,
         'TARGET.MULTIPLE_MATCHES',
+        null,
       ],
       [
         'two domains claim the suffix, even if a snapshot is passed',
@@ -221,13 +261,23 @@ describe('operation decider', () => {
         CORP,
         Reasons.TARGET_MULTIPLE_DOMAINS,
         'TARGET.MULTIPLE_MATCHES',
+        null,
       ],
       [
         'writeback is disabled for the domain',
         requested(),
-        { id: 'corp', writebackEnabled: false },
+        domainWith({ writebackEnabled: false }),
         Reasons.DOMAIN_WRITEBACK_DISABLED,
         'POLICY.WRITEBACK_DISABLED',
+        null,
+      ],
+      [
+        'another engine owns the domain',
+        requested(),
+        domainWith({ engineOwnsDomain: false }),
+        Reasons.DOMAIN_NOT_OWNED,
+        'POLICY.DOMAIN_NOT_OWNED',
+        null,
       ],
       [
         'the domain was removed after routing',
@@ -235,15 +285,41 @@ describe('operation decider', () => {
         null,
         Reasons.TARGET_NO_MATCHING_DOMAIN,
         'TARGET.NO_MATCHING_DOMAIN',
+        null,
       ],
       [
-        'the operation is unsupported',
+        'the matrix refuses the operation',
         requested('resolved', 'corp', resetFromPowerShell),
+        CORP,
+        Reasons.ADMIN_RESET_VIA_POWERSHELL,
+        'POLICY.ADMIN_RESET_VIA_POWERSHELL',
+        'admin-reset-via-powershell',
+      ],
+      [
+        'no rule of the matrix describes the operation',
+        requested('resolved', 'corp', { ...selfServiceReset, channel: 'change-password-page' }),
         CORP,
         Reasons.OPERATION_UNSUPPORTED,
         'POLICY.OPERATION_UNSUPPORTED',
+        null,
       ],
-    ])('rejects at the policy stage when %s', (_case, request, domain, reason, code) => {
+      [
+        'the domain refuses the rule that would allow it',
+        requested(),
+        domainWith({ policy: { refuse: ['end-user-self-service-reset'], allow: [], allowWidening: false } }),
+        Reasons.DISABLED_FOR_DOMAIN,
+        'POLICY.DISABLED_FOR_DOMAIN',
+        'end-user-self-service-reset',
+      ],
+      [
+        'the domain does not allow unlocking without a reset',
+        requested('resolved', 'corp', { ...selfServiceReset, kind: 'unlock' }),
+        CORP,
+        Reasons.UNLOCK_NOT_ALLOWED,
+        'POLICY.UNLOCK_NOT_ALLOWED',
+        null,
+      ],
+    ])('rejects at the policy stage when %s', (_case, request, domain, reason, code, policyRule) => {
       expect(reason.code).toBe(code);
       given([request])
         .when(decideCommand(domain, NOW))
@@ -257,6 +333,7 @@ describe('operation decider', () => {
               targetUpn: UPN,
               stage: 'policy',
               reason,
+              policyRule,
               rejectedAt: NOW,
             },
           },
@@ -274,7 +351,7 @@ describe('operation decider', () => {
 
     it('does not revisit an approval when the domain was disabled since', () => {
       given([requested(), approved])
-        .when(decideCommand({ id: 'corp', writebackEnabled: false }, LATER))
+        .when(decideCommand(domainWith({ writebackEnabled: false }), LATER))
         .then([]);
     });
 
@@ -289,6 +366,7 @@ describe('operation evolve', () => {
     status: 'requested',
     operationId: OPERATION_ID,
     request: selfServiceReset,
+    caller: CALLER,
     routing: 'resolved',
     domainId: 'corp',
     reason: null,

@@ -1,22 +1,41 @@
 import type { Reason, WritebackRequest } from '@writeback/contracts';
+import { findPolicyRule, POLICY_MATRIX, type PolicyRule } from './policy-matrix';
 import { Reasons } from './reasons';
 
-export const POLICY_VERSION = '2026-11-25.1';
+export const POLICY_VERSION: string = POLICY_MATRIX.version;
 
+/** A domain's changes to the matrix, by rule id (mirrors `PolicyOverrides` in contracts). */
+export interface DomainPolicyOverrides {
+  /** Allow rules this domain refuses (narrowing). */
+  refuse: readonly string[];
+  /** Refusal rules this domain allows (widening); ignored unless `allowWidening`. */
+  allow: readonly string[];
+  allowWidening: boolean;
+}
+
+/** What the policy needs of a domain; a `DomainConfig` from contracts fits as it is. */
 export interface DomainPolicySnapshot {
   id: string;
+  /** The seed's "Enable password write back for synced users". */
   writebackEnabled: boolean;
+  /** The seed's "Write back passwords with Microsoft Entra Connect cloud sync": this engine, not another. */
+  engineOwnsDomain: boolean;
+  /** The seed's "Allow users to unlock accounts without resetting their password". */
+  allowUnlockWithoutReset: boolean;
+  policy: DomainPolicyOverrides;
 }
 
 export type Routing = 'resolved' | 'no-match' | 'ambiguous';
 
-export type PolicyDecision = { approved: true } | { approved: false; reason: Reason };
+/** `ruleId` names the matrix rule that decided; null when routing, a switch or no rule did. */
+export type PolicyDecision =
+  { approved: true; ruleId: string } | { approved: false; reason: Reason; ruleId: string | null };
 
-const refuse = (reason: Reason): PolicyDecision => ({ approved: false, reason });
+const refuse = (reason: Reason, ruleId: string | null = null): PolicyDecision => ({ approved: false, reason, ruleId });
 
 /**
- * The seed's supported/unsupported operation matrix. Pure: the request and the domain's
- * switches in, a decision out.
+ * Routing, then the domain switches, then the operation matrix with the domain's overrides,
+ * then the unlock switch (docs/policy.md). Pure: the request and the domain in, a decision out.
  */
 export function decidePolicy(
   request: WritebackRequest,
@@ -26,27 +45,55 @@ export function decidePolicy(
   if (routing === 'ambiguous') return refuse(Reasons.TARGET_MULTIPLE_DOMAINS);
   if (routing === 'no-match' || !domain) return refuse(Reasons.TARGET_NO_MATCHING_DOMAIN);
   if (!domain.writebackEnabled) return refuse(Reasons.DOMAIN_WRITEBACK_DISABLED);
-  if (!isSupported(request)) return refuse(Reasons.OPERATION_UNSUPPORTED);
-  return { approved: true };
+  if (!domain.engineOwnsDomain) return refuse(Reasons.DOMAIN_NOT_OWNED);
+
+  const rule = findPolicyRule(request);
+  if (!rule) return refuse(Reasons.OPERATION_UNSUPPORTED);
+  const decision = applyOverrides(rule, domain.policy);
+  if (!decision.approved) return decision;
+
+  // The switch is about unlocking *without* a reset. A password change or reset that also
+  // unlocks (`options.unlockAccount`) sets a password, so it is what the switch's "off" asks for.
+  if (request.kind === 'unlock' && !domain.allowUnlockWithoutReset) return refuse(Reasons.UNLOCK_NOT_ALLOWED);
+  return decision;
 }
 
-function isSupported(request: WritebackRequest): boolean {
-  const { kind, channel, initiator, target } = request;
-  // UPNs are case-insensitive; an administrator resetting their own password is refused.
-  const self = initiator.id.trim().toLowerCase() === target.userPrincipalName.trim().toLowerCase();
-  switch (kind) {
-    case 'change':
-    case 'forced-change':
-      return channel !== 'powershell' && channel !== 'graph-api' && channel !== 'm365-admin-center';
-    case 'self-service-reset':
-    case 'unlock':
-      return channel === 'sspr-portal';
-    case 'admin-reset':
-      if (!initiator.isAdministrator || self || target.isAdministrator) return false;
-      return channel === 'admin-center' || channel === 'frontline-portal' || channel === 'graph-api';
-    default: {
-      const unreachable: never = kind;
-      throw new Error(`unknown operation kind ${String(unreachable)}`);
+function applyOverrides(rule: PolicyRule, overrides: DomainPolicyOverrides): PolicyDecision {
+  if (rule.effect.type === 'allow') {
+    return overrides.refuse.includes(rule.id)
+      ? refuse(Reasons.DISABLED_FOR_DOMAIN, rule.id)
+      : { approved: true, ruleId: rule.id };
+  }
+  // Widening needs both the rule id and the explicit flag: a stray id alone never allows.
+  if (overrides.allowWidening && overrides.allow.includes(rule.id)) return { approved: true, ruleId: rule.id };
+  return refuse(rule.effect.reason, rule.id);
+}
+
+/** Problems with a domain's overrides, worded for an administrator (config-service answers 400). */
+export function validatePolicyOverrides(overrides: DomainPolicyOverrides): string[] {
+  const effects = new Map<string, PolicyRule['effect']['type']>(
+    POLICY_MATRIX.rules.map((rule): [string, PolicyRule['effect']['type']] => [rule.id, rule.effect.type]),
+  );
+  const problems: string[] = [];
+  for (const id of overrides.refuse) {
+    const effect = effects.get(id);
+    if (!effect) {
+      problems.push(`policy.refuse: unknown rule "${id}"; docs/policy.md lists the rules`);
+    } else if (effect === 'refuse') {
+      problems.push(`policy.refuse: rule "${id}" already refuses; listing it changes nothing`);
     }
   }
+  for (const id of overrides.allow) {
+    const effect = effects.get(id);
+    if (!effect) {
+      problems.push(`policy.allow: unknown rule "${id}"; docs/policy.md lists the rules`);
+    } else if (effect === 'allow') {
+      problems.push(`policy.allow: rule "${id}" already allows; listing it changes nothing`);
+    } else if (!overrides.allowWidening) {
+      problems.push(
+        `policy.allow: allowing "${id}" writes back an operation the seed does not support; set policy.allowWidening to true to do so deliberately`,
+      );
+    }
+  }
+  return problems;
 }

@@ -16,13 +16,69 @@ export const Reasons = {
     code: 'POLICY.WRITEBACK_DISABLED',
     message: 'Password writeback is disabled for this domain.',
   },
+  DOMAIN_NOT_OWNED: {
+    code: 'POLICY.DOMAIN_NOT_OWNED',
+    message:
+      'Another writeback engine owns this domain (side by side), so this engine does not write back for it. Turn on engineOwnsDomain for the domain only once the other engine no longer writes back for it.',
+  },
   OPERATION_UNSUPPORTED: {
     code: 'POLICY.OPERATION_UNSUPPORTED',
-    message: 'This operation is not written back to the on-premises directory.',
+    message:
+      'This combination of operation, channel and initiator is not written back to the on-premises directory. See docs/policy.md for the supported operations.',
+  },
+  DISABLED_FOR_DOMAIN: {
+    code: 'POLICY.DISABLED_FOR_DOMAIN',
+    message:
+      "This operation is supported, but the domain's policy overrides refuse it (policy.refuse). Remove the rule from policy.refuse if it should be written back.",
+  },
+  UNLOCK_NOT_ALLOWED: {
+    code: 'POLICY.UNLOCK_NOT_ALLOWED',
+    message:
+      'Unlocking an account without resetting its password is turned off for this domain. The user can reset their password in the SSPR portal, which also unlocks the account, or turn on allowUnlockWithoutReset for the domain.',
+  },
+  SELF_RESET_VIA_POWERSHELL: {
+    code: 'POLICY.SELF_RESET_VIA_POWERSHELL',
+    message:
+      "A user's own password set through PowerShell cmdlets is not written back. The user should reset it in the SSPR portal or change it on the change-password page instead.",
+  },
+  SELF_RESET_VIA_GRAPH_API: {
+    code: 'POLICY.SELF_RESET_VIA_GRAPH_API',
+    message:
+      "A user's own password set through the Graph API is not written back. The user should reset it in the SSPR portal or change it on the change-password page instead.",
+  },
+  ADMIN_RESET_VIA_POWERSHELL: {
+    code: 'POLICY.ADMIN_RESET_VIA_POWERSHELL',
+    message:
+      "A password reset by an administrator through PowerShell cmdlets is not written back. Reset the user's password from the admin center or through the Graph API instead.",
+  },
+  RESET_VIA_M365_ADMIN_CENTER: {
+    code: 'POLICY.RESET_VIA_M365_ADMIN_CENTER',
+    message:
+      "A password reset from the Microsoft 365 admin center is not written back. Reset the user's password from the Microsoft Entra admin center instead.",
+  },
+  ADMIN_RESET_OF_OWN_PASSWORD: {
+    code: 'POLICY.ADMIN_RESET_OF_OWN_PASSWORD',
+    message:
+      "The administrator password reset was used on the initiator's own account, which is not written back. Reset your own password in the SSPR portal or change it on the change-password page instead.",
+  },
+  ADMIN_RESET_OF_ADMINISTRATOR: {
+    code: 'POLICY.ADMIN_RESET_OF_ADMINISTRATOR',
+    message:
+      "An administrator's password reset by another administrator is not written back. The target administrator should reset their own password in the SSPR portal instead.",
+  },
+  INITIATOR_NOT_ADMINISTRATOR: {
+    code: 'POLICY.INITIATOR_NOT_ADMINISTRATOR',
+    message:
+      "A user who is not an administrator acted on another user's password, which is never written back. Have an administrator reset it from the admin center, or have the user reset their own password in the SSPR portal.",
   },
   USER_NOT_FOUND: {
     code: 'AD.USER_NOT_FOUND',
     message: 'No user with this UPN exists under the domain base DN.',
+  },
+  USER_OUT_OF_SCOPE: {
+    code: 'SCOPE.USER_OUT_OF_SCOPE',
+    message:
+      "The user is outside this domain's writeback scope (its OUs, groups or filter). Nothing was written; widen the scope or leave the user to another engine.",
   },
   USER_MULTIPLE_MATCHES: {
     code: 'AD.MULTIPLE_MATCHES',

@@ -1,4 +1,5 @@
 import { DomainConfigView } from '@writeback/contracts';
+import { ConfigurationError } from './service-config';
 import { z } from 'zod';
 
 const DomainList = z.object({ items: z.array(DomainConfigView) });
@@ -42,4 +43,12 @@ export class DomainConfigClient {
   async get(domainId: string): Promise<DomainConfigView | null> {
     return (await this.list()).find((d) => d.id === domainId) ?? null;
   }
+}
+
+/** From WRITEBACK_CONFIG_SERVICE_URL and WRITEBACK_CONFIG_CACHE_MS (default 2000). */
+export function domainConfigClientFromEnv(env: NodeJS.ProcessEnv = process.env): DomainConfigClient {
+  const url = env['WRITEBACK_CONFIG_SERVICE_URL'];
+  if (!url) throw new ConfigurationError('WRITEBACK_CONFIG_SERVICE_URL is required');
+  const ttl = Number(env['WRITEBACK_CONFIG_CACHE_MS'] ?? 2000);
+  return new DomainConfigClient(url, Number.isFinite(ttl) && ttl >= 0 ? ttl : 2000);
 }

@@ -8,3 +8,5 @@ export * from './bootstrap';
 export * from './health.controller';
 export * from './outgoing';
 export * from './outbox';
+export * from './auth/token-verifier';
+export * from './auth/bearer-auth.guard';

@@ -1,3 +1,4 @@
 export * from './harness-exports';
 export * from './test-environment';
 export * from './writeback-fixture';
+export * from './test-issuer';

@@ -6,6 +6,7 @@ import { startEmbeddedPostgres } from '@writeback/persistence';
 import { generateDomainKeyPair } from '@writeback/sealing';
 import { startSystem, type RunningSystem } from '@writeback/supervisor';
 import { startKafkaMock, type KafkaMock } from './kafka-mock';
+import { startTestIssuer, type TestIssuer } from './test-issuer';
 import type { ForestInfo } from './test-environment';
 import { waitFor } from './wait-for';
 
@@ -33,8 +34,15 @@ export interface WritebackFixture {
   databaseUrl: string;
   workDir: string;
   logDir: string;
-  /** POST /v1/operations; returns the HTTP status and body. */
-  request(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Signs the gate's bearer tokens, as an identity provider would. */
+  issuer: TestIssuer;
+  /** POST /v1/operations as `caller` (default `sspr-portal`); returns the HTTP status and body. */
+  request(
+    body: unknown,
+    options?: { caller?: string; token?: string | null },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** PUT /v1/domains/:id with changes merged into the current configuration. */
+  updateDomain(domainId: string, changes: Record<string, unknown>): Promise<void>;
   /** GET /v1/operations/:id, answered at once. */
   operation(operationId: string): Promise<OperationView>;
   /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
@@ -97,6 +105,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       await writeFile(join(keyDir, `${domainIdOf(forest)}.key`), pair.privateKey, { mode: 0o600 });
       keys.set(domainIdOf(forest), pair.publicKey);
     }
+    const issuer = await startTestIssuer(workDir);
     const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretVar(f), f.serviceAccount.password]));
     const system = await startSystem({
       databaseUrl: postgres.connectionString,
@@ -112,7 +121,14 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
       logDir,
       // Short group sessions: a restarted consumer gets its partitions back in seconds.
-      env: { WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100', WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: '6000', ...options.env },
+      env: {
+        WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100',
+        WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: '6000',
+        // Every decision reads the current domain configuration, so a test can change it and act at once.
+        WRITEBACK_CONFIG_CACHE_MS: '0',
+        ...issuer.env,
+        ...options.env,
+      },
     });
     cleanups.push(() => system.stop());
 
@@ -131,6 +147,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           tlsCaPem: forest.caPem,
           publicKey: keys.get(domainIdOf(forest)),
           writebackEnabled: true,
+          allowUnlockWithoutReset: true,
         }),
       });
       if (response.status !== 201) {
@@ -147,22 +164,43 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       databaseUrl: postgres.connectionString,
       workDir,
       logDir,
-      request: async (body) => {
+      issuer,
+      request: async (body, requestOptions = {}) => {
+        const token =
+          requestOptions.token === undefined
+            ? await issuer.token(requestOptions.caller ?? 'sspr-portal')
+            : requestOptions.token;
         const response = await fetch(new URL('/v1/operations', system.gateUrl), {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify(body),
         });
         return { status: response.status, body: await json(response) };
       },
+      updateDomain: async (domainId, changes) => {
+        const url = new URL(`/v1/domains/${domainId}`, system.configUrl);
+        const current = await json(await fetch(url));
+        const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = current;
+        const response = await fetch(url, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...config, ...changes }),
+        });
+        if (!response.ok)
+          throw new Error(`updating ${domainId} failed: ${response.status} ${JSON.stringify(await json(response))}`);
+      },
       operation: async (operationId) => {
-        const response = await fetch(new URL(`/v1/operations/${operationId}`, system.gateUrl));
+        const response = await fetch(new URL(`/v1/operations/${operationId}`, system.gateUrl), {
+          headers: { authorization: `Bearer ${await issuer.token('sspr-portal')}` },
+        });
         return (await json(response)) as unknown as OperationView;
       },
       outcome: (operationId, timeoutMs = 60_000) =>
         waitFor(
           async () => {
-            const response = await fetch(new URL(`/v1/operations/${operationId}?waitSeconds=5`, system.gateUrl));
+            const response = await fetch(new URL(`/v1/operations/${operationId}?waitSeconds=5`, system.gateUrl), {
+              headers: { authorization: `Bearer ${await issuer.token('sspr-portal')}` },
+            });
             const view = (await json(response)) as unknown as OperationView;
             return ['applied', 'rejected', 'failed'].includes(view.status) ? view : undefined;
           },

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -12,7 +13,21 @@ import {
 } from '@nestjs/common';
 import { DomainConfig, type DomainConfigView } from '@writeback/contracts';
 import { ZodBody } from '@writeback/platform';
+import { validatePolicyOverrides } from '@writeback/domain';
 import { DomainsRepository } from './domains.repository';
+
+/** Overrides naming unknown rules, or widening without `allowWidening`, are refused outright. */
+function checkOverrides(body: DomainConfig): void {
+  const problems = validatePolicyOverrides(body.policy);
+  if (problems.length > 0) {
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'policy overrides are invalid',
+      issues: problems.map((message) => ({ path: 'policy', message })),
+    });
+  }
+}
 
 @Controller('v1/domains')
 export class DomainsController {
@@ -32,6 +47,7 @@ export class DomainsController {
 
   @Post()
   async create(@Body(new ZodBody(DomainConfig)) body: DomainConfig): Promise<DomainConfigView> {
+    checkOverrides(body);
     if (await this.domains.get(body.id)) throw new ConflictException(`domain ${body.id} already exists`);
     return this.domains.save(body);
   }
@@ -42,6 +58,7 @@ export class DomainsController {
     @Body(new ZodBody(DomainConfig)) body: DomainConfig,
   ): Promise<DomainConfigView> {
     if (body.id !== id) throw new ConflictException('the body id must match the path');
+    checkOverrides(body);
     return this.domains.save(body);
   }
 

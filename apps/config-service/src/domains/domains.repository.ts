@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DomainConfig, DomainConfigView } from '@writeback/contracts';
+import { DomainScope, PolicyOverrides, type DomainConfig, type DomainConfigView } from '@writeback/contracts';
 import type { Domain, PrismaClient } from '@writeback/persistence';
 import { PRISMA } from '@writeback/platform';
 import { keyIdOf } from '@writeback/sealing';
@@ -17,6 +17,10 @@ const view = (d: Domain): DomainConfigView => ({
   publicKey: d.publicKey,
   keyId: d.keyId,
   writebackEnabled: d.writebackEnabled,
+  engineOwnsDomain: d.engineOwnsDomain,
+  allowUnlockWithoutReset: d.allowUnlockWithoutReset,
+  policy: PolicyOverrides.parse(d.policy),
+  scope: DomainScope.parse(d.scope),
   version: d.version,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),

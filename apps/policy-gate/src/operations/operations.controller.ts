@@ -9,19 +9,21 @@ import {
   Post,
   Query,
   ServiceUnavailableException,
+  UseGuards,
 } from '@nestjs/common';
+import { CreateOperationRequest, type Caller, type OperationView } from '@writeback/contracts';
 import { isTerminal } from '@writeback/domain';
 import { inSpan, SpanKind } from '@writeback/observability';
-import { ConfigServiceUnavailable, ZodBody } from '@writeback/platform';
+import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CreateOperationBody } from './operation-request';
-import { OperationsRepository, type OperationView } from './operations.repository';
+import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
 const MAX_WAIT_SECONDS = 30;
 
 @Controller('v1/operations')
+@UseGuards(BearerAuthGuard)
 export class OperationsController {
   constructor(
     private readonly service: OperationsService,
@@ -30,14 +32,17 @@ export class OperationsController {
 
   @Post()
   @HttpCode(202)
-  async create(@Body(new ZodBody(CreateOperationBody)) body: CreateOperationBody): Promise<OperationView> {
+  async create(
+    @Body(new ZodBody(CreateOperationRequest)) body: CreateOperationRequest,
+    @CurrentCaller() caller: Caller,
+  ): Promise<OperationView> {
     const { newPassword, ...request } = body;
     return inSpan(
       'POST /v1/operations',
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/v1/operations' } },
       async (span) => {
         const operationId = await this.service
-          .request(request, newPassword === undefined ? undefined : new Secret(newPassword))
+          .request(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
           .catch((error: unknown) => {
             // Nothing was accepted; the caller may try again shortly.
             if (error instanceof ConfigServiceUnavailable) {
@@ -62,7 +67,7 @@ export class OperationsController {
     for (;;) {
       const view = await this.operations.view(id);
       if (!view) throw new NotFoundException(`operation ${id} not found`);
-      if (isTerminal(view.status as never) || Date.now() >= deadline) return view;
+      if (isTerminal(view.status) || Date.now() >= deadline) return view;
       await delay(100);
     }
   }

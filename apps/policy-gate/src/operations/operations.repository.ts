@@ -1,25 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventEnvelope, type SealedCredential } from '@writeback/contracts';
+import {
+  Caller,
+  EventEnvelope,
+  OperationStatus,
+  type OperationView,
+  type SealedCredential,
+} from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
 import { PRISMA, writeOutbox } from '@writeback/platform';
 
 export const GATE_PRODUCER = 'policy-gate';
-
-export interface OperationView {
-  operationId: string;
-  status: string;
-  kind: string;
-  channel: string;
-  targetUpn: string;
-  domainId: string | null;
-  reason: { code: string; message: string } | null;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  history: Array<{ type: string; occurredAt: string }>;
-}
 
 /** The gate's store: each operation's event stream, its projection, and its sealed password. */
 @Injectable()
@@ -75,6 +67,7 @@ export class OperationsRepository {
         targetUpn: state.request.target.userPrincipalName,
         domainId: state.domainId,
         initiator: state.request.initiator,
+        caller: state.caller,
         reasonCode: state.reason?.code ?? null,
         reasonMessage: state.reason?.message ?? null,
         completedAt: isTerminal(state.status) ? new Date() : null,
@@ -116,11 +109,12 @@ export class OperationsRepository {
     });
     return {
       operationId: op.id,
-      status: op.status,
+      status: OperationStatus.parse(op.status),
       kind: op.kind,
       channel: op.channel,
       targetUpn: op.targetUpn,
       domainId: op.domainId,
+      caller: Caller.parse(op.caller),
       reason: op.reasonCode ? { code: op.reasonCode, message: op.reasonMessage ?? '' } : null,
       createdAt: op.createdAt.toISOString(),
       updatedAt: op.updatedAt.toISOString(),

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
+import {
+  envelope,
+  type Caller,
+  type EventEnvelope,
+  type SealedCredential,
+  type WritebackRequest,
+} from '@writeback/contracts';
 import { decide, resolveTargetDomain, type Routing } from '@writeback/domain';
 import { currentTraceparent, type Logger } from '@writeback/observability';
 import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
@@ -20,7 +26,7 @@ export class OperationsService {
   ) {}
 
   /** The edge: routes the target, seals the password for that domain's executors, records the request. */
-  async request(request: WritebackRequest, newPassword: Secret | undefined): Promise<string> {
+  async request(request: WritebackRequest, caller: Caller, newPassword: Secret | undefined): Promise<string> {
     const operationId = randomUUID();
     const resolution = resolveTargetDomain(request.target.userPrincipalName, await this.domains.list());
     const routing: Routing =
@@ -41,7 +47,7 @@ export class OperationsService {
       }
     }
     const events = decide(
-      { type: 'RequestWriteback', operationId, request, routing, domainId, now: new Date().toISOString() },
+      { type: 'RequestWriteback', operationId, request, caller, routing, domainId, now: new Date().toISOString() },
       { status: 'initial' },
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
     // Accepted means durable: the request and its event are committed before the caller hears back.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type CommandEnvelope, type Reason, type WritebackEvent } from '@writeback/contracts';
-import { DirectoryError, LdapDirectory } from '@writeback/directory';
+import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
 import type { MessageBus } from '@writeback/messaging';
 import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
@@ -73,7 +73,15 @@ export class WritebackService {
           ? {
               type: 'WritebackRejected',
               version: 1,
-              data: { operationId, domainId, targetUpn, stage: 'executor', reason: outcome.reason, rejectedAt: now },
+              data: {
+                operationId,
+                domainId,
+                targetUpn,
+                stage: 'executor',
+                reason: outcome.reason,
+                policyRule: null,
+                rejectedAt: now,
+              },
             }
           : {
               type: 'WritebackFailed',
@@ -105,10 +113,12 @@ export class WritebackService {
   private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
+    let scope: WritebackScope;
     let newPassword: Secret | undefined;
     try {
       const domain = await this.domains.get(domainId);
       if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
+      scope = domain.scope;
       directory = new LdapDirectory({
         urls: domain.ldapUrls,
         baseDn: domain.baseDn,
@@ -149,6 +159,7 @@ export class WritebackService {
               ...(newPassword ? { newPassword: newPassword.reveal() } : {}),
               unlock: request.kind === 'unlock' || request.options.unlockAccount,
               forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
+              scope,
             }),
         );
         return { kind: 'applied', ...result };

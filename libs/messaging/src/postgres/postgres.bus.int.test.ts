@@ -186,6 +186,7 @@ describe('PostgresBus against embedded PostgreSQL', () => {
             target: { userPrincipalName: `${suffix}@corp.example.test`, isAdministrator: false },
             options: { forceChangeAtNextLogon: false, unlockAccount: false },
           },
+          caller: { subject: 'sspr-portal', issuer: null },
           routing: 'resolved',
           domainId: 'corp',
           requestedAt: new Date().toISOString(),

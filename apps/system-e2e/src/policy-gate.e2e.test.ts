@@ -1,0 +1,281 @@
+import { executorTopic, Topics } from '@writeback/contracts';
+import {
+  canBind,
+  forestUser,
+  readUserAttributes,
+  startWritebackFixture,
+  testEnvironment,
+  withLdapsBind,
+  type ForestInfo,
+  type WritebackFixture,
+} from '@writeback/testing';
+import { Attribute, Change } from 'ldapts';
+import { kafkaRecords } from './scenarios';
+
+const ADMIN = { id: 'helpdesk-admin@cloud.example', isAdministrator: true };
+
+/** A request body in the seed's terms. */
+function body(
+  kind: string,
+  channel: string,
+  initiator: { id: string; isAdministrator: boolean },
+  target: { userPrincipalName: string; isAdministrator?: boolean },
+  newPassword?: string,
+): Record<string, unknown> {
+  return { kind, channel, initiator, target, ...(newPassword ? { newPassword } : {}) };
+}
+
+async function setDomainAttribute(forest: ForestInfo, name: string, value: string): Promise<void> {
+  await withLdapsBind(forest, forest.admin.dn, forest.admin.password, (client) =>
+    client.modify(forest.baseDn, [
+      new Change({ operation: 'replace', modification: new Attribute({ type: name, values: [value] }) }),
+    ]),
+  );
+}
+
+async function setUserAttribute(forest: ForestInfo, dn: string, name: string, value: string): Promise<void> {
+  await withLdapsBind(forest, forest.admin.dn, forest.admin.password, (client) =>
+    client.modify(dn, [
+      new Change({ operation: 'replace', modification: new Attribute({ type: name, values: [value] }) }),
+    ]),
+  );
+}
+
+/**
+ * The policy gate's contract over the Kafka-protocol cluster and both Samba forests: the seed's
+ * five validation scenarios for one user in each forest, one refusal per unsupported row, the
+ * domain switches, scope, and authenticated callers.
+ */
+describe('policy gate (distributed, two forests)', () => {
+  const { forests } = testEnvironment();
+  const stamp = Date.now().toString(36);
+  let fixture: WritebackFixture;
+  const users = { corp: forestUser(forests.corp, 'grace'), fabrikam: forestUser(forests.fabrikam, 'judy') };
+  const current = { corp: users.corp.password, fabrikam: users.fabrikam.password };
+
+  beforeAll(async () => {
+    fixture = await startWritebackFixture({ mode: 'distributed', forests: [forests.corp, forests.fabrikam] });
+  });
+
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  async function applied(request: Record<string, unknown>): Promise<string> {
+    const { status, body: accepted } = await fixture.request(request);
+    expect(status).toBe(202);
+    const operationId = accepted['operationId'] as string;
+    expect(await fixture.outcome(operationId)).toMatchObject({ status: 'applied', reason: null });
+    return operationId;
+  }
+
+  describe.each(['corp', 'fabrikam'] as const)('validation scenarios in %s', (name) => {
+    const forest = (): ForestInfo => forests[name];
+    const user = users[name];
+    const self = { id: user.upn, isAdministrator: false };
+    const target = { userPrincipalName: user.upn };
+    const next = (label: string): string => `${label}-${name}-${stamp}-Aa1!`;
+
+    it('reset password from the sign-in page (SSPR)', async () => {
+      const password = next('Sspr');
+      await applied(body('self-service-reset', 'sspr-portal', self, target, password));
+      expect(await canBind(forest(), user.upn, password)).toBe(true);
+      expect(await canBind(forest(), user.upn, current[name])).toBe(false);
+      current[name] = password;
+    });
+
+    it('force expired password change', async () => {
+      await setUserAttribute(forest(), user.dn, 'pwdLastSet', '0');
+      expect(await canBind(forest(), user.upn, current[name])).toBe(false);
+      const password = next('Expired');
+      await applied(body('forced-change', 'change-password-page', self, target, password));
+      expect(await canBind(forest(), user.upn, password)).toBe(true);
+      current[name] = password;
+    });
+
+    it('regular password change', async () => {
+      const password = next('Regular');
+      await applied(body('change', 'change-password-page', self, target, password));
+      expect(await canBind(forest(), user.upn, password)).toBe(true);
+      current[name] = password;
+    });
+
+    it('admin resets the user password (admin center or frontline portal)', async () => {
+      const password = next('Admin');
+      await applied(
+        body('admin-reset', name === 'corp' ? 'admin-center' : 'frontline-portal', ADMIN, target, password),
+      );
+      expect(await canBind(forest(), user.upn, password)).toBe(true);
+      current[name] = password;
+    });
+
+    it('self-service account unlock', async () => {
+      await setDomainAttribute(forest(), 'lockoutThreshold', '3');
+      try {
+        for (let i = 0; i < 3; i++) await canBind(forest(), user.upn, `wrong-${i}`);
+        expect(await canBind(forest(), user.upn, current[name])).toBe(false);
+        await applied(body('unlock', 'sspr-portal', self, target));
+        expect((await readUserAttributes(forest(), user.sam, ['lockoutTime']))['lockoutTime']).toBe('0');
+        expect(await canBind(forest(), user.upn, current[name])).toBe(true);
+      } finally {
+        await setDomainAttribute(forest(), 'lockoutThreshold', '0');
+      }
+    });
+  });
+
+  describe('refuses every unsupported operation before any DC sees it', () => {
+    const endUser = (): { id: string; isAdministrator: boolean } => ({ id: users.corp.upn, isAdministrator: false });
+    const rows: Array<[string, () => Record<string, unknown>, string]> = [
+      [
+        'an end user resetting their own password with PowerShell',
+        () =>
+          body('self-service-reset', 'powershell', endUser(), { userPrincipalName: users.corp.upn }, 'Refused-1-Aa!'),
+        'POLICY.SELF_RESET_VIA_POWERSHELL',
+      ],
+      [
+        'an end user resetting their own password with the Graph API',
+        () =>
+          body('self-service-reset', 'graph-api', endUser(), { userPrincipalName: users.corp.upn }, 'Refused-2-Aa!'),
+        'POLICY.SELF_RESET_VIA_GRAPH_API',
+      ],
+      [
+        'an administrator resetting an end user with PowerShell',
+        () => body('admin-reset', 'powershell', ADMIN, { userPrincipalName: users.corp.upn }, 'Refused-3-Aa!'),
+        'POLICY.ADMIN_RESET_VIA_POWERSHELL',
+      ],
+      [
+        'a reset from the Microsoft 365 admin center',
+        () => body('admin-reset', 'm365-admin-center', ADMIN, { userPrincipalName: users.corp.upn }, 'Refused-4-Aa!'),
+        'POLICY.RESET_VIA_M365_ADMIN_CENTER',
+      ],
+      [
+        'an administrator resetting their own password with the reset tool',
+        () =>
+          body(
+            'admin-reset',
+            'admin-center',
+            { id: users.corp.upn, isAdministrator: true },
+            { userPrincipalName: users.corp.upn, isAdministrator: true },
+            'Refused-5-Aa!',
+          ),
+        'POLICY.ADMIN_RESET_OF_OWN_PASSWORD',
+      ],
+      [
+        "an administrator resetting another administrator's password",
+        () =>
+          body(
+            'admin-reset',
+            'admin-center',
+            ADMIN,
+            { userPrincipalName: users.corp.upn, isAdministrator: true },
+            'Refused-6-Aa!',
+          ),
+        'POLICY.ADMIN_RESET_OF_ADMINISTRATOR',
+      ],
+    ];
+    const refused: string[] = [];
+
+    it.each(rows)('%s', async (_row, request, code) => {
+      const { status, body: accepted } = await fixture.request(request());
+      expect(status).toBe(202);
+      const operationId = accepted['operationId'] as string;
+      refused.push(operationId);
+      expect(await fixture.outcome(operationId)).toMatchObject({ status: 'rejected', reason: { code } });
+      const audit = await fixture.auditHistory(operationId, 2);
+      expect(audit.map((e) => e['type'])).toEqual(['PasswordChangeRequested', 'WritebackRejected']);
+      expect(audit[1]?.['data']).toMatchObject({ stage: 'policy', reason: { code } });
+    });
+
+    it('sent none of them to an executor, and the password still binds', async () => {
+      expect(refused).toHaveLength(rows.length);
+      const commands = await kafkaRecords(fixture.kafka!, [executorTopic('corp'), executorTopic('fabrikam')]);
+      const executorLogs = await fixture.logs(/executor/);
+      for (const id of refused) {
+        expect(commands).not.toContain(id);
+        expect(executorLogs).not.toContain(id);
+      }
+      expect(await canBind(forests.corp, users.corp.upn, current.corp)).toBe(true);
+    });
+  });
+
+  it('turning writeback off for one domain refuses it while the other keeps working, and back on without a restart', async () => {
+    const reset = (u: { upn: string }, password: string): Record<string, unknown> =>
+      body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: u.upn }, password);
+    await fixture.updateDomain('corp', { writebackEnabled: false });
+    const off = await fixture.request(reset(users.corp, `Off-${stamp}-Aa1!`));
+    expect(await fixture.outcome(off.body['operationId'] as string)).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'POLICY.WRITEBACK_DISABLED' },
+    });
+    expect(await canBind(forests.corp, users.corp.upn, current.corp)).toBe(true);
+    const other = `Other-${stamp}-Aa1!`;
+    await applied(reset(users.fabrikam, other));
+    current.fabrikam = other;
+
+    await fixture.updateDomain('corp', { writebackEnabled: true });
+    const on = `On-${stamp}-Aa1!`;
+    await applied(reset(users.corp, on));
+    expect(await canBind(forests.corp, users.corp.upn, on)).toBe(true);
+    current.corp = on;
+  });
+
+  it('refuses a user outside the domain scope at the executor, before any write', async () => {
+    const password = `Scoped-${stamp}-Aa1!`;
+    await fixture.updateDomain('corp', { scope: { organizationalUnits: [`OU=Elsewhere,${forests.corp.baseDn}`] } });
+    try {
+      const { body: accepted } = await fixture.request(
+        body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password),
+      );
+      const view = await fixture.outcome(accepted['operationId'] as string);
+      expect(view).toMatchObject({ status: 'rejected', reason: { code: 'SCOPE.USER_OUT_OF_SCOPE' } });
+      expect(await canBind(forests.corp, users.corp.upn, password)).toBe(false);
+      expect(await canBind(forests.corp, users.corp.upn, current.corp)).toBe(true);
+    } finally {
+      await fixture.updateDomain('corp', { scope: { organizationalUnits: [] } });
+    }
+    await fixture.updateDomain('corp', {
+      scope: { organizationalUnits: [`OU=Staff,${forests.corp.baseDn}`], ldapFilter: '(sAMAccountName=grace)' },
+    });
+    try {
+      await applied(body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password));
+      current.corp = password;
+    } finally {
+      await fixture.updateDomain('corp', { scope: { organizationalUnits: [] } });
+    }
+  });
+
+  it('authenticates callers and records who called', async () => {
+    const request = body(
+      'admin-reset',
+      'admin-center',
+      ADMIN,
+      { userPrincipalName: users.fabrikam.upn },
+      `Auth-${stamp}-Aa1!`,
+    );
+    expect((await fixture.request(request, { token: null })).status).toBe(401);
+    const wrongAudience = await fixture.issuer.token('sspr-portal', { audience: 'someone-else' });
+    expect((await fixture.request(request, { token: wrongAudience })).status).toBe(401);
+    const { status, body: accepted } = await fixture.request(request, { caller: 'admin-console' });
+    expect(status).toBe(202);
+    const operationId = accepted['operationId'] as string;
+    expect(await fixture.outcome(operationId)).toMatchObject({
+      status: 'applied',
+      caller: { subject: 'admin-console', issuer: fixture.issuer.issuer },
+    });
+    const audit = await fixture.auditHistory(operationId, 3);
+    expect(audit[0]?.['data']).toMatchObject({ caller: { subject: 'admin-console' } });
+    current.fabrikam = `Auth-${stamp}-Aa1!`;
+  });
+
+  it('serves its OpenAPI document', async () => {
+    const response = await fetch(new URL('/openapi.json', fixture.system.gateUrl));
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(['/v1/operations', '/v1/operations/{operationId}']);
+  });
+
+  it('keeps lifecycle events free of sealed passwords', async () => {
+    const events = await kafkaRecords(fixture.kafka!, [Topics.events]);
+    expect(events).not.toContain('ciphertext');
+  });
+});
