@@ -6,5 +6,5 @@ runService({
   name: 'audit-service',
   defaultPort: 8083,
   module: AuditServiceModule,
-  topics: { events: [Topics.events] },
+  topics: { events: [Topics.events], config: [Topics.config] },
 });

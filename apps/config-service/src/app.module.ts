@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { HealthController, PrismaModule } from '@writeback/platform';
+import { AuthModule, HealthController, OUTBOX_PRODUCER, OutboxRelay, PrismaModule } from '@writeback/platform';
 import { DomainsController } from './domains/domains.controller';
-import { DomainsRepository } from './domains/domains.repository';
+import { CONFIG_PRODUCER, DomainsRepository } from './domains/domains.repository';
 
 @Module({
-  imports: [PrismaModule],
+  imports: [PrismaModule, AuthModule],
   controllers: [DomainsController, HealthController],
-  providers: [DomainsRepository],
+  providers: [DomainsRepository, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: CONFIG_PRODUCER }],
 })
 export class ConfigServiceModule {}

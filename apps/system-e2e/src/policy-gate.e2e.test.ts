@@ -201,7 +201,18 @@ describe('policy gate (distributed, two forests)', () => {
   it('turning writeback off for one domain refuses it while the other keeps working, and back on without a restart', async () => {
     const reset = (u: { upn: string }, password: string): Record<string, unknown> =>
       body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: u.upn }, password);
-    await fixture.updateDomain('corp', { writebackEnabled: false });
+    const before = (await fixture.domainChanges('corp', 1)).length;
+    // A caller's token (no operator scope) cannot touch the switches.
+    const notOperator = await fetch(new URL('/v1/domains/corp/switches', fixture.system.configUrl), {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await fixture.issuer.token('sspr-portal')}`,
+      },
+      body: JSON.stringify({ writebackEnabled: false }),
+    });
+    expect(notOperator.status).toBe(403);
+    expect((await fixture.setSwitches('corp', { writebackEnabled: false }, 'helpdesk-operator')).status).toBe(200);
     const off = await fixture.request(reset(users.corp, `Off-${stamp}-Aa1!`));
     expect(await fixture.outcome(off.body['operationId'] as string)).toMatchObject({
       status: 'rejected',
@@ -212,11 +223,23 @@ describe('policy gate (distributed, two forests)', () => {
     await applied(reset(users.fabrikam, other));
     current.fabrikam = other;
 
-    await fixture.updateDomain('corp', { writebackEnabled: true });
+    expect((await fixture.setSwitches('corp', { writebackEnabled: true }, 'helpdesk-operator')).status).toBe(200);
     const on = `On-${stamp}-Aa1!`;
     await applied(reset(users.corp, on));
     expect(await canBind(forests.corp, users.corp.upn, on)).toBe(true);
     current.corp = on;
+
+    // The audit trail says who switched what, from what to what.
+    const changes = await fixture.domainChanges('corp', before + 2);
+    const [switchedOff, switchedOn] = changes.slice(-2).map((c) => c['data']);
+    expect(switchedOff).toMatchObject({
+      action: 'updated',
+      changedBy: { subject: 'helpdesk-operator', issuer: fixture.issuer.issuer },
+      changedFields: ['writebackEnabled'],
+      before: { writebackEnabled: true },
+      after: { writebackEnabled: false },
+    });
+    expect(switchedOn).toMatchObject({ changedFields: ['writebackEnabled'], after: { writebackEnabled: true } });
   });
 
   it('refuses a user outside the domain scope at the executor, before any write', async () => {

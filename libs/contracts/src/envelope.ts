@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { ConfigEvent } from './config-events';
 import { ExecutorCommand, WritebackEvent } from './events';
 
 const EnvelopeMeta = z.object({
@@ -20,6 +21,9 @@ export type EventEnvelope = z.infer<typeof EventEnvelope>;
 export const CommandEnvelope = z.intersection(EnvelopeMeta, ExecutorCommand);
 export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
 
+export const ConfigEventEnvelope = z.intersection(EnvelopeMeta, ConfigEvent);
+export type ConfigEventEnvelope = z.infer<typeof ConfigEventEnvelope>;
+
 export interface EnvelopeContext {
   correlationId: string;
   causationId?: string | null;
@@ -27,7 +31,7 @@ export interface EnvelopeContext {
   occurredAt?: string;
 }
 
-export function envelope<T extends WritebackEvent | ExecutorCommand>(
+export function envelope<T extends WritebackEvent | ExecutorCommand | ConfigEvent>(
   message: T,
   context: EnvelopeContext,
 ): T & EnvelopeMeta {
@@ -77,4 +81,8 @@ export function decodeEvent(raw: string): EventEnvelope {
 
 export function decodeCommand(raw: string): CommandEnvelope {
   return decodeWith(CommandEnvelope, raw, 'command');
+}
+
+export function decodeConfigEvent(raw: string): ConfigEventEnvelope {
+  return decodeWith(ConfigEventEnvelope, raw, 'configuration event');
 }

@@ -3,4 +3,5 @@ export * from './request';
 export * from './events';
 export * from './envelope';
 export * from './domain-config';
+export * from './config-events';
 export * from './gate-api';

@@ -4,11 +4,12 @@ import {
   targetOf,
   Topics,
   type CommandEnvelope,
+  type ConfigEventEnvelope,
   type EventEnvelope,
 } from '@writeback/contracts';
 import type { OutgoingMessage } from '@writeback/messaging';
 
-const headersOf = (envelope: EventEnvelope | CommandEnvelope): Record<string, string> => ({
+const headersOf = (envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope): Record<string, string> => ({
   'writeback-type': envelope.type,
   'writeback-version': String(envelope.version),
   'writeback-correlation-id': envelope.correlationId,
@@ -28,6 +29,16 @@ export function commandMessage(envelope: CommandEnvelope): OutgoingMessage {
   return {
     topic: executorTopic(envelope.data.domainId),
     key: messageKeyForTarget(envelope.data.request.target.userPrincipalName),
+    value: JSON.stringify(envelope),
+    headers: headersOf(envelope),
+  };
+}
+
+/** Keyed by domain: one domain's changes stay in order. */
+export function configEventMessage(envelope: ConfigEventEnvelope): OutgoingMessage {
+  return {
+    topic: Topics.config,
+    key: envelope.data.domainId,
     value: JSON.stringify(envelope),
     headers: headersOf(envelope),
   };

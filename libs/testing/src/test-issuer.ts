@@ -8,7 +8,7 @@ export interface TestIssuer {
   /** Environment that makes a service trust this issuer. */
   env: Record<string, string>;
   /** A fresh access token for `subject`; `overrides` can break it on purpose. */
-  token(subject: string, overrides?: { audience?: string; expiresIn?: string }): Promise<string>;
+  token(subject: string, overrides?: { audience?: string; expiresIn?: string; scope?: string }): Promise<string>;
 }
 
 /** A local identity provider: a signing key, its JWKS on disk, and tokens on demand. */
@@ -24,7 +24,7 @@ export async function startTestIssuer(workDir: string): Promise<TestIssuer> {
     audience,
     env: { WRITEBACK_AUTH_ISSUER: issuer, WRITEBACK_AUTH_AUDIENCE: audience, WRITEBACK_AUTH_JWKS_FILE: jwksFile },
     token: (subject, overrides = {}) =>
-      new SignJWT({ scope: 'writeback' })
+      new SignJWT({ scope: overrides.scope ?? 'writeback' })
         .setProtectedHeader({ alg: 'ES256', kid: 'test-1' })
         .setIssuer(issuer)
         .setAudience(overrides.audience ?? audience)

@@ -41,8 +41,12 @@ export interface WritebackFixture {
     body: unknown,
     options?: { caller?: string; token?: string | null },
   ): Promise<{ status: number; body: Record<string, unknown> }>;
-  /** PUT /v1/domains/:id with changes merged into the current configuration. */
+  /** PUT /v1/domains/:id with changes merged into the current configuration, as `operator`. */
   updateDomain(domainId: string, changes: Record<string, unknown>): Promise<void>;
+  /** PATCH /v1/domains/:id/switches, as `operator`. */
+  setSwitches(domainId: string, switches: Record<string, boolean>, operator?: string): Promise<Response>;
+  /** The audit service's record of a domain's configuration changes, once it holds `expected`. */
+  domainChanges(domainId: string, expected: number): Promise<Array<Record<string, unknown>>>;
   /** GET /v1/operations/:id, answered at once. */
   operation(operationId: string): Promise<OperationView>;
   /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
@@ -92,6 +96,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         topics: [
           { name: Topics.events, partitions: 6 },
           { name: Topics.deadLetters, partitions: 1 },
+          { name: Topics.config, partitions: 1 },
           ...domains.map((d) => ({ name: executorTopic(d), partitions: 3 })),
         ],
       });
@@ -132,10 +137,14 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     });
     cleanups.push(() => system.stop());
 
+    const asOperator = async (operator = 'platform-operator'): Promise<Record<string, string>> => ({
+      'content-type': 'application/json',
+      authorization: `Bearer ${await issuer.token(operator, { scope: 'writeback.operator' })}`,
+    });
     for (const forest of options.forests) {
       const response = await fetch(new URL('/v1/domains', system.configUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: await asOperator(),
         body: JSON.stringify({
           id: domainIdOf(forest),
           displayName: forest.realm,
@@ -183,12 +192,27 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = current;
         const response = await fetch(url, {
           method: 'PUT',
-          headers: { 'content-type': 'application/json' },
+          headers: await asOperator(),
           body: JSON.stringify({ ...config, ...changes }),
         });
         if (!response.ok)
           throw new Error(`updating ${domainId} failed: ${response.status} ${JSON.stringify(await json(response))}`);
       },
+      setSwitches: async (domainId, switches, operator) =>
+        fetch(new URL(`/v1/domains/${domainId}/switches`, system.configUrl), {
+          method: 'PATCH',
+          headers: await asOperator(operator),
+          body: JSON.stringify(switches),
+        }),
+      domainChanges: (domainId, expected) =>
+        waitFor(
+          async () => {
+            const response = await fetch(new URL(`/v1/audit/domains/${domainId}/changes`, system.auditUrl));
+            const changes = (await json(response))['changes'] as Array<Record<string, unknown>> | undefined;
+            return changes && changes.length >= expected ? changes : undefined;
+          },
+          { timeoutMs: 30_000, description: `${expected} recorded changes of domain ${domainId}` },
+        ),
       operation: async (operationId) => {
         const response = await fetch(new URL(`/v1/operations/${operationId}`, system.gateUrl), {
           headers: { authorization: `Bearer ${await issuer.token('sspr-portal')}` },

@@ -1,5 +1,5 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { decodeEvent, targetOf } from '@writeback/contracts';
+import { decodeConfigEvent, decodeEvent, targetOf } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
 import { inSpan, SpanKind } from '@writeback/observability';
 import { AuditRepository } from './audit.repository';
@@ -26,5 +26,11 @@ export class AuditConsumer {
       },
       () => this.audit.record(event, event.data.domainId, targetOf(event)),
     );
+  }
+
+  @EventPattern('config')
+  async onConfigChange(@Payload() message: IncomingMessage): Promise<void> {
+    const event = decodeConfigEvent(message.value);
+    await this.audit.record(event, event.data.domainId, null);
   }
 }

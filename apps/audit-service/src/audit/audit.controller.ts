@@ -5,6 +5,12 @@ import { AuditRepository, type AuditEntry } from './audit.repository';
 export class AuditController {
   constructor(private readonly audit: AuditRepository) {}
 
+  /** Who changed the domain's configuration, when, from what to what. */
+  @Get('domains/:id/changes')
+  async domainChanges(@Param('id') id: string): Promise<{ domainId: string; changes: AuditEntry[] }> {
+    return { domainId: id, changes: await this.audit.domainChanges(id) };
+  }
+
   /** The operation's full history, in the order it happened. */
   @Get('operations/:id')
   async operation(

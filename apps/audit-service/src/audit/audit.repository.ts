@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventEnvelope } from '@writeback/contracts';
-import type { PrismaClient } from '@writeback/persistence';
+import type { ConfigEventEnvelope, EventEnvelope } from '@writeback/contracts';
+import type { AuditRecord, PrismaClient } from '@writeback/persistence';
 import { PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
@@ -17,12 +17,36 @@ export interface AuditEntry {
   data: unknown;
 }
 
+function toEntry(r: AuditRecord): AuditEntry {
+  const payload = r.payload as unknown as EventEnvelope | ConfigEventEnvelope;
+  return {
+    eventId: r.eventId,
+    operationId: r.operationId,
+    type: r.type,
+    domainId: r.domainId,
+    targetUpn: r.targetUpn,
+    occurredAt: r.occurredAt.toISOString(),
+    recordedAt: r.recordedAt.toISOString(),
+    correlationId: r.correlationId,
+    causationId: payload.causationId,
+    traceparent: r.traceparent,
+    data: payload.data,
+  };
+}
+
 @Injectable()
 export class AuditRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  /** Append-only; a redelivered event (same eventId) is recorded once. */
-  async record(event: EventEnvelope, domainId: string | null, targetUpn: string): Promise<void> {
+  /**
+   * Append-only; a redelivered event (same eventId) is recorded once. Configuration changes
+   * are recorded under their changeId in place of an operation id.
+   */
+  async record(
+    event: EventEnvelope | ConfigEventEnvelope,
+    domainId: string | null,
+    targetUpn: string | null,
+  ): Promise<void> {
     await this.prisma.auditRecord.createMany({
       data: [
         {
@@ -46,21 +70,15 @@ export class AuditRepository {
       where: { operationId },
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
-    return rows.map((r) => {
-      const payload = r.payload as unknown as EventEnvelope;
-      return {
-        eventId: r.eventId,
-        operationId: r.operationId,
-        type: r.type,
-        domainId: r.domainId,
-        targetUpn: r.targetUpn,
-        occurredAt: r.occurredAt.toISOString(),
-        recordedAt: r.recordedAt.toISOString(),
-        correlationId: r.correlationId,
-        causationId: payload.causationId,
-        traceparent: r.traceparent,
-        data: payload.data,
-      };
+    return rows.map(toEntry);
+  }
+
+  /** A domain's configuration changes, oldest first. */
+  async domainChanges(domainId: string): Promise<AuditEntry[]> {
+    const rows = await this.prisma.auditRecord.findMany({
+      where: { domainId, type: 'DomainConfigurationChanged' },
+      orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
+    return rows.map(toEntry);
   }
 }

@@ -1,5 +1,7 @@
 import {
   createParamDecorator,
+  ForbiddenException,
+  SetMetadata,
   Global,
   Inject,
   Injectable,
@@ -8,9 +10,14 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { readAuthConfig, TokenVerifier, Unauthenticated, type Caller } from './token-verifier';
 
 export const TOKEN_VERIFIER = Symbol('TokenVerifier');
+const REQUIRED_SCOPE = 'writeback:required-scope';
+
+/** The token must grant this scope (e.g. `writeback.operator` for configuration changes). */
+export const RequireScope = (scope: string): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_SCOPE, scope);
 
 interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -20,20 +27,36 @@ interface AuthenticatedRequest {
 /** Rejects requests without a valid bearer token (401) and records the caller on the request. */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  constructor(@Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier) {}
+  constructor(
+    @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['authorization'];
+    let verified: Awaited<ReturnType<TokenVerifier['verify']>>;
     try {
-      request.caller = await this.verifier.verify(Array.isArray(header) ? header[0] : header);
-      return true;
+      verified = await this.verifier.verify(Array.isArray(header) ? header[0] : header);
     } catch (error) {
       if (error instanceof Unauthenticated) {
         throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: error.message });
       }
       throw error;
     }
+    const required = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (required && verified.scopes !== 'all' && !verified.scopes.includes(required)) {
+      throw new ForbiddenException({
+        statusCode: 403,
+        error: 'Forbidden',
+        message: `the token lacks scope ${required}`,
+      });
+    }
+    request.caller = verified.caller;
+    return true;
   }
 }
 

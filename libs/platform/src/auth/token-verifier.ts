@@ -64,8 +64,9 @@ export class TokenVerifier {
     return this.config.mode === 'jwt';
   }
 
-  async verify(authorization: string | undefined): Promise<Caller> {
-    if (this.config.mode === 'none') return ANONYMOUS;
+  /** The caller and the scopes its token grants (every scope when authentication is off). */
+  async verify(authorization: string | undefined): Promise<{ caller: Caller; scopes: string[] | 'all' }> {
+    if (this.config.mode === 'none') return { caller: ANONYMOUS, scopes: 'all' };
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
     if (!match) throw new Unauthenticated('a bearer token is required');
     try {
@@ -77,7 +78,7 @@ export class TokenVerifier {
       const required = this.config.requiredScope;
       const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
       if (required && !scopes.includes(required)) throw new Unauthenticated(`the token lacks scope ${required}`);
-      return { subject: payload.sub, issuer: payload.iss ?? null };
+      return { caller: { subject: payload.sub, issuer: payload.iss ?? null }, scopes };
     } catch (error) {
       if (error instanceof Unauthenticated) throw error;
       if (error instanceof errors.JOSEError) throw new Unauthenticated(`invalid token (${error.code})`);
