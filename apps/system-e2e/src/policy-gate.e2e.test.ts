@@ -242,6 +242,55 @@ describe('policy gate (distributed, two forests)', () => {
     expect(switchedOn).toMatchObject({ changedFields: ['writebackEnabled'], after: { writebackEnabled: true } });
   });
 
+  it('leaves a domain owned by another engine alone (side by side), and takes it back', async () => {
+    expect((await fixture.setSwitches('fabrikam', { engineOwnsDomain: false })).status).toBe(200);
+    const password = `Elsewhere-${stamp}-Aa1!`;
+    const request = body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.fabrikam.upn }, password);
+    try {
+      const { body: accepted } = await fixture.request(request);
+      expect(await fixture.outcome(accepted['operationId'] as string)).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'POLICY.DOMAIN_NOT_OWNED' },
+      });
+      expect(await canBind(forests.fabrikam, users.fabrikam.upn, password)).toBe(false);
+    } finally {
+      expect((await fixture.setSwitches('fabrikam', { engineOwnsDomain: true })).status).toBe(200);
+    }
+    await applied(request);
+    current.fabrikam = password;
+  });
+
+  it('scopes by nested group membership', async () => {
+    const corp = forests.corp;
+    const outer = `CN=Writeback Users ${stamp},OU=Staff,${corp.baseDn}`;
+    const inner = `CN=Helpdesk ${stamp},OU=Staff,${corp.baseDn}`;
+    await withLdapsBind(corp, corp.admin.dn, corp.admin.password, async (client) => {
+      await client.add(inner, {
+        objectClass: ['top', 'group'],
+        sAMAccountName: `helpdesk-${stamp}`,
+        member: [users.corp.dn],
+      });
+      await client.add(outer, { objectClass: ['top', 'group'], sAMAccountName: `wbusers-${stamp}` });
+    });
+    const reset = (password: string): Record<string, unknown> =>
+      body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password);
+    try {
+      await fixture.updateDomain('corp', { scope: { groups: [outer] } });
+      const outside = await fixture.request(reset(`Grouped-${stamp}-Aa1!`));
+      expect(await fixture.outcome(outside.body['operationId'] as string)).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'SCOPE.USER_OUT_OF_SCOPE' },
+      });
+      await setUserAttribute(corp, outer, 'member', inner);
+      const password = `Nested-${stamp}-Aa1!`;
+      await applied(reset(password));
+      expect(await canBind(corp, users.corp.upn, password)).toBe(true);
+      current.corp = password;
+    } finally {
+      await fixture.updateDomain('corp', { scope: { groups: [] } });
+    }
+  });
+
   it('refuses a user outside the domain scope at the executor, before any write', async () => {
     const password = `Scoped-${stamp}-Aa1!`;
     await fixture.updateDomain('corp', { scope: { organizationalUnits: [`OU=Elsewhere,${forests.corp.baseDn}`] } });
