@@ -10,3 +10,4 @@ export * from './outgoing';
 export * from './outbox';
 export * from './auth/token-verifier';
 export * from './auth/bearer-auth.guard';
+export * from './consumer-span';

@@ -1,7 +1,7 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeConfigEvent, decodeEvent, targetOf } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { inSpan, SpanKind } from '@writeback/observability';
+import { inConsumerSpan } from '@writeback/platform';
 import { AuditRepository } from './audit.repository';
 
 @BusConsumer()
@@ -11,26 +11,12 @@ export class AuditConsumer {
   @EventPattern('events')
   async onEvent(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeEvent(message.value);
-    await inSpan(
-      `${message.topic} process`,
-      {
-        kind: SpanKind.CONSUMER,
-        parent: event.traceparent,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': message.topic,
-          'writeback.operation.id': event.correlationId,
-          'writeback.event.type': event.type,
-        },
-      },
-      () => this.audit.record(event, event.data.domainId, targetOf(event)),
-    );
+    await inConsumerSpan(message, event, () => this.audit.record(event, event.data.domainId, targetOf(event)));
   }
 
   @EventPattern('config')
   async onConfigChange(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeConfigEvent(message.value);
-    await this.audit.record(event, event.data.domainId, null);
+    await inConsumerSpan(message, event, () => this.audit.record(event, event.data.domainId, null));
   }
 }
