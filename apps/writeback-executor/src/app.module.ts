@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
-import { domainConfigClientFromEnv, HealthController, PrismaModule, requireEnv } from '@writeback/platform';
+import {
+  domainConfigClientFromEnv,
+  HealthController,
+  OUTBOX_PRODUCER,
+  OutboxRelay,
+  PrismaModule,
+  requireEnv,
+} from '@writeback/platform';
+import { EXECUTOR_PRODUCER, OutcomesRepository } from './writeback/outcomes.repository';
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
 import {
@@ -15,6 +23,9 @@ import {
   controllers: [CommandsConsumer, HealthController],
   providers: [
     WritebackService,
+    OutcomesRepository,
+    OutboxRelay,
+    { provide: OUTBOX_PRODUCER, useValue: EXECUTOR_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
     { provide: DOMAIN_KEYS, useFactory: () => new DomainKeys(requireEnv('WRITEBACK_EXECUTOR_KEY_DIR')) },
     {

@@ -1,5 +1,11 @@
 import { AndFilter, Attribute, Change, Client, EqualityFilter, escapeFilter } from 'ldapts';
-import { classifyDirectoryFailure, Reasons, type ClassifiedFailure } from '@writeback/domain';
+import {
+  classifyDirectoryFailure,
+  missingRight,
+  Reasons,
+  type ClassifiedFailure,
+  type DelegatedRight,
+} from '@writeback/domain';
 import type { Reason } from '@writeback/contracts';
 import { POLICY_HINTS_OIDS, PolicyHintsControl } from './policy-hints.control';
 
@@ -124,6 +130,9 @@ export class LdapDirectory {
 
   private async apply(client: Client, url: string, write: PasswordWriteback): Promise<WritebackResult> {
     const user = await this.findUser(client, write.userPrincipalName);
+    if (user.protected) {
+      throw new DirectoryError({ reason: Reasons.PROTECTED_ACCOUNT, retriable: false }, `${user.dn} has adminCount=1`);
+    }
     // Out-of-scope users are refused before anything is written.
     if (write.scope && !(await this.inScope(client, user.dn, write.scope))) {
       throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
@@ -136,24 +145,29 @@ export class LdapDirectory {
         operation: 'replace',
         modification: new Attribute({ type: 'unicodePwd', values: [encodePassword(write.newPassword)] }),
       });
-      await client.modify(user.dn, change, hintsOid ? new PolicyHintsControl(hintsOid) : undefined);
+      await needing('Reset Password', () =>
+        client.modify(user.dn, change, hintsOid ? new PolicyHintsControl(hintsOid) : undefined),
+      );
       policyHintsUsed = hintsOid !== undefined;
       actions.push('password');
     }
     if (write.unlock) {
-      await client.modify(user.dn, replace('lockoutTime', '0'));
+      await needing('Write lockoutTime', () => client.modify(user.dn, replace('lockoutTime', '0')));
       actions.push('unlock');
     }
     // AD sets pwdLastSet itself on the password write; expiring it is a separate change, and
     // accounts whose password never expires are left alone.
     if (write.forceChangeAtNextLogon && (user.userAccountControl & UF_DONT_EXPIRE_PASSWD) === 0) {
-      await client.modify(user.dn, replace('pwdLastSet', '0'));
+      await needing('Write pwdLastSet', () => client.modify(user.dn, replace('pwdLastSet', '0')));
       actions.push('force-change-at-next-logon');
     }
     return { domainController: new URL(url).hostname, actions, policyHintsUsed };
   }
 
-  private async findUser(client: Client, upn: string): Promise<{ dn: string; userAccountControl: number }> {
+  private async findUser(
+    client: Client,
+    upn: string,
+  ): Promise<{ dn: string; userAccountControl: number; protected: boolean }> {
     const { searchEntries } = await client.search(this.config.baseDn, {
       scope: 'sub',
       filter: new AndFilter({
@@ -162,7 +176,7 @@ export class LdapDirectory {
           new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
         ],
       }),
-      attributes: ['userAccountControl'],
+      attributes: ['userAccountControl', 'adminCount'],
       sizeLimit: 2,
     });
     if (searchEntries.length === 0) {
@@ -175,7 +189,12 @@ export class LdapDirectory {
       );
     }
     const entry = searchEntries[0] as (typeof searchEntries)[number];
-    return { dn: entry.dn, userAccountControl: Number(entry['userAccountControl'] ?? 0) };
+    return {
+      dn: entry.dn,
+      userAccountControl: Number(entry['userAccountControl'] ?? 0),
+      // AdminSDHolder-protected (privileged) accounts: never written back.
+      protected: String(entry['adminCount'] ?? '0') === '1',
+    };
   }
 
   private async inScope(client: Client, dn: string, scope: WritebackScope): Promise<boolean> {
@@ -217,4 +236,17 @@ export class LdapDirectory {
 
 function replace(type: string, value: string): Change {
   return new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
+}
+
+const LDAP_INSUFFICIENT_ACCESS = 50;
+
+/** Runs one write; a refusal for lack of rights names the delegated right it needed. */
+async function needing<T>(right: DelegatedRight, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const failure = toDirectoryError(error);
+    if (failure.resultCode !== LDAP_INSUFFICIENT_ACCESS) throw failure;
+    throw new DirectoryError({ reason: missingRight(right), retriable: true }, failure.detail, failure.resultCode);
+  }
 }

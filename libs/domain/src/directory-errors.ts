@@ -49,3 +49,14 @@ export function classifyDirectoryFailure(failure: DirectoryFailure): ClassifiedF
       return { reason: Reasons.DIRECTORY_ERROR, retriable: false };
   }
 }
+
+/** The delegated rights of the seed's troubleshooting list, each needed by one write. */
+export type DelegatedRight = 'Reset Password' | 'Write lockoutTime' | 'Write pwdLastSet' | 'Unexpire Password';
+
+/** AD.INSUFFICIENT_ACCESS, naming the right the refused write needed. */
+export function missingRight(right: DelegatedRight): Reason {
+  return {
+    code: Reasons.INSUFFICIENT_ACCESS.code,
+    message: `The service account lacks the delegated right "${right}" on this user, or inheritance is disabled on the user or its OU. Run 'writeback permissions check'.`,
+  };
+}

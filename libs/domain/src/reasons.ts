@@ -80,6 +80,11 @@ export const Reasons = {
     message:
       "The user is outside this domain's writeback scope (its OUs, groups or filter). Nothing was written; widen the scope or leave the user to another engine.",
   },
+  PROTECTED_ACCOUNT: {
+    code: 'AD.PROTECTED_ACCOUNT',
+    message:
+      'The account is protected by AdminSDHolder (adminCount = 1): privileged accounts are never written back. Change its password on-premises.',
+  },
   USER_MULTIPLE_MATCHES: {
     code: 'AD.MULTIPLE_MATCHES',
     message: 'More than one directory object has this UPN; Writeback never guesses.',

@@ -2,20 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type CommandEnvelope, type Reason, type WritebackEvent } from '@writeback/contracts';
 import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
-import type { MessageBus } from '@writeback/messaging';
 import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
 import {
-  BUS,
   ConfigServiceUnavailable,
   ConfigurationError,
   DomainConfigClient,
-  eventMessage,
   LOGGER,
   resolveSecretRef,
 } from '@writeback/platform';
 import { open, SealingError, type Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DomainKeys } from './domain-keys';
+import { OutcomesRepository } from './outcomes.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 export const DOMAIN_KEYS = Symbol('DomainKeys');
@@ -41,7 +39,7 @@ type Outcome =
 @Injectable()
 export class WritebackService {
   constructor(
-    @Inject(BUS) private readonly bus: MessageBus,
+    private readonly outcomes: OutcomesRepository,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(DOMAIN_KEYS) private readonly keys: DomainKeys,
@@ -51,6 +49,12 @@ export class WritebackService {
   async apply(command: CommandEnvelope): Promise<void> {
     const { operationId, domainId, request } = command.data;
     const log = this.logger.child({ operationId, domainId });
+    const earlier = await this.outcomes.find(operationId);
+    if (earlier) {
+      log.info({ outcome: earlier.type }, 'command seen before; its outcome is published again, AD is not written');
+      await this.outcomes.republish(earlier);
+      return;
+    }
     const outcome = await this.execute(command, log);
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
@@ -99,15 +103,11 @@ export class WritebackService {
       { outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined },
       'writeback finished',
     );
-    await this.bus.publish([
-      eventMessage(
-        envelope(event, {
-          correlationId: operationId,
-          causationId: command.eventId,
-          traceparent: currentTraceparent(),
-        }),
-      ),
-    ]);
+    await this.outcomes.record(
+      operationId,
+      domainId,
+      envelope(event, { correlationId: operationId, causationId: command.eventId, traceparent: currentTraceparent() }),
+    );
   }
 
   private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {

@@ -122,6 +122,16 @@ CREATE TABLE "outbox_messages" (
     CONSTRAINT "outbox_messages_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "executor_outcomes" (
+    "operation_id" UUID NOT NULL,
+    "domain_id" TEXT NOT NULL,
+    "event" JSONB NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "executor_outcomes_pkey" PRIMARY KEY ("operation_id")
+);
+
 -- CreateIndex
 CREATE INDEX "operations_target_upn_idx" ON "operations"("target_upn");
 
