@@ -33,6 +33,7 @@ import {
       useFactory: (): ExecutorOptions => ({
         maxAttempts: Number(process.env['WRITEBACK_EXECUTOR_MAX_ATTEMPTS'] ?? 5),
         retryBaseDelayMs: Number(process.env['WRITEBACK_EXECUTOR_RETRY_BASE_MS'] ?? 500),
+        ldapPoolSize: Number(process.env['WRITEBACK_EXECUTOR_LDAP_POOL_SIZE'] ?? 4),
       }),
     },
   ],

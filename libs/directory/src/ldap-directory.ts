@@ -1,12 +1,7 @@
-import { AndFilter, Attribute, Change, Client, EqualityFilter, escapeFilter } from 'ldapts';
-import {
-  classifyDirectoryFailure,
-  missingRight,
-  Reasons,
-  type ClassifiedFailure,
-  type DelegatedRight,
-} from '@writeback/domain';
-import type { Reason } from '@writeback/contracts';
+import { AndFilter, Attribute, Change, EqualityFilter, escapeFilter, type Client } from 'ldapts';
+import { Reasons } from '@writeback/domain';
+import { LdapConnectionPool } from './connection-pool';
+import { DirectoryError, needing } from './directory-error';
 import { POLICY_HINTS_OIDS, PolicyHintsControl } from './policy-hints.control';
 
 export interface DirectoryConnectionConfig {
@@ -20,6 +15,10 @@ export interface DirectoryConnectionConfig {
   /** Name the DC's certificate is issued to, when the URL uses an address. */
   tlsServerName?: string | null;
   timeoutMs?: number;
+  /** LDAPS connections kept open to the domain's DCs (default 4). */
+  maxConnections?: number;
+  /** Idle connections older than this are closed, not reused (default 30 s). */
+  idleMs?: number;
 }
 
 /** Who may be written for; empty lists mean anyone under the base DN. */
@@ -49,44 +48,14 @@ export interface WritebackResult {
   policyHintsUsed: boolean;
 }
 
-/**
- * A failure already classified by the domain rules; `detail` is the raw directory text,
- * for operators' logs only.
- */
-export class DirectoryError extends Error {
-  readonly reason: Reason;
-  readonly retriable: boolean;
-
-  constructor(
-    classified: ClassifiedFailure,
-    readonly detail: string,
-    readonly resultCode?: number,
-  ) {
-    super(classified.reason.message);
-    this.name = 'DirectoryError';
-    this.reason = classified.reason;
-    this.retriable = classified.retriable;
-  }
-}
-
 const UF_DONT_EXPIRE_PASSWD = 0x10000;
-
-function toDirectoryError(error: unknown): DirectoryError {
-  if (error instanceof DirectoryError) return error;
-  const code = (error as { code?: unknown }).code;
-  const resultCode = typeof code === 'number' ? code : undefined;
-  const message =
-    error instanceof Error ? `${typeof code === 'string' ? `${code} ` : ''}${error.message}` : String(error);
-  return new DirectoryError(classifyDirectoryFailure({ resultCode, message }), message, resultCode);
-}
-
-const isConnectionLevel = (error: DirectoryError): boolean =>
-  error.reason.code === Reasons.DC_UNAVAILABLE.code || error.reason.code === Reasons.TLS_FAILURE.code;
 
 const encodePassword = (password: string): Buffer => Buffer.from(`"${password}"`, 'utf16le');
 
-/** ldapts adapter for Active Directory password writes; always over TLS. */
+/** ldapts adapter for Active Directory password writes; always over TLS, through a pool. */
 export class LdapDirectory {
+  private readonly pool: LdapConnectionPool;
+
   constructor(private readonly config: DirectoryConnectionConfig) {
     for (const url of config.urls) {
       if (!url.toLowerCase().startsWith('ldaps://')) {
@@ -94,38 +63,24 @@ export class LdapDirectory {
       }
     }
     if (config.urls.length === 0) throw new Error('no LDAP URL configured');
-  }
-
-  async applyWriteback(write: PasswordWriteback): Promise<WritebackResult> {
-    let last: DirectoryError | undefined;
-    for (const url of this.config.urls) {
-      try {
-        return await this.withClient(url, (client) => this.apply(client, url, write));
-      } catch (error) {
-        last = toDirectoryError(error);
-        if (!isConnectionLevel(last)) throw last;
-      }
-    }
-    throw last as DirectoryError;
-  }
-
-  private async withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({
-      url,
-      timeout: this.config.timeoutMs ?? 10_000,
-      connectTimeout: this.config.timeoutMs ?? 10_000,
-      tlsOptions: {
-        ...(this.config.tlsCaPem ? { ca: [this.config.tlsCaPem] } : {}),
-        ...(this.config.tlsServerName ? { servername: this.config.tlsServerName } : {}),
-        minVersion: 'TLSv1.2',
-      },
+    this.pool = new LdapConnectionPool({
+      urls: config.urls,
+      bindDn: config.bindDn,
+      bindPassword: config.bindPassword,
+      tlsCaPem: config.tlsCaPem ?? null,
+      tlsServerName: config.tlsServerName ?? null,
+      timeoutMs: config.timeoutMs ?? 10_000,
+      maxConnections: config.maxConnections ?? 4,
+      idleMs: config.idleMs ?? 30_000,
     });
-    try {
-      await client.bind(this.config.bindDn, this.config.bindPassword);
-      return await work(client);
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
+  }
+
+  applyWriteback(write: PasswordWriteback): Promise<WritebackResult> {
+    return this.pool.use((client, url) => this.apply(client, url, write));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   private async apply(client: Client, url: string, write: PasswordWriteback): Promise<WritebackResult> {
@@ -236,17 +191,4 @@ export class LdapDirectory {
 
 function replace(type: string, value: string): Change {
   return new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
-}
-
-const LDAP_INSUFFICIENT_ACCESS = 50;
-
-/** Runs one write; a refusal for lack of rights names the delegated right it needed. */
-async function needing<T>(right: DelegatedRight, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    const failure = toDirectoryError(error);
-    if (failure.resultCode !== LDAP_INSUFFICIENT_ACCESS) throw failure;
-    throw new DirectoryError({ reason: missingRight(right), retriable: true }, failure.detail, failure.resultCode);
-  }
 }

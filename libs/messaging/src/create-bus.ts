@@ -3,7 +3,14 @@ import type { BusLogger, MessageBus } from './message-bus';
 import { PostgresBus } from './postgres/postgres.bus';
 
 export type BusConfig =
-  | { transport: 'kafka'; clientId: string; brokers: string[]; idempotent: boolean; sessionTimeoutMs?: number }
+  | {
+      transport: 'kafka';
+      clientId: string;
+      brokers: string[];
+      idempotent: boolean;
+      sessionTimeoutMs?: number;
+      concurrency?: number;
+    }
   | { transport: 'postgres'; connectionString: string };
 
 /** Kafka when brokers are configured, otherwise the embedded PostgreSQL log. */

@@ -5,6 +5,7 @@ const Env = z.object({
   WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
   WRITEBACK_KAFKA_BROKERS: z.string().optional(),
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
+  WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
 });
@@ -48,6 +49,7 @@ export function readServiceConfig(
           brokers,
           idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
           sessionTimeoutMs: parsed.data.WRITEBACK_KAFKA_SESSION_TIMEOUT_MS,
+          concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
         }
       : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
   return {

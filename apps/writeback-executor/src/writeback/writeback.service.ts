@@ -1,5 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { envelope, type CommandEnvelope, type Reason, type WritebackEvent } from '@writeback/contracts';
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  envelope,
+  type CommandEnvelope,
+  type DomainConfigView,
+  type Reason,
+  type WritebackEvent,
+} from '@writeback/contracts';
 import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
 import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
@@ -23,6 +30,8 @@ export interface ExecutorOptions {
   /** Attempts for retriable failures (DC down, missing right) before WritebackFailed. */
   maxAttempts: number;
   retryBaseDelayMs: number;
+  /** LDAPS connections per domain. */
+  ldapPoolSize: number;
 }
 
 type Outcome =
@@ -37,7 +46,9 @@ type Outcome =
 
 /** The only place a sealed password is opened, and the only code that writes to AD. */
 @Injectable()
-export class WritebackService {
+export class WritebackService implements OnApplicationShutdown {
+  private readonly directories = new Map<string, { key: string; directory: LdapDirectory }>();
+
   constructor(
     private readonly outcomes: OutcomesRepository,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -110,6 +121,32 @@ export class WritebackService {
     );
   }
 
+  /** One pooled directory per domain, rebuilt when its configuration or bind secret changes. */
+  private directoryFor(domain: DomainConfigView, bindPassword: string): LdapDirectory {
+    const key = createHash('sha256')
+      .update(JSON.stringify([domain.version, domain.updatedAt, bindPassword]))
+      .digest('hex');
+    const cached = this.directories.get(domain.id);
+    if (cached?.key === key) return cached.directory;
+    void cached?.directory.close();
+    const directory = new LdapDirectory({
+      urls: domain.ldapUrls,
+      baseDn: domain.baseDn,
+      bindDn: domain.bindDn,
+      bindPassword,
+      tlsCaPem: domain.tlsCaPem,
+      tlsServerName: domain.tlsServerName,
+      maxConnections: this.options.ldapPoolSize,
+    });
+    this.directories.set(domain.id, { key, directory });
+    return directory;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.directories.values()].map(({ directory }) => directory.close()));
+    this.directories.clear();
+  }
+
   private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
@@ -119,14 +156,7 @@ export class WritebackService {
       const domain = await this.domains.get(domainId);
       if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
       scope = domain.scope;
-      directory = new LdapDirectory({
-        urls: domain.ldapUrls,
-        baseDn: domain.baseDn,
-        bindDn: domain.bindDn,
-        bindPassword: await resolveSecretRef(domain.bindSecretRef),
-        tlsCaPem: domain.tlsCaPem,
-        tlsServerName: domain.tlsServerName,
-      });
+      directory = this.directoryFor(domain, await resolveSecretRef(domain.bindSecretRef));
       if (credential) {
         newPassword = await open(await this.keys.privateKey(domainId), credential, {
           operationId,

@@ -16,6 +16,11 @@ export interface KafkaBusOptions {
   idempotent: boolean;
   logger: BusLogger;
   retry?: RetryPolicy;
+  /**
+   * Partitions one consumer handles at once. Each partition stays sequential, so one user's
+   * messages (one key, one partition) are still handled in order.
+   */
+  concurrency?: number;
   /** A member silent this long is removed from its group and its partitions reassigned. */
   sessionTimeoutMs?: number;
   ssl?: boolean;
@@ -106,6 +111,7 @@ export class KafkaBus implements MessageBus {
     await consumer.subscribe({ topics: [...spec.topics], fromBeginning: true });
     this.consumers.add(consumer);
     await consumer.run({
+      partitionsConsumedConcurrently: this.options.concurrency ?? 4,
       eachMessage: async (payload) => {
         const { topic, partition, message } = payload;
         const incoming: IncomingMessage = {
