@@ -3,7 +3,7 @@ import type { Client } from 'ldapts';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError } from './directory-error';
 
-describe(LdapConnectionPool.name, () => {
+describe('LdapConnectionPool', () => {
   const { corp } = testEnvironment().forests;
   const newPool = (urls: string[], maxConnections = 2): LdapConnectionPool =>
     new LdapConnectionPool({
@@ -42,7 +42,7 @@ describe(LdapConnectionPool.name, () => {
   it('fails over past an unreachable DC', async () => {
     const sut = newPool(['ldaps://127.0.0.99:636', corp.ldapsUrl]);
     try {
-      expect(await sut.use(async (_client, url) => url)).toBe(corp.ldapsUrl);
+      expect(await sut.use((_client, url) => Promise.resolve(url))).toBe(corp.ldapsUrl);
     } finally {
       await sut.close();
     }
@@ -51,7 +51,7 @@ describe(LdapConnectionPool.name, () => {
   it('reports AD.DC_UNAVAILABLE, retriable, when no DC answers', async () => {
     const sut = newPool(['ldaps://127.0.0.99:636']);
     try {
-      const failure = await sut.use(async () => 'unreachable').catch((error: unknown) => error);
+      const failure = await sut.use(() => Promise.resolve('unreachable')).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(DirectoryError);
       expect(failure).toMatchObject({ retriable: true, reason: { code: 'AD.DC_UNAVAILABLE' } });
     } finally {
@@ -70,7 +70,7 @@ describe(LdapConnectionPool.name, () => {
       idleMs: 30_000,
     });
     try {
-      const failure = await sut.use(async () => 'bound').catch((error: unknown) => error);
+      const failure = await sut.use(() => Promise.resolve('bound')).catch((error: unknown) => error);
       expect(failure).toMatchObject({ reason: { code: 'EXECUTOR.CONFIGURATION' } });
     } finally {
       await sut.close();
