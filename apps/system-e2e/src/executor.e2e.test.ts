@@ -60,6 +60,53 @@ describe('writeback executor (distributed, two forests)', () => {
     expect(await canBind(forests.corp, heidi.upn, heidiPassword)).toBe(true);
   });
 
+  it('leaves pwdLastSet alone for an account whose password never expires', async () => {
+    const { fabrikam } = forests;
+    const dave = forestUser(fabrikam, 'dave');
+    const uac = Number((await readUserAttributes(fabrikam, 'dave', ['userAccountControl']))['userAccountControl']);
+    await withLdapsBind(fabrikam, fabrikam.admin.dn, fabrikam.admin.password, (client) =>
+      client.modify(dave.dn, [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'userAccountControl', values: [String(uac | 0x10000)] }),
+        }),
+      ]),
+    );
+    const password = `NeverExpires-${stamp}-Aa1!`;
+    const view = await outcomeOf({ ...adminReset(dave.upn, password), options: { forceChangeAtNextLogon: true } });
+    expect(view).toMatchObject({ status: 'applied' });
+    const audit = await fixture.auditHistory(view['operationId'] as string, 3);
+    expect(audit[2]?.['data']).toMatchObject({ actions: ['password'] });
+    expect((await readUserAttributes(fabrikam, 'dave', ['pwdLastSet']))['pwdLastSet']).not.toBe('0');
+    expect(await canBind(fabrikam, dave.upn, password)).toBe(true);
+  });
+
+  it('unlocks together with a reset when asked', async () => {
+    const password = `Unlocked-${stamp}-Aa1!`;
+    const view = await outcomeOf({ ...adminReset(heidi.upn, password), options: { unlockAccount: true } });
+    expect(view).toMatchObject({ status: 'applied' });
+    const audit = await fixture.auditHistory(view['operationId'] as string, 3);
+    expect(audit[2]?.['data']).toMatchObject({ actions: ['password', 'unlock'] });
+    expect((await readUserAttributes(forests.corp, 'heidi', ['lockoutTime']))['lockoutTime'] ?? '0').toBe('0');
+    heidiPassword = password;
+  });
+
+  it('rejects a user the directory does not hold', async () => {
+    const view = await outcomeOf(adminReset(`nobody-${stamp}@corp.example.test`, `Ghost-${stamp}-Aa1!`));
+    expect(view).toMatchObject({ status: 'rejected', reason: { code: 'AD.USER_NOT_FOUND' } });
+  });
+
+  it('fails as a TLS failure when the DC certificate is not trusted', async () => {
+    await fixture.updateDomain('corp', { tlsCaPem: forests.fabrikam.caPem });
+    try {
+      const view = await outcomeOf(adminReset(heidi.upn, `Untrusted-${stamp}-Aa1!`));
+      expect(view).toMatchObject({ status: 'failed', reason: { code: 'AD.TLS_FAILURE' } });
+      expect(await canBind(forests.corp, heidi.upn, heidiPassword)).toBe(true);
+    } finally {
+      await fixture.updateDomain('corp', { tlsCaPem: forests.corp.caPem });
+    }
+  });
+
   it('rejects a password the domain policy refuses, and changes nothing', async () => {
     const view = await outcomeOf(adminReset(heidi.upn, 'Ab1!'));
     expect(view).toMatchObject({ status: 'rejected', reason: { code: 'AD.PASSWORD_POLICY' } });
