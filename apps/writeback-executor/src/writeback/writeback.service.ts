@@ -157,6 +157,10 @@ export class WritebackService implements OnApplicationShutdown {
       if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
       scope = domain.scope;
       directory = this.directoryFor(domain, await resolveSecretRef(domain.bindSecretRef));
+      // Only an unlock may come without a password; anything else would be "applied" unwritten.
+      if (!credential && request.kind !== 'unlock') {
+        throw new SealingError('the command carries no sealed password');
+      }
       if (credential) {
         newPassword = await open(await this.keys.privateKey(domainId), credential, {
           operationId,
