@@ -136,6 +136,10 @@ describe('@writeback/persistence against embedded PostgreSQL', () => {
           occurredAt: new Date('2026-01-01T00:00:00Z'),
           correlationId: 'corr-1',
           payload: { channel: 'sspr', attempt: 1 },
+          chain: 'corp',
+          chainSeq: 1n,
+          prevHash: '0'.repeat(64),
+          hash: 'f'.repeat(64),
         },
       });
       expect(typeof audit.id).toBe('bigint');

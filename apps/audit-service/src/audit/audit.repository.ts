@@ -1,9 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigEventEnvelope, EventEnvelope } from '@writeback/contracts';
+import { appendAuditRecord } from '@writeback/audit-ledger';
+import { z } from 'zod';
 import type { AuditRecord, PrismaClient } from '@writeback/persistence';
 import { PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
+  /** Position in the audit log; also the pagination cursor. */
+  recordId: string;
+  /** This record's hash in its domain's chain (`writeback audit verify`). */
+  hash: string;
   eventId: string;
   operationId: string;
   type: string;
@@ -17,9 +23,34 @@ export interface AuditEntry {
   data: unknown;
 }
 
+export const OUTCOME_TYPES = {
+  applied: 'WritebackApplied',
+  rejected: 'WritebackRejected',
+  failed: 'WritebackFailed',
+} as const;
+
+export const AuditQuery = z.object({
+  operationId: z.uuid().optional(),
+  targetUpn: z.string().trim().min(1).max(256).optional(),
+  domainId: z.string().trim().min(1).max(63).optional(),
+  outcome: z.enum(['applied', 'rejected', 'failed']).optional(),
+  type: z.string().trim().min(1).max(100).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
 function toEntry(r: AuditRecord): AuditEntry {
   const payload = r.payload as unknown as EventEnvelope | ConfigEventEnvelope;
   return {
+    recordId: r.id.toString(),
+    hash: r.hash,
     eventId: r.eventId,
     operationId: r.operationId,
     type: r.type,
@@ -47,21 +78,16 @@ export class AuditRepository {
     domainId: string | null,
     targetUpn: string | null,
   ): Promise<void> {
-    await this.prisma.auditRecord.createMany({
-      data: [
-        {
-          eventId: event.eventId,
-          operationId: event.correlationId,
-          type: event.type,
-          domainId,
-          targetUpn,
-          occurredAt: new Date(event.occurredAt),
-          correlationId: event.correlationId,
-          traceparent: event.traceparent,
-          payload: event,
-        },
-      ],
-      skipDuplicates: true,
+    await appendAuditRecord(this.prisma, {
+      eventId: event.eventId,
+      operationId: event.correlationId,
+      type: event.type,
+      domainId,
+      targetUpn,
+      occurredAt: new Date(event.occurredAt),
+      correlationId: event.correlationId,
+      traceparent: event.traceparent,
+      payload: event,
     });
   }
 
@@ -80,5 +106,29 @@ export class AuditRepository {
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(toEntry);
+  }
+
+  /** Records matching every given filter, oldest first, after `cursor` (a record id). */
+  async query(filter: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+    const types = filter.outcome ? [OUTCOME_TYPES[filter.outcome]] : filter.type ? [filter.type] : undefined;
+    const rows = await this.prisma.auditRecord.findMany({
+      where: {
+        ...(filter.operationId ? { operationId: filter.operationId } : {}),
+        ...(filter.targetUpn ? { targetUpn: { equals: filter.targetUpn, mode: 'insensitive' } } : {}),
+        ...(filter.domainId ? { domainId: filter.domainId } : {}),
+        ...(types ? { type: { in: types } } : {}),
+        ...(filter.from || filter.to
+          ? { occurredAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } }
+          : {}),
+        ...(filter.cursor ? { id: { gt: BigInt(filter.cursor) } } : {}),
+      },
+      orderBy: { id: 'asc' },
+      take: filter.limit + 1,
+    });
+    const page = rows.slice(0, filter.limit);
+    return {
+      items: page.map(toEntry),
+      nextCursor: rows.length > filter.limit ? (page[page.length - 1] as AuditRecord).id.toString() : null,
+    };
   }
 }

@@ -83,6 +83,10 @@ CREATE TABLE "audit_records" (
     "correlation_id" TEXT NOT NULL,
     "traceparent" TEXT,
     "payload" JSONB NOT NULL,
+    "chain" TEXT NOT NULL,
+    "chain_seq" BIGINT NOT NULL,
+    "prev_hash" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
 
     CONSTRAINT "audit_records_pkey" PRIMARY KEY ("id")
 );
@@ -146,6 +150,15 @@ CREATE UNIQUE INDEX "audit_records_event_id_key" ON "audit_records"("event_id");
 
 -- CreateIndex
 CREATE INDEX "audit_records_operation_id_occurred_at_idx" ON "audit_records"("operation_id", "occurred_at");
+
+-- CreateIndex
+CREATE INDEX "audit_records_target_upn_id_idx" ON "audit_records"("target_upn", "id");
+
+-- CreateIndex
+CREATE INDEX "audit_records_domain_id_id_idx" ON "audit_records"("domain_id", "id");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "audit_records_chain_chain_seq_key" ON "audit_records"("chain", "chain_seq");
 
 -- CreateIndex
 CREATE INDEX "bus_messages_topic_offset_idx" ON "bus_messages"("topic", "offset");
