@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates the documents that are derived from code (run after `npm run build`):
-// docs/openapi/policy-gate.json and the matrix table in docs/policy.md. Tests fail when
+// docs/openapi/policy-gate.json, docs/asyncapi/* and the matrix table in docs/policy.md. Tests fail when
 // the committed copies drift from the code.
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -8,12 +8,19 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 const { buildOpenApiDocument } = require(join(root, 'apps/policy-gate/dist/openapi/openapi.document'));
 const { renderPolicyMatrixMarkdown } = require(join(root, 'libs/domain/dist'));
+const contracts = require(join(root, 'libs/contracts/dist'));
+const { mkdirSync } = require('node:fs');
 
 writeFileSync(join(root, 'docs/openapi/policy-gate.json'), `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
+
+mkdirSync(join(root, 'docs/asyncapi'), { recursive: true });
+const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
+writeFileSync(join(root, 'docs/asyncapi', contracts.AUDIT_SCHEMA_FILE), json(contracts.auditMessageJsonSchema()));
+writeFileSync(join(root, 'docs/asyncapi/audit.asyncapi.json'), json(contracts.auditAsyncApiDocument()));
 
 const policyDoc = join(root, 'docs/policy.md');
 const markdown = readFileSync(policyDoc, 'utf8');
 const [head, rest] = markdown.split('<!-- matrix:start -->');
 const [, tail] = rest.split('<!-- matrix:end -->');
 writeFileSync(policyDoc, `${head}<!-- matrix:start -->\n${renderPolicyMatrixMarkdown()}\n<!-- matrix:end -->${tail}`);
-process.stdout.write('docs/openapi/policy-gate.json and docs/policy.md regenerated\n');
+process.stdout.write('docs/openapi, docs/asyncapi and docs/policy.md regenerated\n');

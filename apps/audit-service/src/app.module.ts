@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { HealthController, PrismaModule } from '@writeback/platform';
+import { HealthController, OUTBOX_PRODUCER, OutboxRelay, PrismaModule } from '@writeback/platform';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
-import { AuditRepository } from './audit/audit.repository';
+import { AUDIT_PRODUCER, AuditRepository } from './audit/audit.repository';
 
 @Module({
   imports: [PrismaModule],
   controllers: [AuditController, AuditConsumer, HealthController],
-  providers: [AuditRepository],
+  providers: [AuditRepository, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: AUDIT_PRODUCER }],
 })
 export class AuditServiceModule {}

@@ -1,4 +1,11 @@
-import { executorTopic, Topics } from '@writeback/contracts';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { AUDIT_SCHEMA_FILE, executorTopic, Topics } from '@writeback/contracts';
+import { repositoryRoot } from '@writeback/supervisor';
 import {
   canBind,
   forestUser,
@@ -6,12 +13,14 @@ import {
   startWritebackFixture,
   testEnvironment,
   withLdapsBind,
+  waitFor,
   type ForestInfo,
   type WritebackFixture,
 } from '@writeback/testing';
 import { Attribute, Change } from 'ldapts';
 import { kafkaRecords } from './scenarios';
 
+const run = promisify(execFile);
 const ADMIN = { id: 'helpdesk-admin@cloud.example', isAdministrator: true };
 
 /** A request body in the seed's terms. */
@@ -344,6 +353,51 @@ describe('policy gate (distributed, two forests)', () => {
     expect(response.status).toBe(200);
     const document = (await response.json()) as { paths: Record<string, unknown> };
     expect(Object.keys(document.paths)).toEqual(['/v1/operations', '/v1/operations/{operationId}']);
+  });
+
+  it('publishes every audit record on the public topic, valid against the published schema', async () => {
+    const schema = JSON.parse(
+      readFileSync(join(repositoryRoot(), 'docs', 'asyncapi', AUDIT_SCHEMA_FILE), 'utf8'),
+    ) as Record<string, unknown>;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    const recorded = await fetch(new URL('/v1/audit/records?limit=500', fixture.system.auditUrl));
+    const { items } = (await recorded.json()) as { items: Array<{ recordId: string }> };
+    const expected = new Set(items.map((r) => r.recordId));
+    const seen = await waitFor(
+      async () => {
+        // Read with kcat (librdkafka), a client other than the project's own.
+        const { stdout } = await run(
+          'kcat',
+          [
+            '-b',
+            fixture.kafka!.bootstrapServers.join(','),
+            '-C',
+            '-t',
+            Topics.audit,
+            '-o',
+            'beginning',
+            '-e',
+            '-q',
+            '-f',
+            '%s\n',
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
+        const messages = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { data: { recordId: string } });
+        const ids = new Set(messages.map((m) => m.data.recordId));
+        return [...expected].every((id) => ids.has(id)) ? messages : undefined;
+      },
+      { timeoutMs: 30_000, description: 'every audit record on the public topic' },
+    );
+    for (const message of seen) {
+      expect({ valid: validate(message), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
+    }
+    expect(JSON.stringify(seen)).not.toMatch(/ciphertext|newPassword/);
   });
 
   it('keeps lifecycle events free of sealed passwords', async () => {

@@ -48,7 +48,12 @@ export function recordHash(prevHash: string, chain: string, chainSeq: bigint, en
  * Appends to the entry's domain chain; one writer per chain at a time. Returns false for an
  * event already recorded (redelivery).
  */
-export async function appendAuditRecord(prisma: PrismaClient, entry: AuditEntry): Promise<boolean> {
+export async function appendAuditRecord(
+  prisma: PrismaClient,
+  entry: AuditEntry,
+  /** Runs in the same transaction, e.g. to queue the record's public event in an outbox. */
+  onAppended?: (tx: Prisma.TransactionClient, record: AuditRecord) => Promise<void>,
+): Promise<boolean> {
   const chain = chainOf(entry.domainId);
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`audit:${chain}`}))`;
@@ -60,9 +65,10 @@ export async function appendAuditRecord(prisma: PrismaClient, entry: AuditEntry)
     });
     const chainSeq = (last?.chainSeq ?? 0n) + 1n;
     const prevHash = last?.hash ?? GENESIS_HASH;
-    await tx.auditRecord.create({
+    const record = await tx.auditRecord.create({
       data: { ...entry, chain, chainSeq, prevHash, hash: recordHash(prevHash, chain, chainSeq, entry) },
     });
+    await onAppended?.(tx, record);
     return true;
   });
 }

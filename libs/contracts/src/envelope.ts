@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { AuditRecordedV1 } from './audit-events';
 import { ConfigEvent } from './config-events';
 import { ExecutorCommand, WritebackEvent } from './events';
 
@@ -24,6 +25,10 @@ export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
 export const ConfigEventEnvelope = z.intersection(EnvelopeMeta, ConfigEvent);
 export type ConfigEventEnvelope = z.infer<typeof ConfigEventEnvelope>;
 
+/** A message of the public audit topic, as its JSON Schema (docs/asyncapi) describes it. */
+export const AuditMessage = EnvelopeMeta.extend(AuditRecordedV1.shape).meta(AuditRecordedV1.meta() ?? {});
+export type AuditMessage = z.infer<typeof AuditMessage>;
+
 export interface EnvelopeContext {
   correlationId: string;
   causationId?: string | null;
@@ -31,7 +36,7 @@ export interface EnvelopeContext {
   occurredAt?: string;
 }
 
-export function envelope<T extends WritebackEvent | ExecutorCommand | ConfigEvent>(
+export function envelope<T extends WritebackEvent | ExecutorCommand | ConfigEvent | AuditRecordedV1>(
   message: T,
   context: EnvelopeContext,
 ): T & EnvelopeMeta {

@@ -4,4 +4,6 @@ export * from './events';
 export * from './envelope';
 export * from './domain-config';
 export * from './config-events';
+export * from './audit-events';
 export * from './gate-api';
+export * from './asyncapi';

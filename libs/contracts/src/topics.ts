@@ -5,6 +5,8 @@
 export const Topics = {
   /** Lifecycle events of every operation. Never carries a password, sealed or not. */
   events: 'writeback.events.v1',
+  /** The public audit stream: one AuditRecorded per record (docs/asyncapi). */
+  audit: 'writeback.audit.v1',
   /** Changes to domain configuration (who, when, before, after). */
   config: 'writeback.config.v1',
   /** Undecodable or invalid messages, with the reason; consumers move on. */

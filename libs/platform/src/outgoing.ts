@@ -4,12 +4,15 @@ import {
   targetOf,
   Topics,
   type CommandEnvelope,
+  type AuditMessage,
   type ConfigEventEnvelope,
   type EventEnvelope,
 } from '@writeback/contracts';
 import type { OutgoingMessage } from '@writeback/messaging';
 
-const headersOf = (envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope): Record<string, string> => ({
+const headersOf = (
+  envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope | AuditMessage,
+): Record<string, string> => ({
   'writeback-type': envelope.type,
   'writeback-version': String(envelope.version),
   'writeback-correlation-id': envelope.correlationId,
@@ -39,6 +42,16 @@ export function configEventMessage(envelope: ConfigEventEnvelope): OutgoingMessa
   return {
     topic: Topics.config,
     key: envelope.data.domainId,
+    value: JSON.stringify(envelope),
+    headers: headersOf(envelope),
+  };
+}
+
+/** Keyed by chain (the domain): one domain's records reach subscribers in chain order. */
+export function auditMessage(envelope: AuditMessage): OutgoingMessage {
+  return {
+    topic: Topics.audit,
+    key: envelope.data.chain,
     value: JSON.stringify(envelope),
     headers: headersOf(envelope),
   };

@@ -97,6 +97,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           { name: Topics.events, partitions: 6 },
           { name: Topics.deadLetters, partitions: 1 },
           { name: Topics.config, partitions: 1 },
+          { name: Topics.audit, partitions: 3 },
           ...domains.map((d) => ({ name: executorTopic(d), partitions: 3 })),
         ],
       });

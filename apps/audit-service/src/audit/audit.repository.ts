@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ConfigEventEnvelope, EventEnvelope } from '@writeback/contracts';
+import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
 import { appendAuditRecord } from '@writeback/audit-ledger';
 import { z } from 'zod';
 import type { AuditRecord, PrismaClient } from '@writeback/persistence';
-import { PRISMA } from '@writeback/platform';
+import { auditMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
 
 export interface AuditEntry {
   /** Position in the audit log; also the pagination cursor. */
@@ -21,6 +21,38 @@ export interface AuditEntry {
   causationId: string | null;
   traceparent: string | null;
   data: unknown;
+}
+
+export const AUDIT_PRODUCER = 'audit-service';
+
+/** The public view of a record: what other services may know, never a secret. */
+function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: AuditRecord): AuditMessage {
+  const data = event.data as { reason?: { code: string }; caller?: { subject: string; issuer: string | null } };
+  const traceId = event.traceparent?.split('-')[1] ?? null;
+  return envelope(
+    {
+      type: 'AuditRecorded',
+      version: 1,
+      data: {
+        recordId: record.id.toString(),
+        chain: record.chain,
+        chainSeq: record.chainSeq.toString(),
+        prevHash: record.prevHash,
+        hash: record.hash,
+        eventId: record.eventId,
+        eventType: record.type,
+        occurredAt: record.occurredAt.toISOString(),
+        recordedAt: record.recordedAt.toISOString(),
+        operationId: record.operationId,
+        domainId: record.domainId,
+        targetUpn: record.targetUpn,
+        caller: event.type === 'PasswordChangeRequested' ? event.data.caller : (data.caller ?? null),
+        reasonCode: data.reason?.code ?? null,
+        traceId: traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : null,
+      },
+    },
+    { correlationId: record.operationId, causationId: record.eventId, traceparent: event.traceparent },
+  );
 }
 
 export const OUTCOME_TYPES = {
@@ -67,7 +99,10 @@ function toEntry(r: AuditRecord): AuditEntry {
 
 @Injectable()
 export class AuditRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly outbox: OutboxRelay,
+  ) {}
 
   /**
    * Append-only; a redelivered event (same eventId) is recorded once. Configuration changes
@@ -78,17 +113,22 @@ export class AuditRepository {
     domainId: string | null,
     targetUpn: string | null,
   ): Promise<void> {
-    await appendAuditRecord(this.prisma, {
-      eventId: event.eventId,
-      operationId: event.correlationId,
-      type: event.type,
-      domainId,
-      targetUpn,
-      occurredAt: new Date(event.occurredAt),
-      correlationId: event.correlationId,
-      traceparent: event.traceparent,
-      payload: event,
-    });
+    const appended = await appendAuditRecord(
+      this.prisma,
+      {
+        eventId: event.eventId,
+        operationId: event.correlationId,
+        type: event.type,
+        domainId,
+        targetUpn,
+        occurredAt: new Date(event.occurredAt),
+        correlationId: event.correlationId,
+        traceparent: event.traceparent,
+        payload: event,
+      },
+      (tx, record) => writeOutbox(tx, AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))]),
+    );
+    if (appended) this.outbox.kick();
   }
 
   async history(operationId: string): Promise<AuditEntry[]> {
