@@ -58,11 +58,13 @@ export async function appendAuditRecord(
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`audit:${chain}`}))`;
     if (await tx.auditRecord.findUnique({ where: { eventId: entry.eventId }, select: { id: true } })) return false;
-    const last = await tx.auditRecord.findFirst({
-      where: { chain },
-      orderBy: { chainSeq: 'desc' },
-      select: { chainSeq: true, hash: true },
-    });
+    // After retention emptied a chain, it resumes from its checkpoint.
+    const last =
+      (await tx.auditRecord.findFirst({
+        where: { chain },
+        orderBy: { chainSeq: 'desc' },
+        select: { chainSeq: true, hash: true },
+      })) ?? (await tx.auditCheckpoint.findUnique({ where: { chain }, select: { chainSeq: true, hash: true } }));
     const chainSeq = (last?.chainSeq ?? 0n) + 1n;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const record = await tx.auditRecord.create({
@@ -97,9 +99,10 @@ export async function verifyAuditChains(prisma: PrismaClient): Promise<VerifyRes
   );
   let records = 0;
   for (const chain of chains.sort()) {
-    let prevHash = GENESIS_HASH;
-    let expectedSeq = 1n;
-    for (let after = 0n; ;) {
+    const checkpoint = await prisma.auditCheckpoint.findUnique({ where: { chain } });
+    let prevHash = checkpoint?.hash ?? GENESIS_HASH;
+    let expectedSeq = (checkpoint?.chainSeq ?? 0n) + 1n;
+    for (let after = checkpoint?.chainSeq ?? 0n; ;) {
       const rows: AuditRecord[] = await prisma.auditRecord.findMany({
         where: { chain, chainSeq: { gt: after } },
         orderBy: { chainSeq: 'asc' },
@@ -143,4 +146,34 @@ export async function verifyAuditChains(prisma: PrismaClient): Promise<VerifyRes
     }
   }
   return { ok: true, records, chains: chains.length, firstBroken: null };
+}
+
+/**
+ * Removes a chain's records that occurred before `cutoff`, oldest first and without gaps,
+ * leaving a checkpoint (position and hash of the last removed record) from which the rest of
+ * the chain still verifies.
+ */
+export async function applyRetention(prisma: PrismaClient, chain: string, cutoff: Date): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`audit:${chain}`}))`;
+    // The first record to keep bounds the removal, so a late-arriving old event cannot open a gap.
+    const firstKept = await tx.auditRecord.findFirst({
+      where: { chain, occurredAt: { gte: cutoff } },
+      orderBy: { chainSeq: 'asc' },
+      select: { chainSeq: true },
+    });
+    const lastRemoved = await tx.auditRecord.findFirst({
+      where: { chain, ...(firstKept ? { chainSeq: { lt: firstKept.chainSeq } } : {}) },
+      orderBy: { chainSeq: 'desc' },
+      select: { chainSeq: true, hash: true },
+    });
+    if (!lastRemoved) return 0;
+    await tx.auditCheckpoint.upsert({
+      where: { chain },
+      create: { chain, chainSeq: lastRemoved.chainSeq, hash: lastRemoved.hash },
+      update: { chainSeq: lastRemoved.chainSeq, hash: lastRemoved.hash, createdAt: new Date() },
+    });
+    const { count } = await tx.auditRecord.deleteMany({ where: { chain, chainSeq: { lte: lastRemoved.chainSeq } } });
+    return count;
+  });
 }

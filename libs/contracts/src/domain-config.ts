@@ -74,6 +74,8 @@ export const DomainConfig = z.object({
   allowUnlockWithoutReset: z.boolean().default(false),
   policy: PolicyOverrides.default({ refuse: [], allow: [], allowWidening: false }),
   scope: DomainScope.default({ organizationalUnits: [], groups: [], ldapFilter: null }),
+  /** Audit records of this domain older than this many days are removed (chain kept by a checkpoint); null keeps them. */
+  auditRetentionDays: z.number().int().min(1).max(36_500).nullable().default(null),
 });
 export type DomainConfig = z.infer<typeof DomainConfig>;
 

@@ -1,11 +1,31 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
-import { ZodBody } from '@writeback/platform';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { z } from 'zod';
+import { BearerAuthGuard, RequireScope, ZodBody } from '@writeback/platform';
 import { stringify } from 'csv-stringify/sync';
 import { AuditQuery, AuditRepository, type AuditEntry } from './audit.repository';
+import { RetentionService } from './retention.service';
+
+const RetentionRun = z.object({ asOf: z.coerce.date().optional() }).strict();
+type RetentionRun = z.infer<typeof RetentionRun>;
 
 @Controller('v1/audit')
 export class AuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly retention: RetentionService,
+  ) {}
 
   /**
    * Records by operation, user, domain, outcome and time range, a page at a time
@@ -38,6 +58,20 @@ export class AuditController {
       }),
       { header: true },
     );
+  }
+
+  /**
+   * Applies each domain's retention now (it also runs hourly); `asOf` evaluates it at
+   * another instant. Operators only: it removes audit records.
+   */
+  @Post('retention/run')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @RequireScope('writeback.operator')
+  async runRetention(
+    @Body(new ZodBody(RetentionRun)) body: RetentionRun,
+  ): Promise<{ removed: Record<string, number> }> {
+    return { removed: await this.retention.run(body.asOf ?? new Date()) };
   }
 
   /** Who changed the domain's configuration, when, from what to what. */

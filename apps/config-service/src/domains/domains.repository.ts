@@ -32,6 +32,7 @@ const view = (d: Domain): DomainConfigView => ({
   allowUnlockWithoutReset: d.allowUnlockWithoutReset,
   policy: PolicyOverrides.parse(d.policy),
   scope: DomainScope.parse(d.scope),
+  auditRetentionDays: d.auditRetentionDays,
   version: d.version,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),

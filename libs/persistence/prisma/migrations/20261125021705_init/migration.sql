@@ -19,6 +19,7 @@ CREATE TABLE "domains" (
     "allow_unlock_without_reset" BOOLEAN NOT NULL DEFAULT false,
     "policy" JSONB NOT NULL DEFAULT '{"refuse":[],"allow":[],"allowWidening":false}',
     "scope" JSONB NOT NULL DEFAULT '{"organizationalUnits":[],"groups":[],"ldapFilter":null}',
+    "audit_retention_days" INTEGER,
     "version" INTEGER NOT NULL DEFAULT 1,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMP(3) NOT NULL,
@@ -134,6 +135,16 @@ CREATE TABLE "executor_outcomes" (
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "executor_outcomes_pkey" PRIMARY KEY ("operation_id")
+);
+
+-- CreateTable
+CREATE TABLE "audit_checkpoints" (
+    "chain" TEXT NOT NULL,
+    "chain_seq" BIGINT NOT NULL,
+    "hash" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "audit_checkpoints_pkey" PRIMARY KEY ("chain")
 );
 
 -- CreateIndex
