@@ -12,6 +12,11 @@ const contracts = require(join(root, 'libs/contracts/dist'));
 const { mkdirSync } = require('node:fs');
 
 writeFileSync(join(root, 'docs/openapi/policy-gate.json'), `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
+const audit = require(join(root, 'apps/audit-service/dist/openapi/openapi.document'));
+writeFileSync(
+  join(root, 'docs/openapi/audit-service.json'),
+  `${JSON.stringify(audit.buildOpenApiDocument(), null, 2)}\n`,
+);
 
 mkdirSync(join(root, 'docs/asyncapi'), { recursive: true });
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;

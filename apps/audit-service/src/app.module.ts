@@ -8,13 +8,14 @@ import {
   PrismaModule,
 } from '@writeback/platform';
 import { DOMAIN_CONFIG, RetentionService } from './audit/retention.service';
+import { OpenApiController } from './openapi/openapi.controller';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 import { AUDIT_PRODUCER, AuditRepository } from './audit/audit.repository';
 
 @Module({
   imports: [PrismaModule, AuthModule],
-  controllers: [AuditController, AuditConsumer, HealthController],
+  controllers: [AuditController, AuditConsumer, HealthController, OpenApiController],
   providers: [
     AuditRepository,
     RetentionService,

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { AuditQuery } from '../audit/audit.repository';
+
+const entry = {
+  type: 'object',
+  properties: {
+    recordId: { type: 'string', description: 'Position in the audit log; the pagination cursor.' },
+    hash: { type: 'string', description: "This record's hash in its domain's chain." },
+    eventId: { type: 'string', format: 'uuid' },
+    operationId: { type: 'string', format: 'uuid' },
+    type: { type: 'string' },
+    domainId: { type: ['string', 'null'] },
+    targetUpn: { type: ['string', 'null'] },
+    occurredAt: { type: 'string', format: 'date-time' },
+    recordedAt: { type: 'string', format: 'date-time' },
+    correlationId: { type: 'string' },
+    causationId: { type: ['string', 'null'] },
+    traceparent: { type: ['string', 'null'] },
+    data: { type: 'object', description: 'The recorded event, as published (never a password).' },
+  },
+};
+
+const ok = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/**
+ * The audit service's OpenAPI document, its query parameters taken from the zod schema that
+ * validates them. Served at `GET /openapi.json`; `docs/openapi/audit-service.json` is a copy a
+ * test keeps equal.
+ */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const query = z.toJSONSchema(AuditQuery, { io: 'input', unrepresentable: 'any' }) as {
+    properties: Record<string, Record<string, unknown>>;
+  };
+  const parameters = Object.entries(query.properties).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema,
+  }));
+  const page = {
+    type: 'object',
+    properties: { items: { type: 'array', items: entry }, nextCursor: { type: ['string', 'null'] } },
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Writeback audit service',
+      version: '1',
+      description: 'The tamper-evident record of every writeback and every domain configuration change.',
+    },
+    paths: {
+      '/v1/audit/records': {
+        get: {
+          operationId: 'queryAuditRecords',
+          summary: 'Records by operation, user, domain, outcome and time range, a page at a time',
+          parameters,
+          responses: {
+            '200': {
+              description: 'One page, oldest first; `nextCursor` fetches the next (CSV: header `X-Next-Cursor`).',
+              content: { 'application/json': { schema: page }, 'text/csv': { schema: { type: 'string' } } },
+            },
+            '400': { description: 'A parameter is invalid; `issues` names it and why.' },
+          },
+        },
+      },
+      '/v1/audit/operations/{operationId}': {
+        get: {
+          operationId: 'getOperationHistory',
+          summary: "An operation's full history, in order",
+          parameters: [{ name: 'operationId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': ok('The history.', {
+              type: 'object',
+              properties: { operationId: { type: 'string' }, events: { type: 'array', items: entry } },
+            }),
+            '404': { description: 'No record of that operation.' },
+          },
+        },
+      },
+      '/v1/audit/domains/{domainId}/changes': {
+        get: {
+          operationId: 'getDomainChanges',
+          summary: "Who changed a domain's configuration, when, from what to what",
+          parameters: [{ name: 'domainId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': ok('The changes, oldest first.', {
+              type: 'object',
+              properties: { domainId: { type: 'string' }, changes: { type: 'array', items: entry } },
+            }),
+          },
+        },
+      },
+      '/v1/audit/retention/run': {
+        post: {
+          operationId: 'runRetention',
+          summary: "Apply every domain's retention now (operators)",
+          security: [{ bearer: [] }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { asOf: { type: 'string', format: 'date-time' } } },
+              },
+            },
+          },
+          responses: {
+            '200': ok('Records removed per domain.', {
+              type: 'object',
+              properties: { removed: { type: 'object', additionalProperties: { type: 'integer' } } },
+            }),
+            '401': { description: 'Missing or invalid bearer token.' },
+            '403': { description: 'The token lacks the writeback.operator scope.' },
+          },
+        },
+      },
+    },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+  };
+}
