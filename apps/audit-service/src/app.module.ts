@@ -3,19 +3,20 @@ import {
   AuthModule,
   domainConfigClientFromEnv,
   HealthController,
+  openApiController,
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
 } from '@writeback/platform';
 import { DOMAIN_CONFIG, RetentionService } from './audit/retention.service';
-import { OpenApiController } from './openapi/openapi.controller';
+import { buildOpenApiDocument } from './openapi/openapi.document';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 import { AUDIT_PRODUCER, AuditRepository } from './audit/audit.repository';
 
 @Module({
   imports: [PrismaModule, AuthModule],
-  controllers: [AuditController, AuditConsumer, HealthController, OpenApiController],
+  controllers: [AuditController, AuditConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
     AuditRepository,
     RetentionService,

@@ -3,11 +3,12 @@ import {
   AuthModule,
   domainConfigClientFromEnv,
   HealthController,
+  openApiController,
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
 } from '@writeback/platform';
-import { OpenApiController } from './openapi/openapi.controller';
+import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
@@ -15,7 +16,7 @@ import { DOMAIN_CONFIG, OperationsService } from './operations/operations.servic
 
 @Module({
   imports: [PrismaModule, AuthModule],
-  controllers: [OperationsController, EventsConsumer, HealthController, OpenApiController],
+  controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
     OperationsRepository,
     OperationsService,

@@ -11,3 +11,4 @@ export * from './outbox';
 export * from './auth/token-verifier';
 export * from './auth/bearer-auth.guard';
 export * from './consumer-span';
+export * from './openapi.controller';
