@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyAuditChains } from '@writeback/audit-ledger';
+import { isValidDomainId } from '@writeback/contracts';
 import { createPrismaClient } from '@writeback/persistence';
 import { generateDomainKeyPair } from '@writeback/sealing';
 
@@ -29,7 +30,7 @@ interface Options {
 
 async function keysGenerate(options: Options): Promise<number> {
   if (!options.domain || !options.keyDir) throw new UsageError('keys generate needs --domain and --key-dir');
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(options.domain)) {
+  if (!isValidDomainId(options.domain)) {
     throw new UsageError('--domain must be lowercase letters, digits and dashes');
   }
   const keys = await generateDomainKeyPair();

@@ -123,11 +123,19 @@ export function describeWritebackScenarios(
       expect(await canBind(forests.corp, user.upn, delayedPassword)).toBe(true);
     });
 
-    it('answers 400 with the reasons for a request that breaks the contract', async () => {
-      const { status, body } = await fixture.request({ kind: 'admin-reset', target: { userPrincipalName: 'x' } });
+    it('answers 400 with the reasons for a request that breaks the contract, never echoing the password', async () => {
+      const password = `Echo-${mode}-${stamp}-Zq8!`;
+      const { status, body } = await fixture.request({
+        kind: 'admin-reset',
+        channel: 'carrier-pigeon',
+        target: { userPrincipalName: 'x' },
+        newPassword: password,
+      });
       expect(status).toBe(400);
       expect(JSON.stringify(body['issues'])).toContain('channel');
-      expect(JSON.stringify(body)).not.toContain('Xy9!');
+      expect(JSON.stringify(body['issues'])).toContain('initiator');
+      for (const form of leakForms(password)) expect(JSON.stringify(body)).not.toContain(form);
+      expect(await fixture.logs()).not.toContain(password);
     });
 
     it('never lets a password appear in Kafka records, database rows or service logs', async () => {

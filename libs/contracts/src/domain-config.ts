@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOMAIN_ID_PATTERN } from './topics';
 
 const SecretRef = z
   .string()
@@ -43,7 +44,7 @@ export type DomainScope = z.infer<typeof DomainScope>;
  * references (`env:NAME`, `file:/path`), resolved where they are used.
  */
 export const DomainConfig = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  id: z.string().regex(DOMAIN_ID_PATTERN, 'lowercase letters, digits and dashes, starting with a letter'),
   displayName: z.string().trim().min(1).max(200),
   ldapUrls: z
     .array(z.string().regex(/^ldaps:\/\/[^\s/]+(:\d+)?\/?$/i, 'must be an ldaps:// URL'))

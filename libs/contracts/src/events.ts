@@ -95,8 +95,6 @@ export function targetOf(event: WritebackEvent): string {
   return event.type === 'PasswordChangeRequested' ? event.data.request.target.userPrincipalName : event.data.targetUpn;
 }
 
-export const TERMINAL_EVENT_TYPES = ['WritebackApplied', 'WritebackRejected', 'WritebackFailed'] as const;
-
 /** Imperative: sent to one domain's executors only, carries the sealed password. */
 export const ApplyPasswordWritebackV1 = z.object({
   type: z.literal('ApplyPasswordWriteback'),

@@ -13,21 +13,22 @@ export const Topics = {
   deadLetters: 'writeback.dead-letters.v1',
 } as const;
 
-const DOMAIN_ID = /^[a-z][a-z0-9-]{0,62}$/;
+/** A domain id: lowercase letters, digits and dashes, starting with a letter (it names a topic). */
+export const DOMAIN_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
 /**
  * Commands for one domain's executors. One topic per domain keeps a forest's sealed
  * passwords away from every other forest's executors.
  */
 export function executorTopic(domainId: string): string {
-  if (!DOMAIN_ID.test(domainId)) throw new Error(`invalid domain id "${domainId}"`);
+  if (!DOMAIN_ID_PATTERN.test(domainId)) throw new Error(`invalid domain id "${domainId}"`);
   return `writeback.executor.${domainId}.v1`;
 }
 
 export const EXECUTOR_TOPIC_PATTERN = /^writeback\.executor\.[a-z][a-z0-9-]*\.v1$/;
 
 export function isValidDomainId(value: string): boolean {
-  return DOMAIN_ID.test(value);
+  return DOMAIN_ID_PATTERN.test(value);
 }
 
 /** One user's operations share a key, so they land on one partition and stay in order. */

@@ -1,4 +1,4 @@
-import type { Caller, EventOf, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
+import type { Caller, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decidePolicy, POLICY_VERSION, type DomainPolicySnapshot, type Routing } from './policy';
 
 export type OperationStatus = 'requested' | 'approved' | 'applied' | 'rejected' | 'failed';
@@ -139,5 +139,3 @@ export function evolve(state: OperationState, event: WritebackEvent): OperationS
 }
 
 export const replay = (events: readonly WritebackEvent[]): OperationState => events.reduce(evolve, initialState());
-
-export type { EventOf };

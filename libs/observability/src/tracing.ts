@@ -39,8 +39,3 @@ export function currentTraceparent(): string | null {
   propagation.inject(context.active(), carrier);
   return carrier['traceparent'] ?? null;
 }
-
-export function currentTraceId(): string | null {
-  const id = trace.getActiveSpan()?.spanContext().traceId;
-  return id && !/^0+$/.test(id) ? id : null;
-}
