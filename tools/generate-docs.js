@@ -1,22 +1,19 @@
 #!/usr/bin/env node
 // Regenerates the documents that are derived from code (run after `npm run build`):
-// docs/openapi/policy-gate.json, docs/asyncapi/* and the matrix table in docs/policy.md. Tests fail when
+// docs/openapi/*.json, docs/asyncapi/* and the matrix table in docs/policy.md. Tests fail when
 // the committed copies drift from the code.
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const { buildOpenApiDocument } = require(join(root, 'apps/policy-gate/dist/openapi/openapi.document'));
 const { renderPolicyMatrixMarkdown } = require(join(root, 'libs/domain/dist'));
 const contracts = require(join(root, 'libs/contracts/dist'));
 const { mkdirSync } = require('node:fs');
 
-writeFileSync(join(root, 'docs/openapi/policy-gate.json'), `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
-const audit = require(join(root, 'apps/audit-service/dist/openapi/openapi.document'));
-writeFileSync(
-  join(root, 'docs/openapi/audit-service.json'),
-  `${JSON.stringify(audit.buildOpenApiDocument(), null, 2)}\n`,
-);
+for (const service of ['policy-gate', 'audit-service', 'config-service']) {
+  const { buildOpenApiDocument: build } = require(join(root, `apps/${service}/dist/openapi/openapi.document`));
+  writeFileSync(join(root, `docs/openapi/${service}.json`), `${JSON.stringify(build(), null, 2)}\n`);
+}
 
 mkdirSync(join(root, 'docs/asyncapi'), { recursive: true });
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;

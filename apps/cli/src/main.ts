@@ -1,105 +1,94 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { verifyAuditChains } from '@writeback/audit-ledger';
-import { isValidDomainId } from '@writeback/contracts';
-import { createPrismaClient } from '@writeback/persistence';
-import { generateDomainKeyPair } from '@writeback/sealing';
+import { Command, CommanderError } from 'commander';
+import { errorMessage, exitCodeOf, type CliContext } from './cli-context';
+import { ExitCode } from './cli-errors';
+import { registerAuditCommands } from './commands/audit.command';
+import { registerDoctorCommand } from './commands/doctor.command';
+import { registerDomainCommands } from './commands/domains.command';
+import { registerKeyCommands } from './commands/keys.command';
+import { registerPermissionCommands } from './commands/permissions.command';
+import { registerValidateCommand } from './commands/validate.command';
+import { createOutput } from './output';
+import { endpointsFromEnv, ServiceClient } from './services';
 
-const USAGE = `Usage:
-  writeback keys generate --domain ID --key-dir DIR [--json]
-      Generates the executor key pair of one domain. The private key is written to
-      DIR/ID.key (mode 0600, never overwritten) for the executor; the public key is
-      printed, to be set as the domain's "publicKey" in config-service.
+const ENVIRONMENT_HELP = `
+Environment:
+  WRITEBACK_CONFIG_URL    config-service (default http://127.0.0.1:8081, the embedded default)
+  WRITEBACK_GATE_URL      policy gate (default http://127.0.0.1:8080)
+  WRITEBACK_AUDIT_URL     audit service (default http://127.0.0.1:8083)
+  WRITEBACK_TOKEN, WRITEBACK_TOKEN_FILE
+                          an operator's bearer token (scope writeback.operator) when authentication is on
+  WRITEBACK_ADMIN_PASSWORD
+                          the administrator password for \`permissions grant\` (else a file or a prompt)
+  WRITEBACK_DATABASE_URL, WRITEBACK_KAFKA_BROKERS
+                          checked by \`doctor\` when set; read by \`audit verify\`
+  The service account's password is resolved from the domain's bindSecretRef (env:NAME or
+  file:/path) in this environment, for permissions check, doctor and validate.
 
-  writeback audit verify [--json]
-      Recomputes every domain's audit hash chain in WRITEBACK_DATABASE_URL and names the
-      first record that does not hold.
+Exit codes: 0 success, 1 the check failed or the change was refused, 2 bad usage,
+3 the command could not run (a service, DC or database unreachable, a secret missing).`;
 
-Exit codes: 0 success, 1 the check failed (e.g. a broken audit chain), 2 bad usage,
-3 the command could not run (e.g. database unreachable).`;
-
-class UsageError extends Error {}
-
-interface Options {
-  domain?: string;
-  keyDir?: string;
-  json: boolean;
-}
-
-async function keysGenerate(options: Options): Promise<number> {
-  if (!options.domain || !options.keyDir) throw new UsageError('keys generate needs --domain and --key-dir');
-  if (!isValidDomainId(options.domain)) {
-    throw new UsageError('--domain must be lowercase letters, digits and dashes');
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command('writeback')
+    .description('Operate Writeback: domains, switches, keys, AD permissions, diagnostics and validation.')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--quiet', 'no progress messages on stderr')
+    .showHelpAfterError()
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .exitOverride();
+  let context: CliContext | undefined;
+  const getContext = (): CliContext => {
+    if (context) return context;
+    const globals = program.opts<{ json?: boolean; quiet?: boolean }>();
+    const out = createOutput(globals.json ?? false, globals.quiet ?? false);
+    context = {
+      out,
+      services: new ServiceClient(endpointsFromEnv(env), env),
+      env,
+      run: async (command) => {
+        try {
+          process.exitCode = await command();
+        } catch (error) {
+          process.exitCode = exitCodeOf(error);
+          if (out.json) {
+            process.stdout.write(`${JSON.stringify({ error: errorMessage(error), exitCode: process.exitCode })}\n`);
+          }
+          process.stderr.write(`writeback: ${errorMessage(error)}\n`);
+        }
+      },
+    };
+    return context;
+  };
+  registerDomainCommands(program, getContext);
+  registerKeyCommands(program, getContext);
+  registerPermissionCommands(program, getContext);
+  registerDoctorCommand(program, getContext);
+  registerValidateCommand(program, getContext);
+  registerAuditCommands(program, getContext);
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
   }
-  const keys = await generateDomainKeyPair();
-  await mkdir(options.keyDir, { recursive: true, mode: 0o700 });
-  const file = join(options.keyDir, `${options.domain}.key`);
-  await writeFile(file, `${keys.privateKey}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'EEXIST' ? `${file} exists; refusing to overwrite a key` : error.message);
-  });
-  const result = { domain: options.domain, keyId: keys.keyId, publicKey: keys.publicKey, privateKeyFile: file };
-  process.stdout.write(
-    options.json
-      ? `${JSON.stringify(result)}\n`
-      : `publicKey ${keys.publicKey}\nkeyId     ${keys.keyId}\nprivate   ${file}\n`,
-  );
-  return 0;
+  return program;
 }
 
-async function auditVerify(options: Options): Promise<number> {
-  const url = process.env['WRITEBACK_DATABASE_URL'];
-  if (!url) throw new UsageError('audit verify reads WRITEBACK_DATABASE_URL, which is unset');
-  const prisma = createPrismaClient(url);
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
   try {
-    const result = await verifyAuditChains(prisma);
-    if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else if (result.ok) process.stdout.write(`audit verified: ${result.records} records in ${result.chains} chains\n`);
-    else {
-      const b = result.firstBroken;
-      process.stdout.write(
-        `audit chain BROKEN at record ${b?.recordId} (event ${b?.eventId}, chain ${b?.chain}, position ${b?.chainSeq}): ${b?.problem}\n`,
-      );
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with their own code 0.
+      process.exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      return;
     }
-    return result.ok ? 0 : 1;
-  } finally {
-    await prisma.$disconnect();
+    throw error;
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      domain: { type: 'string' },
-      'key-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`writeback: ${errorMessage(error)}\n`);
+    process.exitCode = ExitCode.CANNOT_RUN;
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const options: Options = { domain: values.domain, keyDir: values['key-dir'], json: values.json };
-  switch (positionals.join(' ')) {
-    case 'keys generate':
-      return keysGenerate(options);
-    case 'audit verify':
-      return auditVerify(options);
-    default:
-      throw new UsageError(`unknown command "${positionals.join(' ')}"`);
-  }
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`writeback: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (usage) process.stderr.write(`${USAGE}\n`);
-    process.exit(usage ? 2 : 3);
-  },
-);

@@ -1,11 +1,19 @@
 import { Module } from '@nestjs/common';
-import { AuthModule, HealthController, OUTBOX_PRODUCER, OutboxRelay, PrismaModule } from '@writeback/platform';
+import {
+  AuthModule,
+  HealthController,
+  openApiController,
+  OUTBOX_PRODUCER,
+  OutboxRelay,
+  PrismaModule,
+} from '@writeback/platform';
 import { DomainsController } from './domains/domains.controller';
 import { CONFIG_PRODUCER, DomainsRepository } from './domains/domains.repository';
+import { buildOpenApiDocument } from './openapi/openapi.document';
 
 @Module({
   imports: [PrismaModule, AuthModule],
-  controllers: [DomainsController, HealthController],
+  controllers: [DomainsController, HealthController, openApiController(buildOpenApiDocument)],
   providers: [DomainsRepository, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: CONFIG_PRODUCER }],
 })
 export class ConfigServiceModule {}

@@ -1,5 +1,6 @@
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { type DirectoryError, isConnectionLevel, toDirectoryError } from './directory-error';
+import { createLdapsClient } from './ldaps-client';
 
 export interface PoolOptions {
   /** Tried in order; the next one is used when a DC cannot be reached. */
@@ -86,16 +87,7 @@ export class LdapConnectionPool {
       }
       void candidate.client.unbind().catch(() => undefined);
     }
-    const client = new Client({
-      url,
-      timeout: this.options.timeoutMs,
-      connectTimeout: this.options.timeoutMs,
-      tlsOptions: {
-        ...(this.options.tlsCaPem ? { ca: [this.options.tlsCaPem] } : {}),
-        ...(this.options.tlsServerName ? { servername: this.options.tlsServerName } : {}),
-        minVersion: 'TLSv1.2',
-      },
-    });
+    const client = createLdapsClient({ url, ...this.options });
     try {
       await client.bind(this.options.bindDn, this.options.bindPassword);
     } catch (error) {

@@ -1,8 +1,9 @@
-import { AndFilter, Attribute, Change, EqualityFilter, escapeFilter, type Client } from 'ldapts';
+import { AndFilter, Attribute, Change, EqualityFilter, type Client } from 'ldapts';
 import { Reasons } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
-import { POLICY_HINTS_OIDS, PolicyHintsControl } from './policy-hints.control';
+import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
+import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
 
 export interface DirectoryConnectionConfig {
   /** Tried in order; the next one is used when a DC cannot be reached. */
@@ -20,16 +21,6 @@ export interface DirectoryConnectionConfig {
   /** Idle connections older than this are closed, not reused (default 30 s). */
   idleMs?: number;
 }
-
-/** Who may be written for; empty lists mean anyone under the base DN. */
-export interface WritebackScope {
-  organizationalUnits: readonly string[];
-  groups: readonly string[];
-  ldapFilter: string | null;
-}
-
-/** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups too. */
-const IN_CHAIN = '1.2.840.113556.1.4.1941';
 
 export interface PasswordWriteback {
   userPrincipalName: string;
@@ -95,7 +86,7 @@ export class LdapDirectory {
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
     if (write.newPassword !== undefined) {
-      const hintsOid = await this.policyHintsOid(client);
+      const hintsOid = await detectPolicyHints(client);
       const change = new Change({
         operation: 'replace',
         modification: new Attribute({ type: 'unicodePwd', values: [encodePassword(write.newPassword)] }),
@@ -153,20 +144,8 @@ export class LdapDirectory {
   }
 
   private async inScope(client: Client, dn: string, scope: WritebackScope): Promise<boolean> {
-    const normalise = (value: string): string => value.replace(/\s*,\s*/g, ',').toLowerCase();
-    const userDn = normalise(dn);
-    if (
-      scope.organizationalUnits.length > 0 &&
-      !scope.organizationalUnits.some((ou) => userDn.endsWith(`,${normalise(ou)}`))
-    ) {
-      return false;
-    }
-    const conditions = [
-      scope.groups.length > 0
-        ? `(|${scope.groups.map((g) => escapeFilter`(memberOf:${IN_CHAIN}:=${g})`).join('')})`
-        : '',
-      scope.ldapFilter ?? '',
-    ].join('');
+    if (!underScopeOus(dn, scope)) return false;
+    const conditions = scopeConditions(scope);
     if (!conditions) return true;
     const { searchEntries } = await client.search(dn, {
       scope: 'base',
@@ -174,18 +153,6 @@ export class LdapDirectory {
       attributes: ['distinguishedName'],
     });
     return searchEntries.length === 1;
-  }
-
-  /** Detected, never assumed: Samba does not offer the control, Windows DCs do. */
-  private async policyHintsOid(client: Client): Promise<string | undefined> {
-    const { searchEntries } = await client.search('', {
-      scope: 'base',
-      filter: '(objectClass=*)',
-      attributes: ['supportedControl'],
-    });
-    const raw = searchEntries[0]?.['supportedControl'] ?? [];
-    const supported = new Set((Array.isArray(raw) ? raw : [raw]).map(String));
-    return POLICY_HINTS_OIDS.find((oid) => supported.has(oid));
   }
 }
 

@@ -4,3 +4,4 @@ export * from './policy-matrix';
 export * from './policy';
 export * from './operation';
 export * from './directory-errors';
+export * from './validation-scenarios';

@@ -1,2 +1,3 @@
 export * from './secret';
 export * from './sealing';
+export * from './key-files';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { Secret } from './secret';
 
@@ -52,6 +52,22 @@ function aad(binding: SealBinding): Uint8Array {
 
 export function keyIdOf(publicKey: string): string {
   return createHash('sha256').update(unb64(publicKey)).digest('hex').slice(0, 16);
+}
+
+/** PKCS#8 DER header of an X25519 private key; the 32 raw bytes follow it. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * The public key (base64url) of a base64url X25519 private key, so an imported or rotated key
+ * can be matched to the key id a password was sealed with.
+ */
+export function publicKeyOf(privateKey: string): string {
+  const raw = Buffer.from(privateKey.trim(), 'base64url');
+  if (raw.length !== 32) throw new SealingError('not a base64url X25519 private key');
+  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+  const x = createPublicKey(key).export({ format: 'jwk' }).x;
+  if (!x) throw new SealingError('not a base64url X25519 private key');
+  return x;
 }
 
 export async function generateDomainKeyPair(): Promise<DomainKeyPair> {

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { generateDomainKeyPair, keyIdOf, open, seal, Secret, SealingError } from './index';
+import { generateDomainKeyPair, keyIdOf, open, publicKeyOf, seal, Secret, SealingError } from './index';
 
 const binding = {
   operationId: '5b0c3f0e-6f0c-4c55-9d3b-2f2f6e0b8d11',
@@ -32,6 +32,13 @@ describe('sealing', () => {
     const fabrikam = await generateDomainKeyPair();
     const sealed = await seal(corp.publicKey, new Secret('S3cret!pass'), binding);
     await expect(open(fabrikam.privateKey, sealed, binding)).rejects.toThrow(SealingError);
+  });
+
+  it('derives the public key of a private key, so a key file can be matched to a key id', async () => {
+    const keys = await generateDomainKeyPair();
+    expect(publicKeyOf(keys.privateKey)).toBe(keys.publicKey);
+    expect(keyIdOf(publicKeyOf(keys.privateKey))).toBe(keys.keyId);
+    expect(() => publicKeyOf('too-short')).toThrow(SealingError);
   });
 
   it('never shows a Secret when logged or serialised', () => {

@@ -3,10 +3,12 @@ export type { WaitForOptions } from './wait-for';
 export { ensureSystemDeps, harnessFile } from './harness-files';
 export {
   canBind,
+  createPlainAccount,
   encodeUnicodePwd,
   readUserAttributes,
   SERVICE_ACCOUNT_ACES,
   SERVICE_ACCOUNT_SAM,
+  setEntryAttribute,
   setUserPassword,
   startSambaForest,
   withLdapsBind,

@@ -2,3 +2,4 @@ export * from './harness-exports';
 export * from './test-environment';
 export * from './writeback-fixture';
 export * from './test-issuer';
+export { committedJson } from './committed-document';

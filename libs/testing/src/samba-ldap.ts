@@ -102,3 +102,31 @@ export async function setUserPassword(forest: LdapsEndpoint, sam: string, passwo
     ]);
   });
 }
+
+/** Replaces one attribute of an entry as Administrator (domain policy, user attributes). */
+export async function setEntryAttribute(forest: LdapsEndpoint, dn: string, name: string, value: string): Promise<void> {
+  await withLdapsBind(forest, forest.admin.dn, forest.admin.password, (client) =>
+    client.modify(dn, [
+      new Change({ operation: 'replace', modification: new Attribute({ type: name, values: [value] }) }),
+    ]),
+  );
+}
+
+/** A user in CN=Users holding no delegated rights at all, as a freshly created service account is. */
+export async function createPlainAccount(
+  forest: LdapsEndpoint & { domainDnsName: string },
+  sam: string,
+  password: string,
+): Promise<string> {
+  const dn = `CN=${sam},CN=Users,${forest.baseDn}`;
+  await withLdapsBind(forest, forest.admin.dn, forest.admin.password, (client) =>
+    client.add(dn, [
+      new Attribute({ type: 'objectClass', values: ['top', 'person', 'organizationalPerson', 'user'] }),
+      new Attribute({ type: 'sAMAccountName', values: [sam] }),
+      new Attribute({ type: 'userPrincipalName', values: [`${sam}@${forest.domainDnsName}`] }),
+      new Attribute({ type: 'unicodePwd', values: [encodeUnicodePwd(password)] }),
+      new Attribute({ type: 'userAccountControl', values: ['512'] }),
+    ]),
+  );
+  return dn;
+}

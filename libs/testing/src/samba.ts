@@ -9,7 +9,15 @@ import { domainDnsName, type ProvisionedForest, provisionForest } from './samba-
 import { type SeedOutcome, type SeedUser, seedForest } from './samba-seed';
 import { waitFor } from './wait-for';
 
-export { canBind, encodeUnicodePwd, readUserAttributes, setUserPassword, withLdapsBind } from './samba-ldap';
+export {
+  canBind,
+  createPlainAccount,
+  encodeUnicodePwd,
+  readUserAttributes,
+  setEntryAttribute,
+  setUserPassword,
+  withLdapsBind,
+} from './samba-ldap';
 export type { AttributeValues, LdapsEndpoint } from './samba-ldap';
 export { SERVICE_ACCOUNT_ACES, SERVICE_ACCOUNT_SAM } from './samba-seed';
 export type { SeedUser } from './samba-seed';

@@ -17,6 +17,12 @@ export interface FixtureOptions {
   forests: ForestInfo[];
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /**
+   * Configure each forest as a domain (with a fresh key pair) through config-service's API; off
+   * leaves that to the test (the CLI's own acceptance test), with the executors still holding
+   * each forest's service-account password in `bindSecretEnv(forest)`.
+   */
+  configureDomains?: boolean;
 }
 
 export interface OperationView {
@@ -34,6 +40,8 @@ export interface WritebackFixture {
   databaseUrl: string;
   workDir: string;
   logDir: string;
+  /** The executors' key directory. */
+  keyDir: string;
   /** Signs the gate's bearer tokens, as an identity provider would. */
   issuer: TestIssuer;
   /** POST /v1/operations as `caller` (default `sspr-portal`); returns the HTTP status and body. */
@@ -58,7 +66,9 @@ export interface WritebackFixture {
 }
 
 const domainIdOf = (forest: ForestInfo): string => forest.name;
-const bindSecretVar = (forest: ForestInfo): string => `WRITEBACK_TEST_BIND_${forest.name.toUpperCase()}`;
+/** The variable holding a forest's service-account password in every service's environment. */
+export const bindSecretEnv = (forest: Pick<ForestInfo, 'name'>): string =>
+  `WRITEBACK_TEST_BIND_${forest.name.toUpperCase()}`;
 
 async function json(response: Response): Promise<Record<string, unknown>> {
   const text = await response.text();
@@ -105,14 +115,15 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       cleanups.push(() => started.stop());
     }
 
+    const configured = options.configureDomains === false ? [] : options.forests;
     const keys = new Map<string, string>();
-    for (const forest of options.forests) {
+    for (const forest of configured) {
       const pair = await generateDomainKeyPair();
       await writeFile(join(keyDir, `${domainIdOf(forest)}.key`), pair.privateKey, { mode: 0o600 });
       keys.set(domainIdOf(forest), pair.publicKey);
     }
     const issuer = await startTestIssuer(workDir);
-    const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretVar(f), f.serviceAccount.password]));
+    const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretEnv(f), f.serviceAccount.password]));
     const system = await startSystem({
       databaseUrl: postgres.connectionString,
       ...(kafka ? { kafkaBrokers: kafka.bootstrapServers, kafkaIdempotent: false } : {}),
@@ -122,7 +133,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           ? options.forests.map((f) => ({
               instance: `executor-${f.name}`,
               domains: domainIdOf(f),
-              env: { [bindSecretVar(f)]: f.serviceAccount.password },
+              env: { [bindSecretEnv(f)]: f.serviceAccount.password },
             }))
           : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
       logDir,
@@ -142,7 +153,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       'content-type': 'application/json',
       authorization: `Bearer ${await issuer.token(operator, { scope: 'writeback.operator' })}`,
     });
-    for (const forest of options.forests) {
+    for (const forest of configured) {
       const response = await fetch(new URL('/v1/domains', system.configUrl), {
         method: 'POST',
         headers: await asOperator(),
@@ -153,7 +164,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           baseDn: forest.baseDn,
           upnSuffixes: [forest.domainDnsName],
           bindDn: forest.serviceAccount.upn,
-          bindSecretRef: `env:${bindSecretVar(forest)}`,
+          bindSecretRef: `env:${bindSecretEnv(forest)}`,
           tlsCaPem: forest.caPem,
           publicKey: keys.get(domainIdOf(forest)),
           writebackEnabled: true,
@@ -174,6 +185,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       databaseUrl: postgres.connectionString,
       workDir,
       logDir,
+      keyDir,
       issuer,
       request: async (body, requestOptions = {}) => {
         const token =

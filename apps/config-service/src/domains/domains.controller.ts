@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { DomainsRepository } from './domains.repository';
 
 /** The seed's "On-premises integration" check boxes, changed one or more at a time. */
-const DomainSwitches = z
+export const DomainSwitches = z
   .object({
     writebackEnabled: z.boolean(),
     engineOwnsDomain: z.boolean(),

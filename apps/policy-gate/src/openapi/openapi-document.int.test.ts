@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { committedJson } from '@writeback/testing';
 import { buildOpenApiDocument } from './openapi.document';
 
 describe('docs/openapi/policy-gate.json', () => {
-  it('is the document the gate serves (run `npm run docs` after changing the API)', () => {
-    const committed: unknown = JSON.parse(
-      readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'openapi', 'policy-gate.json'), 'utf8'),
-    );
-    expect(committed).toEqual(buildOpenApiDocument());
+  it('is the document policy-gate serves (run `npm run docs` after changing the API)', () => {
+    expect(committedJson('docs/openapi/policy-gate.json')).toEqual(buildOpenApiDocument());
   });
 });

@@ -1,19 +1,30 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '@writeback/platform';
+import { isDomainKeyFile, keyIdOf, publicKeyOf } from '@writeback/sealing';
 
 /**
- * The executor's private keys, one file per domain (`<domainId>.key`, base64url), typically a
- * mounted Kubernetes Secret. Read on use, so a rotated key is picked up without a restart.
+ * The executor's private keys: files named `<domainId>.key` or `<domainId>.<keyId>.key`
+ * (base64url), typically a mounted Kubernetes Secret. Several keys of one domain may be present
+ * during a rotation: a password opens with whichever key it was sealed for, so operations
+ * sealed before the new public key was published still complete. Read on use, so a key added
+ * to the Secret is picked up without a restart.
  */
 export class DomainKeys {
   constructor(private readonly directory: string) {}
 
-  async privateKey(domainId: string): Promise<string> {
-    try {
-      return (await readFile(join(this.directory, `${domainId}.key`), 'utf8')).trim();
-    } catch {
-      throw new ConfigurationError(`no private key for domain ${domainId} in ${this.directory}`);
+  async privateKey(domainId: string, keyId: string): Promise<string> {
+    const files = await readdir(this.directory).catch(() => {
+      throw new ConfigurationError(`the key directory ${this.directory} cannot be read`);
+    });
+    for (const file of files.filter((f) => isDomainKeyFile(domainId, f)).sort()) {
+      const key = (await readFile(join(this.directory, file), 'utf8').catch(() => '')).trim();
+      try {
+        if (keyIdOf(publicKeyOf(key)) === keyId) return key;
+      } catch {
+        // Not a key: other files may share the directory.
+      }
     }
+    throw new ConfigurationError(`no private key ${keyId} for domain ${domainId} in ${this.directory}`);
   }
 }

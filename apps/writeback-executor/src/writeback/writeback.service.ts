@@ -162,7 +162,7 @@ export class WritebackService implements OnApplicationShutdown {
         throw new SealingError('the command carries no sealed password');
       }
       if (credential) {
-        newPassword = await open(await this.keys.privateKey(domainId), credential, {
+        newPassword = await open(await this.keys.privateKey(domainId, credential.keyId), credential, {
           operationId,
           domainId,
           targetUpn: request.target.userPrincipalName,

@@ -6,8 +6,8 @@ import { startSambaForest, type SambaForest } from '../samba';
 import { TEST_ENV_VAR, type TestEnvironment } from '../test-environment';
 
 /** Users every suite may use; each suite picks its own so that suites never share a password. */
-const CORP_USERS = ['alice', 'bob', 'erin', 'frank', 'grace', 'heidi', 'ken'];
-const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena'];
+const CORP_USERS = ['alice', 'bob', 'erin', 'frank', 'grace', 'heidi', 'ken', 'nina', 'olga'];
+const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete'];
 
 const initialPassword = (sam: string): string => `Initial-${sam}-Pw1!`;
 
@@ -32,8 +32,12 @@ export default async function globalSetup(): Promise<void> {
       netbiosDomain: 'CORP',
       ip: '127.0.0.11',
       workDir: join(workDir, 'corp'),
-      ous: ['Staff'],
-      users: CORP_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'Staff' })),
+      ous: ['Staff', 'Isolated'],
+      users: [
+        ...CORP_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'Staff' })),
+        // Under an OU whose inheritance the CLI suite disables (permissions check).
+        { sam: 'ursula', password: initialPassword('ursula'), ou: 'Isolated' },
+      ],
     }),
     startSambaForest({
       name: 'fabrikam',

@@ -1,0 +1,381 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Attribute, Change } from 'ldapts';
+import {
+  AceFlags,
+  DaclOnlyControl,
+  encodeSecurityDescriptor,
+  parseSecurityDescriptor,
+  SdControl,
+} from '@writeback/directory';
+import { repositoryRoot } from '@writeback/supervisor';
+import {
+  bindSecretEnv,
+  canBind,
+  createPlainAccount,
+  forestUser,
+  type LdapsEndpoint,
+  setEntryAttribute,
+  startWritebackFixture,
+  testEnvironment,
+  type ForestInfo,
+  type WritebackFixture,
+  withLdapsBind,
+} from '@writeback/testing';
+
+const run = promisify(execFile);
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> & Array<Record<string, unknown>>;
+}
+
+const ONE_DAY = '-864000000000';
+
+/**
+ * "Disable inheritance" on an object, as an administrator does in ADUC choosing to remove the
+ * inherited permissions: the DACL is protected and keeps only its explicit ACEs.
+ */
+async function disableInheritance(forest: LdapsEndpoint, dn: string): Promise<void> {
+  await withLdapsBind(forest, forest.admin.dn, forest.admin.password, async (client) => {
+    const { searchEntries } = await client.search(
+      dn,
+      { scope: 'base', attributes: ['nTSecurityDescriptor'], explicitBufferAttributes: ['nTSecurityDescriptor'] },
+      new DaclOnlyControl(),
+    );
+    const sd = parseSecurityDescriptor(searchEntries[0]?.['nTSecurityDescriptor'] as Buffer);
+    const protectedSd = encodeSecurityDescriptor({
+      ...sd,
+      control: sd.control | SdControl.DACL_PROTECTED,
+      dacl: (sd.dacl ?? []).filter((ace) => (ace.flags & AceFlags.INHERITED) === 0),
+    });
+    await client.modify(
+      dn,
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'nTSecurityDescriptor', values: [protectedSd] }),
+      }),
+      new DaclOnlyControl(),
+    );
+  });
+}
+
+/**
+ * The operator's acceptance of the `writeback` CLI, run as the real binary against the
+ * embedded default and both Samba forests: domains added and enabled with it, the service
+ * account's rights checked and granted, doctor and validate, history and key rotation.
+ */
+describe('writeback CLI (embedded default, two forests)', () => {
+  const { forests } = testEnvironment();
+  const { corp, fabrikam } = forests;
+  const stamp = Date.now().toString(36);
+  const cliAccount = { sam: `svc-cli-${stamp}`.slice(0, 20), password: `Cli-${stamp}-Aa1!` };
+  const cliSecretEnv = 'WRITEBACK_TEST_BIND_SVC_CLI';
+  let fixture: WritebackFixture;
+  let operatorToken: string;
+
+  beforeAll(async () => {
+    await createPlainAccount(corp, cliAccount.sam, cliAccount.password);
+    fixture = await startWritebackFixture({
+      mode: 'embedded',
+      forests: [corp, fabrikam],
+      configureDomains: false,
+      env: { [cliSecretEnv]: cliAccount.password },
+    });
+    operatorToken = await fixture.issuer.token('ops-alice', { scope: 'writeback.operator' });
+  });
+
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+    const result = await run(process.execPath, [join(repositoryRoot(), 'apps/cli/dist/main.js'), ...args], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        WRITEBACK_CONFIG_URL: fixture.system.configUrl,
+        WRITEBACK_GATE_URL: fixture.system.gateUrl,
+        WRITEBACK_AUDIT_URL: fixture.system.auditUrl,
+        WRITEBACK_TOKEN: operatorToken,
+        [cliSecretEnv]: cliAccount.password,
+        [bindSecretEnv(fabrikam)]: fabrikam.serviceAccount.password,
+        ...env,
+      },
+      timeout: 170_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: typeof error.code === 'number' ? error.code : -1,
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+      }),
+    );
+    let json: CliRun['json'] = {} as CliRun['json'];
+    if (args.includes('--json') && result.stdout.trim()) json = JSON.parse(result.stdout) as CliRun['json'];
+    return { ...result, json };
+  }
+
+  async function reset(forest: ForestInfo, sam: string, password: string): Promise<Record<string, unknown>> {
+    const { status, body } = await fixture.request({
+      kind: 'admin-reset',
+      channel: 'admin-center',
+      initiator: { id: 'helpdesk@cloud.example', isAdministrator: true },
+      target: { userPrincipalName: forestUser(forest, sam).upn },
+      newPassword: password,
+    });
+    expect(status).toBe(202);
+    return (await fixture.outcome(body['operationId'] as string)) as unknown as Record<string, unknown>;
+  }
+
+  const domainFlags = (forest: ForestInfo, bindDn: string, secretEnv: string): string[] => [
+    '--display-name',
+    forest.realm,
+    '--ldap-url',
+    forest.ldapsUrl,
+    '--base-dn',
+    forest.baseDn,
+    '--upn-suffix',
+    forest.domainDnsName,
+    '--bind-dn',
+    bindDn,
+    '--bind-secret-ref',
+    `env:${secretEnv}`,
+    '--tls-ca-file',
+    forest.caPemPath,
+  ];
+
+  it('adds both forests, each with its key, and leaves writeback off until enabled', async () => {
+    const corpAdd = await cli([
+      '--json',
+      'domains',
+      'add',
+      'corp',
+      ...domainFlags(corp, `${cliAccount.sam}@${corp.domainDnsName}`, cliSecretEnv),
+      '--key-dir',
+      fixture.keyDir,
+    ]);
+    expect(corpAdd).toMatchObject({ code: 0, json: { domain: { id: 'corp', writebackEnabled: false } } });
+
+    const key = await cli(['--json', 'keys', 'generate', '--domain', 'fabrikam', '--key-dir', fixture.keyDir]);
+    expect(key.code).toBe(0);
+    const fabrikamAdd = await cli([
+      'domains',
+      'add',
+      'fabrikam',
+      ...domainFlags(fabrikam, fabrikam.serviceAccount.upn, bindSecretEnv(fabrikam)),
+      '--public-key',
+      key.json['publicKey'] as string,
+    ]);
+    expect(fabrikamAdd.code).toBe(0);
+    expect(fabrikamAdd.stdout).toContain('writeback enable --domain fabrikam');
+
+    const list = await cli(['--json', 'domains', 'list']);
+    expect(list.json.map((d) => [d['id'], d['writebackEnabled']])).toEqual([
+      ['corp', false],
+      ['fabrikam', false],
+    ]);
+    const show = await cli(['domains', 'show', 'corp']);
+    expect(show.stdout).toContain(`env:${cliSecretEnv}`);
+    expect(show.stdout).not.toContain(cliAccount.password);
+  });
+
+  it('permissions: check lists each missing right and the OU with inheritance disabled; grant fixes them, once', async () => {
+    await disableInheritance(corp, `OU=Isolated,${corp.baseDn}`);
+    const before = await cli(['--json', 'permissions', 'check', '--domain', 'corp']);
+    expect(before.code).toBe(1);
+    const states = Object.fromEntries(
+      (before.json['rootRights'] as Array<{ right: { id: string }; state: string }>).map((f) => [f.right.id, f.state]),
+    );
+    expect(states).toMatchObject({
+      'reset-password': 'missing',
+      'write-lockoutTime': 'missing',
+      'write-pwdLastSet': 'missing',
+    });
+    expect(before.json['inheritanceDisabled']).toEqual(
+      expect.arrayContaining([{ dn: `OU=Isolated,${corp.baseDn}`, objectClass: 'organizationalUnit' }]),
+    );
+    const text = await cli(['permissions', 'check', '--domain', 'corp']);
+    expect(text.stdout).toMatch(/Reset Password on user objects\s*│\s*MISSING/);
+    expect(text.stdout).toMatch(/Write lockoutTime on user objects\s*│\s*MISSING/);
+    expect(text.stdout).toMatch(/Write pwdLastSet on user objects\s*│\s*MISSING/);
+
+    const admin = { WRITEBACK_ADMIN_PASSWORD: corp.admin.password };
+    const grant = await cli(['--json', 'permissions', 'grant', '--domain', 'corp', '--admin', corp.admin.upn], admin);
+    expect(grant.code).toBe(0);
+    expect(grant.json['added']).toHaveLength(4);
+
+    const granted = await cli(['--json', 'permissions', 'check', '--domain', 'corp']);
+    expect((granted.json['rootRights'] as Array<{ state: string }>).every((f) => f.state === 'granted')).toBe(true);
+    // Everyone but the user below the isolated OU now receives the rights.
+    expect(granted.json['usersLackingRights']).toEqual([
+      {
+        dn: `CN=ursula,OU=Isolated,${corp.baseDn}`,
+        missing: ['reset-password', 'write-lockoutTime', 'write-pwdLastSet'],
+      },
+    ]);
+    expect(granted.code).toBe(1);
+
+    expect((await cli(['scope', 'set', '--domain', 'corp', '--ou', `OU=Staff,${corp.baseDn}`])).code).toBe(0);
+    const passing = await cli(['permissions', 'check', '--domain', 'corp']);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain('PASS');
+
+    const again = await cli(['permissions', 'grant', '--domain', 'corp', '--admin', corp.admin.upn], admin);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('nothing to change');
+  });
+
+  it('writes back on the enabled forest only, then on the second once enabled, without a restart', async () => {
+    const pids = [...fixture.system.processes.values()].map((p) => p.pid);
+    expect((await cli(['enable', '--domain', 'corp'])).code).toBe(0);
+    const corpPassword = `Cli-corp-${stamp}-Aa1!`;
+    expect(await reset(corp, 'olga', corpPassword)).toMatchObject({ status: 'applied' });
+    expect(await canBind(corp, forestUser(corp, 'olga').upn, corpPassword)).toBe(true);
+    expect(await reset(fabrikam, 'pete', `Cli-fab1-${stamp}-Aa1!`)).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'POLICY.WRITEBACK_DISABLED' },
+    });
+
+    const bob = await fixture.issuer.token('ops-bob', { scope: 'writeback.operator' });
+    expect((await cli(['enable', '--domain', 'fabrikam'], { WRITEBACK_TOKEN: bob })).code).toBe(0);
+    const fabPassword = `Cli-fab2-${stamp}-Aa1!`;
+    expect(await reset(fabrikam, 'pete', fabPassword)).toMatchObject({ status: 'applied' });
+    expect(await canBind(fabrikam, forestUser(fabrikam, 'pete').upn, fabPassword)).toBe(true);
+    expect([...fixture.system.processes.values()].map((p) => p.pid)).toEqual(pids);
+  });
+
+  it('shows in the configuration history who changed each switch', async () => {
+    const history = await cli(['--json', 'domains', 'history', 'fabrikam']);
+    expect(history.code).toBe(0);
+    const who = (c: Record<string, unknown>): string => (c['changedBy'] as { subject: string }).subject;
+    expect(
+      history.json.map((c) => [c['action'], who(c), (c['changedFields'] as string[]).includes('writebackEnabled')]),
+    ).toEqual([
+      ['created', 'ops-alice', true],
+      ['updated', 'ops-bob', true],
+    ]);
+    expect(history.json[1]?.['changedFields']).toEqual(['writebackEnabled']);
+    const text = await cli(['domains', 'history', 'fabrikam']);
+    expect(text.stdout).toContain('ops-bob');
+    expect(text.stdout).toContain('writebackEnabled: false -> true');
+  });
+
+  it('doctor flags a minimum password age above 0 with the seed consequence, and passes once it is 0', async () => {
+    const env = { WRITEBACK_DATABASE_URL: fixture.databaseUrl };
+    await setEntryAttribute(corp, corp.baseDn, 'minPwdAge', ONE_DAY);
+    try {
+      const flagged = await cli(['--json', 'doctor', '--domain', 'corp'], env);
+      expect(flagged.code).toBe(1);
+      const findings = flagged.json['findings'] as Array<{ check: string; status: string; detail: string }>;
+      const age = findings.find((f) => f.check === 'minimum password age');
+      expect(age?.status).toBe('fail');
+      expect(age?.detail).toContain('1 day(s)');
+      expect(findings.filter((f) => f.status === 'fail').map((f) => f.check)).toEqual(['minimum password age']);
+      expect(findings.map((f) => f.check)).toEqual(
+        expect.arrayContaining([
+          'config-service',
+          'database',
+          `LDAPS ${corp.ldapsUrl}`,
+          `policy hints ${corp.ldapsUrl}`,
+        ]),
+      );
+    } finally {
+      await setEntryAttribute(corp, corp.baseDn, 'minPwdAge', '0');
+    }
+    const passing = await cli(['doctor', '--domain', 'corp'], env);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain('doctor: no failures');
+  });
+
+  it("validate runs the seed's five scenarios against a test account and prints a pass/fail table", async () => {
+    const nina = forestUser(corp, 'nina');
+    const saved = join(fixture.workDir, 'nina.password');
+    await setEntryAttribute(corp, corp.baseDn, 'lockoutThreshold', '3');
+    let result: CliRun;
+    try {
+      result = await cli(['--json', 'validate', '--domain', 'corp', '--user', nina.upn, '--save-password', saved]);
+    } finally {
+      await setEntryAttribute(corp, corp.baseDn, 'lockoutThreshold', '0');
+    }
+    const scenarios = result.json['scenarios'] as Array<Record<string, unknown>>;
+    expect(scenarios.map((s) => [s['scenario'], s['outcome'], s['passed']])).toEqual([
+      ['sspr-reset', 'applied', true],
+      ['forced-change', 'applied', true],
+      ['regular-change', 'applied', true],
+      ['admin-reset', 'applied', true],
+      ['unlock-with-reset', 'applied', true],
+    ]);
+    expect(scenarios[4]?.['detail']).toContain('locked first');
+    expect(result.code).toBe(0);
+    const password = (await readFile(saved, 'utf8')).trim();
+    expect(await canBind(corp, nina.upn, password)).toBe(true);
+  });
+
+  it('rotates the domain key without losing operations sealed with the old one', async () => {
+    const passwords = Array.from({ length: 12 }, (_, i) => `Rotate-${i}-${stamp}-Aa1!`);
+    const submit = async (password: string): Promise<string> => {
+      const { status, body } = await fixture.request({
+        kind: 'admin-reset',
+        channel: 'admin-center',
+        initiator: { id: 'helpdesk@cloud.example', isAdministrator: true },
+        target: { userPrincipalName: forestUser(corp, 'olga').upn },
+        newPassword: password,
+      });
+      expect(status).toBe(202);
+      return body['operationId'] as string;
+    };
+    const firstHalf = await Promise.all(passwords.slice(0, 6).map(submit));
+    const rotated = await cli(['--json', 'keys', 'rotate', '--domain', 'corp', '--key-dir', fixture.keyDir]);
+    expect(rotated.code).toBe(0);
+    const secondHalf: string[] = [];
+    for (const password of passwords.slice(6)) secondHalf.push(await submit(password));
+    for (const id of [...firstHalf, ...secondHalf]) {
+      expect(await fixture.outcome(id)).toMatchObject({ status: 'applied' });
+    }
+    expect(await canBind(corp, forestUser(corp, 'olga').upn, passwords[11] as string)).toBe(true);
+
+    const keys = await cli(['--json', 'keys', 'list', '--domain', 'corp', '--key-dir', fixture.keyDir]);
+    expect(((keys.json as Record<string, unknown>)['keys'] as unknown[]).length).toBe(2);
+    const previous = rotated.json['previousKeyId'] as string;
+    expect(
+      (
+        await cli([
+          'keys',
+          'retire',
+          '--domain',
+          'corp',
+          '--key-id',
+          rotated.json['keyId'] as string,
+          '--key-dir',
+          fixture.keyDir,
+        ])
+      ).code,
+    ).toBe(2);
+    expect(
+      (await cli(['keys', 'retire', '--domain', 'corp', '--key-id', previous, '--key-dir', fixture.keyDir])).code,
+    ).toBe(0);
+    expect(await reset(corp, 'olga', `Rotate-after-${stamp}-Aa1!`)).toMatchObject({ status: 'applied' });
+  });
+
+  it('answers bad usage with 2, refusals with 1 and unreachable services with 3, with a reason', async () => {
+    const badId = await cli(['domains', 'add', 'Bad_Id', '--key-dir', fixture.keyDir]);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toContain('lowercase');
+    const missing = await cli(['domains', 'show', 'nowhere']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404');
+    const anonymous = await cli(['disable', '--domain', 'corp'], { WRITEBACK_TOKEN: '' });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('WRITEBACK_TOKEN');
+    const down = await cli(['domains', 'list'], { WRITEBACK_CONFIG_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('unreachable');
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes');
+  });
+});

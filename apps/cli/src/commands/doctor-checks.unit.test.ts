@@ -1,0 +1,52 @@
+import { DirectoryError } from '@writeback/directory';
+import { Reasons } from '@writeback/domain';
+import {
+  clockSkewFinding,
+  doctorPassed,
+  domainControllerFinding,
+  minimumPasswordAgeFinding,
+  policyHintsFinding,
+  scopeFinding,
+} from './doctor-checks';
+
+describe('doctor checks', () => {
+  it("fails a minimum password age above 0 with the seed's consequence and fix", () => {
+    const finding = minimumPasswordAgeFinding('corp', 86_400);
+    expect(finding.status).toBe('fail');
+    expect(finding.detail).toContain('1 day(s)');
+    expect(finding.detail).toContain('AD.PASSWORD_TOO_YOUNG');
+    expect(finding.detail).toContain('Minimum password age');
+    expect(minimumPasswordAgeFinding('corp', 0).status).toBe('pass');
+  });
+
+  it('grades clock skew: fine within a minute, a warning within five, a failure beyond', () => {
+    expect(clockSkewFinding('corp', 'dc', -30).status).toBe('pass');
+    expect(clockSkewFinding('corp', 'dc', 120).status).toBe('warn');
+    expect(clockSkewFinding('corp', 'dc', -301).status).toBe('fail');
+  });
+
+  it('warns, without failing, when a DC offers no policy hints', () => {
+    const finding = policyHintsFinding('corp', 'dc', null);
+    expect(finding.status).toBe('warn');
+    expect(doctorPassed([finding])).toBe(true);
+    expect(policyHintsFinding('corp', 'dc', '1.2.840.113556.1.4.2239').status).toBe('pass');
+  });
+
+  it('names the classified failure of an unreachable or untrusted DC', () => {
+    const error = new DirectoryError(
+      { reason: Reasons.TLS_FAILURE, retriable: true },
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    );
+    const finding = domainControllerFinding('corp', { url: 'ldaps://dc1', ok: false, error });
+    expect(finding.status).toBe('fail');
+    expect(finding.detail).toContain('AD.TLS_FAILURE');
+    expect(doctorPassed([finding])).toBe(false);
+  });
+
+  it('lists scope objects that do not exist', () => {
+    const missing = scopeFinding('corp', 2, ['OU=Gone,DC=corp']);
+    expect(missing.status).toBe('fail');
+    expect(missing.detail).toContain('OU=Gone,DC=corp');
+    expect(scopeFinding('corp', 0, []).detail).toBe('whole domain');
+  });
+});

@@ -1,0 +1,161 @@
+import type { Command } from 'commander';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client as PgClient } from 'pg';
+import type { DomainConfigView } from '@writeback/contracts';
+import { missingEntries, probeDomainController, readPasswordPolicy, withDirectoryBind } from '@writeback/directory';
+import { ExitCode } from '../cli-errors';
+import { errorMessage, type CliContext } from '../cli-context';
+import { domainAccess } from '../domain-access';
+import { table } from '../output';
+import type { Endpoints } from '../services';
+import {
+  clockSkewFinding,
+  doctorPassed,
+  domainControllerFinding,
+  type Finding,
+  minimumPasswordAgeFinding,
+  policyHintsFinding,
+  scopeFinding,
+} from './doctor-checks';
+
+async function serviceFindings(ctx: CliContext): Promise<Finding[]> {
+  const services: Array<[string, keyof Endpoints]> = [
+    ['config-service', 'configUrl'],
+    ['policy-gate', 'gateUrl'],
+    ['audit-service', 'auditUrl'],
+  ];
+  return Promise.all(
+    services.map(async ([name, key]): Promise<Finding> => {
+      const url = new URL('/health/ready', ctx.services.urls[key]);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        return {
+          domain: null,
+          check: name,
+          status: response.ok ? 'pass' : 'fail',
+          detail: `${url.origin}: ${response.ok ? 'ready' : `not ready (${response.status})`}`,
+        };
+      } catch (error) {
+        return {
+          domain: null,
+          check: name,
+          status: 'fail',
+          detail: `${url.origin} unreachable (${errorMessage(error)})`,
+        };
+      }
+    }),
+  );
+}
+
+async function kafkaFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
+  const brokers = (env['WRITEBACK_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
+  if (brokers.length === 0) {
+    return {
+      domain: null,
+      check: 'kafka',
+      status: 'skip',
+      detail: 'WRITEBACK_KAFKA_BROKERS unset here (the embedded default uses PostgreSQL as its bus)',
+    };
+  }
+  const admin = new Kafka({
+    clientId: 'writeback-doctor',
+    brokers,
+    connectionTimeout: 5000,
+    retry: { retries: 1 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return { domain: null, check: 'kafka', status: 'pass', detail: `${cluster.brokers.length} brokers reachable` };
+  } catch (error) {
+    return { domain: null, check: 'kafka', status: 'fail', detail: `${brokers.join(',')}: ${errorMessage(error)}` };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function databaseFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
+  const url = env['WRITEBACK_DATABASE_URL'];
+  if (!url) return { domain: null, check: 'database', status: 'skip', detail: 'WRITEBACK_DATABASE_URL unset here' };
+  const client = new PgClient({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string }>('SHOW server_version');
+    return { domain: null, check: 'database', status: 'pass', detail: `PostgreSQL ${rows[0]?.version ?? ''}` };
+  } catch (error) {
+    return { domain: null, check: 'database', status: 'fail', detail: errorMessage(error) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function domainFindings(ctx: CliContext, domain: DomainConfigView): Promise<Finding[]> {
+  const id = domain.id;
+  let access;
+  try {
+    access = await domainAccess(ctx, id);
+  } catch (error) {
+    return [{ domain: id, check: 'service account password', status: 'fail', detail: errorMessage(error) }];
+  }
+  const findings: Finding[] = [];
+  let reachable: (typeof access.endpoints)[number] | undefined;
+  for (const endpoint of access.endpoints) {
+    ctx.out.progress(`${id}: probing ${endpoint.url}`);
+    const probe = await probeDomainController(endpoint, access.serviceAccount);
+    findings.push(domainControllerFinding(id, probe));
+    if (!probe.ok) continue;
+    reachable ??= endpoint;
+    findings.push(clockSkewFinding(id, endpoint.url, probe.clockSkewSeconds ?? 0));
+    findings.push(policyHintsFinding(id, endpoint.url, probe.policyHintsOid ?? null));
+  }
+  if (!reachable) {
+    findings.push({ domain: id, check: 'domain checks', status: 'skip', detail: 'no DC reachable' });
+    return findings;
+  }
+  const scopeDns = [...domain.scope.organizationalUnits, ...domain.scope.groups];
+  await withDirectoryBind(reachable, access.serviceAccount, async (client) => {
+    const policy = await readPasswordPolicy(client, domain.baseDn);
+    findings.push(minimumPasswordAgeFinding(id, policy.minPwdAgeSeconds));
+    findings.push(scopeFinding(id, scopeDns.length, await missingEntries(client, scopeDns)));
+  });
+  return findings;
+}
+
+export function registerDoctorCommand(program: Command, context: () => CliContext): void {
+  program
+    .command('doctor')
+    .description(
+      'check what writeback depends on: the services, Kafka and the database (when configured here), and per domain: LDAPS reachability and certificate trust, the service account bind, clock skew, policy hints, minimum password age, scope objects',
+    )
+    .option('--domain <id>', 'only this domain')
+    .action((o: { domain?: string }) =>
+      context().run(async () => {
+        const ctx = context();
+        ctx.out.progress('checking the services, Kafka and the database');
+        const findings: Finding[] = [
+          ...(await serviceFindings(ctx)),
+          await kafkaFinding(ctx.env),
+          await databaseFinding(ctx.env),
+        ];
+        const config = findings.find((f) => f.check === 'config-service');
+        if (config?.status === 'pass') {
+          const domains = o.domain
+            ? [await ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(o.domain)}`)]
+            : (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items;
+          for (const domain of domains) findings.push(...(await domainFindings(ctx, domain)));
+        }
+        const passed = doctorPassed(findings);
+        ctx.out.result({ ok: passed, findings }, () =>
+          [
+            table(
+              ['domain', 'check', 'result', 'detail'],
+              findings.map((f) => [f.domain ?? '-', f.check, f.status.toUpperCase(), f.detail]),
+            ),
+            passed ? 'doctor: no failures' : 'doctor: FAILURES above',
+          ].join('\n'),
+        );
+        return passed ? ExitCode.OK : ExitCode.FAILED;
+      }),
+    );
+}

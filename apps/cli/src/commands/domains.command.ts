@@ -1,0 +1,346 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { type DomainConfigView, isValidDomainId } from '@writeback/contracts';
+import { ExitCode, UsageError } from '../cli-errors';
+import type { CliContext } from '../cli-context';
+import { table } from '../output';
+import { createDomainKey } from './keys.command';
+
+type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'updatedAt'>;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function configOf(view: DomainConfigView): DomainBody {
+  const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = view;
+  return config;
+}
+
+export async function getDomain(ctx: CliContext, id: string): Promise<DomainConfigView> {
+  return ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(id)}`);
+}
+
+export async function putDomain(ctx: CliContext, config: DomainBody): Promise<DomainConfigView> {
+  return (await ctx.services.call<DomainConfigView>('configUrl', 'PUT', `/v1/domains/${config.id}`, config)).body;
+}
+
+const onOff = (value: boolean): string => (value ? 'on' : 'off');
+
+function describeDomain(d: DomainConfigView): string {
+  return table(
+    ['setting', 'value'],
+    [
+      ['id', d.id],
+      ['display name', d.displayName],
+      ['LDAPS URLs', d.ldapUrls.join('\n')],
+      ['base DN', d.baseDn],
+      ['UPN suffixes', d.upnSuffixes.join(', ')],
+      ['service account', d.bindDn],
+      ['its password', d.bindSecretRef],
+      ['TLS CA', d.tlsCaPem ? 'configured' : 'system store'],
+      ['key id', d.keyId],
+      ['writeback', onOff(d.writebackEnabled)],
+      ['engine owns domain', onOff(d.engineOwnsDomain)],
+      ['unlock without reset', onOff(d.allowUnlockWithoutReset)],
+      ['scope: OUs', d.scope.organizationalUnits.join('\n') || '(whole domain)'],
+      ['scope: groups', d.scope.groups.join('\n') || '(any)'],
+      ['scope: filter', d.scope.ldapFilter ?? '(none)'],
+      ['policy overrides', JSON.stringify(d.policy)],
+      ['version', d.version],
+      ['updated', d.updatedAt],
+    ],
+  );
+}
+
+interface AddOptions {
+  file?: string;
+  displayName?: string;
+  ldapUrl?: string[];
+  baseDn?: string;
+  upnSuffix?: string[];
+  bindDn?: string;
+  bindSecretRef?: string;
+  tlsCaFile?: string;
+  tlsServerName?: string;
+  publicKey?: string;
+  keyDir?: string;
+  enable?: boolean;
+  allowUnlockWithoutReset?: boolean;
+}
+
+async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<number> {
+  if (!isValidDomainId(id)) throw new UsageError('the domain id must be lowercase letters, digits and dashes');
+  const fromFile = o.file ? (JSON.parse(await readFile(o.file, 'utf8')) as Record<string, unknown>) : {};
+  let publicKey = o.publicKey ?? (fromFile['publicKey'] as string | undefined);
+  let keyNote: string | undefined;
+  if (!publicKey) {
+    if (!o.keyDir) throw new UsageError('give --public-key, or --key-dir to generate the domain key pair there');
+    const key = await createDomainKey(id, o.keyDir);
+    publicKey = key.publicKey;
+    keyNote = `generated key ${key.keyId}; private key in ${key.privateKeyFile} (give it to the executor)`;
+  }
+  const body = {
+    ...fromFile,
+    id,
+    ...(o.displayName ? { displayName: o.displayName } : {}),
+    ...(o.ldapUrl ? { ldapUrls: o.ldapUrl } : {}),
+    ...(o.baseDn ? { baseDn: o.baseDn } : {}),
+    ...(o.upnSuffix ? { upnSuffixes: o.upnSuffix } : {}),
+    ...(o.bindDn ? { bindDn: o.bindDn } : {}),
+    ...(o.bindSecretRef ? { bindSecretRef: o.bindSecretRef } : {}),
+    ...(o.tlsCaFile ? { tlsCaPem: await readFile(o.tlsCaFile, 'utf8') } : {}),
+    ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+    publicKey,
+    // Like the seed's check box: writeback stays off until an operator enables it.
+    writebackEnabled: o.enable ?? (fromFile['writebackEnabled'] as boolean | undefined) ?? false,
+    ...(o.allowUnlockWithoutReset ? { allowUnlockWithoutReset: true } : {}),
+  };
+  const { body: created } = await ctx.services.call<DomainConfigView>('configUrl', 'POST', '/v1/domains', body);
+  ctx.out.result({ domain: created, ...(keyNote ? { note: keyNote } : {}) }, () =>
+    [
+      `domain ${created.id} added (writeback ${onOff(created.writebackEnabled)})`,
+      ...(keyNote ? [keyNote] : []),
+      ...(created.writebackEnabled ? [] : [`enable it with: writeback enable --domain ${created.id}`]),
+    ].join('\n'),
+  );
+  return ExitCode.OK;
+}
+
+type SwitchName = 'writebackEnabled' | 'engineOwnsDomain' | 'allowUnlockWithoutReset';
+
+async function setSwitches(
+  ctx: CliContext,
+  domains: string[],
+  switches: Partial<Record<SwitchName, boolean>>,
+): Promise<DomainConfigView[]> {
+  const updated: DomainConfigView[] = [];
+  for (const id of domains) {
+    const { body } = await ctx.services.call<DomainConfigView>(
+      'configUrl',
+      'PATCH',
+      `/v1/domains/${encodeURIComponent(id)}/switches`,
+      switches,
+    );
+    updated.push(body);
+  }
+  return updated;
+}
+
+async function targetDomains(ctx: CliContext, domain: string | undefined): Promise<string[]> {
+  if (domain) return [domain];
+  const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
+  if (items.length === 0) throw new UsageError('no domain is configured; add one with `writeback domains add`');
+  return items.map((d) => d.id);
+}
+
+function parseOnOff(value: string): boolean {
+  if (['on', 'true', 'yes'].includes(value)) return true;
+  if (['off', 'false', 'no'].includes(value)) return false;
+  throw new UsageError(`expected on or off, got "${value}"`);
+}
+
+function switchesTable(updated: DomainConfigView[]): string {
+  return table(
+    ['domain', 'writeback', 'engine owns domain', 'unlock without reset', 'version'],
+    updated.map((d) => [
+      d.id,
+      onOff(d.writebackEnabled),
+      onOff(d.engineOwnsDomain),
+      onOff(d.allowUnlockWithoutReset),
+      d.version,
+    ]),
+  );
+}
+
+interface ChangeRecord {
+  changedAt: string;
+  changedBy: { subject: string; issuer: string | null };
+  action: string;
+  changedFields: string[];
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+function describeChange(c: ChangeRecord): string {
+  const show = (v: unknown): string => (v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  return c.changedFields.map((f) => `${f}: ${show(c.before?.[f])} -> ${show(c.after?.[f])}`).join('\n');
+}
+
+export function registerDomainCommands(program: Command, context: () => CliContext): void {
+  const domains = program.command('domains').description('the on-premises domains Writeback writes back to');
+
+  domains
+    .command('add <id>')
+    .description('add a domain (writeback stays off until `writeback enable`)')
+    .option('--file <path>', 'a JSON document with the domain configuration; flags override it')
+    .option('--display-name <name>', 'a name for people')
+    .option('--ldap-url <url>', 'an ldaps:// URL of a DC (repeat for failover, tried in order)', collect)
+    .option('--base-dn <dn>', 'the domain root, e.g. DC=corp,DC=example,DC=com')
+    .option('--upn-suffix <suffix>', 'a UPN suffix routed to this domain (repeatable)', collect)
+    .option('--bind-dn <dn>', "the service account's DN or UPN")
+    .option('--bind-secret-ref <ref>', 'where its password is: env:NAME or file:/path (never the password)')
+    .option('--tls-ca-file <path>', "PEM of the CA that issued the DCs' certificates")
+    .option('--tls-server-name <name>', 'the name on the DC certificate, when URLs use addresses')
+    .option('--public-key <key>', "the executor's public key (from `writeback keys generate`)")
+    .option('--key-dir <dir>', 'generate the domain key pair into this directory instead')
+    .option('--enable', 'enable writeback at once')
+    .option('--allow-unlock-without-reset', 'allow self-service unlock without a password reset')
+    .action((id: string, options: AddOptions) => context().run(() => addDomain(context(), id, options)));
+
+  domains
+    .command('list')
+    .description('list the configured domains and their switches')
+    .action(() =>
+      context().run(async () => {
+        const ctx = context();
+        const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
+        ctx.out.result(items, () =>
+          items.length === 0
+            ? 'no domain is configured; add one with `writeback domains add`'
+            : table(
+                ['domain', 'name', 'UPN suffixes', 'writeback', 'engine owns', 'unlock w/o reset', 'key id'],
+                items.map((d) => [
+                  d.id,
+                  d.displayName,
+                  d.upnSuffixes.join(', '),
+                  onOff(d.writebackEnabled),
+                  onOff(d.engineOwnsDomain),
+                  onOff(d.allowUnlockWithoutReset),
+                  d.keyId,
+                ]),
+              ),
+        );
+        return ExitCode.OK;
+      }),
+    );
+
+  domains
+    .command('show <id>')
+    .description("one domain's configuration (secrets appear as references only)")
+    .action((id: string) =>
+      context().run(async () => {
+        const d = await getDomain(context(), id);
+        context().out.result(d, () => describeDomain(d));
+        return ExitCode.OK;
+      }),
+    );
+
+  domains
+    .command('remove <id>')
+    .description('remove a domain; requests for it are refused from then on')
+    .option('--yes', 'confirm the removal')
+    .action((id: string, options: { yes?: boolean }) =>
+      context().run(async () => {
+        if (!options.yes) throw new UsageError(`removing ${id} stops its writeback: confirm with --yes`);
+        await context().services.call('configUrl', 'DELETE', `/v1/domains/${encodeURIComponent(id)}`);
+        context().out.result({ removed: id }, () => `domain ${id} removed`);
+        return ExitCode.OK;
+      }),
+    );
+
+  domains
+    .command('history <id>')
+    .description('who changed what in a domain configuration, and when (from the audit service)')
+    .action((id: string) =>
+      context().run(async () => {
+        const ctx = context();
+        const { changes: records } = await ctx.services.get<{ changes: Array<{ data: ChangeRecord }> }>(
+          'auditUrl',
+          `/v1/audit/domains/${encodeURIComponent(id)}/changes`,
+        );
+        const changes = records.map((r) => r.data);
+        ctx.out.result(changes, () =>
+          table(
+            ['when', 'who', 'action', 'change'],
+            changes.map((c) => [
+              c.changedAt,
+              c.changedBy.subject,
+              c.action,
+              c.action === 'updated' ? describeChange(c) : '',
+            ]),
+          ),
+        );
+        return ExitCode.OK;
+      }),
+    );
+
+  const scope = program.command('scope').description("who a domain's writeback may reach");
+  scope
+    .command('set')
+    .description('replace a domain scope: users under the OUs, in the (nested) groups, matching the filter')
+    .requiredOption('--domain <id>', 'the domain')
+    .option('--ou <dn>', 'an OU whose users are in scope (repeatable)', collect)
+    .option('--group <dn>', 'a group whose (nested) members are in scope (repeatable)', collect)
+    .option('--filter <ldap-filter>', 'an LDAP filter users must also match, e.g. (department=Sales)')
+    .option('--clear', 'the whole domain (no OU, group or filter)')
+    .action((options: { domain: string; ou?: string[]; group?: string[]; filter?: string; clear?: boolean }) =>
+      context().run(async () => {
+        const ctx = context();
+        if (!options.clear && !options.ou && !options.group && !options.filter) {
+          throw new UsageError('give --ou, --group and/or --filter, or --clear for the whole domain');
+        }
+        const current = await getDomain(ctx, options.domain);
+        const updated = await putDomain(ctx, {
+          ...configOf(current),
+          scope: {
+            organizationalUnits: options.clear ? [] : (options.ou ?? []),
+            groups: options.clear ? [] : (options.group ?? []),
+            ldapFilter: options.clear ? null : (options.filter ?? null),
+          },
+        });
+        ctx.out.result(
+          updated.scope,
+          () =>
+            `scope of ${updated.id} set:\n${describeDomain(updated)
+              .split('\n')
+              .filter((l) => l.includes('scope'))
+              .join('\n')}`,
+        );
+        return ExitCode.OK;
+      }),
+    );
+
+  for (const [name, value] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    program
+      .command(name)
+      .description(
+        `${name} password writeback for one domain, or every domain (Set-AADCloudSyncPasswordWritebackConfiguration -Enable $${String(value)})`,
+      )
+      .option('--domain <id>', 'only this domain')
+      .action((options: { domain?: string }) =>
+        context().run(async () => {
+          const ctx = context();
+          const updated = await setSwitches(ctx, await targetDomains(ctx, options.domain), { writebackEnabled: value });
+          ctx.out.result(updated, () => switchesTable(updated));
+          return ExitCode.OK;
+        }),
+      );
+  }
+
+  program
+    .command('switches')
+    .description("set a domain's switches (the seed's On-premises integration page)")
+    .requiredOption('--domain <id>', 'the domain')
+    .option('--writeback <on|off>', 'Enable password write back')
+    .option('--engine-owns-domain <on|off>', 'this engine writes back for the domain (off: another engine owns it)')
+    .option('--allow-unlock-without-reset <on|off>', 'allow users to unlock accounts without resetting their password')
+    .action(
+      (options: { domain: string; writeback?: string; engineOwnsDomain?: string; allowUnlockWithoutReset?: string }) =>
+        context().run(async () => {
+          const ctx = context();
+          const switches: Partial<Record<SwitchName, boolean>> = {
+            ...(options.writeback ? { writebackEnabled: parseOnOff(options.writeback) } : {}),
+            ...(options.engineOwnsDomain ? { engineOwnsDomain: parseOnOff(options.engineOwnsDomain) } : {}),
+            ...(options.allowUnlockWithoutReset
+              ? { allowUnlockWithoutReset: parseOnOff(options.allowUnlockWithoutReset) }
+              : {}),
+          };
+          if (Object.keys(switches).length === 0) throw new UsageError('name at least one switch');
+          const updated = await setSwitches(ctx, [options.domain], switches);
+          ctx.out.result(updated, () => switchesTable(updated));
+          return ExitCode.OK;
+        }),
+    );
+}

@@ -1,0 +1,103 @@
+import { DomainConfig, DomainConfigView } from '@writeback/contracts';
+import { z } from 'zod';
+import { DomainSwitches } from '../domains/domains.controller';
+
+const schema = (type: z.ZodType, io: 'input' | 'output'): Record<string, unknown> =>
+  z.toJSONSchema(type, { io, unrepresentable: 'any' });
+
+const json = (description: string, body: Record<string, unknown>): Record<string, unknown> => ({
+  description,
+  content: { 'application/json': { schema: body } },
+});
+
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const operatorOnly = {
+  '401': { description: 'Missing or invalid bearer token.' },
+  '403': { description: 'The token lacks the writeback.operator scope.' },
+};
+const invalid = { '400': { description: 'The body is invalid; `issues` names each field and why.' } };
+const notFound = { '404': { description: 'No such domain.' } };
+
+/**
+ * config-service's OpenAPI document, its bodies taken from the zod schemas that validate
+ * them. Served at `GET /openapi.json`; `docs/openapi/config-service.json` is a copy a test
+ * keeps equal.
+ */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const view = schema(DomainConfigView, 'output');
+  const body = schema(DomainConfig, 'input');
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Writeback config-service',
+      version: '1',
+      description:
+        'Per-domain configuration: LDAPS endpoints, service account (as a secret reference), the executor public key, the switches, policy overrides and scope. Every change is published as DomainConfigurationChanged and audited.',
+    },
+    paths: {
+      '/v1/domains': {
+        get: {
+          operationId: 'listDomains',
+          summary: 'Every configured domain',
+          responses: {
+            '200': json('The domains, by id.', {
+              type: 'object',
+              properties: { items: { type: 'array', items: view } },
+            }),
+          },
+        },
+        post: {
+          operationId: 'addDomain',
+          summary: 'Add a domain (operators)',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: body } } },
+          responses: {
+            '201': json('The domain as stored.', view),
+            ...invalid,
+            ...operatorOnly,
+            '409': { description: 'A domain with that id exists.' },
+          },
+        },
+      },
+      '/v1/domains/{id}': {
+        get: {
+          operationId: 'getDomain',
+          summary: 'One domain',
+          parameters: [idParameter],
+          responses: { '200': json('The domain.', view), ...notFound },
+        },
+        put: {
+          operationId: 'replaceDomain',
+          summary: 'Create or replace a domain (operators)',
+          security: [{ bearer: [] }],
+          parameters: [idParameter],
+          requestBody: { required: true, content: { 'application/json': { schema: body } } },
+          responses: {
+            '200': json('The domain as stored.', view),
+            ...invalid,
+            ...operatorOnly,
+            '409': { description: 'The body id differs from the path.' },
+          },
+        },
+        delete: {
+          operationId: 'removeDomain',
+          summary: 'Remove a domain (operators); its requests are refused from then on',
+          security: [{ bearer: [] }],
+          parameters: [idParameter],
+          responses: { '204': { description: 'Removed.' }, ...operatorOnly, ...notFound },
+        },
+      },
+      '/v1/domains/{id}/switches': {
+        patch: {
+          operationId: 'setDomainSwitches',
+          summary: 'Change one or more switches (operators)',
+          security: [{ bearer: [] }],
+          parameters: [idParameter],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(DomainSwitches, 'input') } } },
+          responses: { '200': json('The domain as stored.', view), ...invalid, ...operatorOnly, ...notFound },
+        },
+      },
+    },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+  };
+}
