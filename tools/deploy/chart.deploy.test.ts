@@ -115,8 +115,7 @@ describe('helm/writeback', () => {
         const env = spec.containers[0]?.env ?? [];
         expect(env.find((e) => e.name === 'WRITEBACK_EXECUTOR_DOMAINS')?.value).toBe(domain);
         const keyVolume = spec.volumes?.find((v) => v.name === 'domain-key') as
-          | { secret: { items: { path: string }[] } }
-          | undefined;
+          { secret: { items: { path: string }[] } } | undefined;
         expect(keyVolume?.secret.items.map((i) => i.path)).toEqual([`${domain}.key`]);
         // Whole-Secret mounts: a subPath mount would never see a rotated key.
         expect(spec.containers[0]?.volumeMounts?.filter((m) => m.subPath)).toEqual([]);
@@ -185,7 +184,9 @@ describe('helm/writeback', () => {
     it('a domain without its key Secret or its DC addresses', () => {
       const base = scenarioValues('values-defaults-minimal.yaml').executors.domains[0] as DomainValues;
       const { bindPasswordSecret } = base;
-      const noKey = valuesFile({ executors: { domains: [{ domain: 'corp', bindPasswordSecret, dcCidrs: ['10.0.0.1/32'] }] } });
+      const noKey = valuesFile({
+        executors: { domains: [{ domain: 'corp', bindPasswordSecret, dcCidrs: ['10.0.0.1/32'] }] },
+      });
       expect(renderError([MINIMAL, noKey])).toContain('keySecret');
       const noCidrs = valuesFile({ executors: { domains: [{ ...base, dcCidrs: [] }] } });
       expect(renderError([MINIMAL, noCidrs])).toContain('executors.domains[corp].dcCidrs is required');

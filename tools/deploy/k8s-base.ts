@@ -63,8 +63,7 @@ export function generateK8sBase(): Map<string, string> {
   }
   out.set(
     'kustomization.yaml',
-    HEADER +
-      YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
+    HEADER + YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
   );
   return out;
 }

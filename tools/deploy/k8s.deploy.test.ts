@@ -70,9 +70,11 @@ describe('k8s (Kustomize)', () => {
     });
 
     it('pins every image, runs everything non-root on a read-only root filesystem, behind NetworkPolicies', () => {
-      const dcCidrs = (YAML.parse(readFileSync(K8S_CHART_VALUES, 'utf8')) as {
-        executors: { domains: { domain: string; dcCidrs: string[] }[] };
-      }).executors.domains;
+      const dcCidrs = (
+        YAML.parse(readFileSync(K8S_CHART_VALUES, 'utf8')) as {
+          executors: { domains: { domain: string; dcCidrs: string[] }[] };
+        }
+      ).executors.domains;
       expect(unpinnedImages(objects)).toEqual([]);
       expect(insecureWorkloads(objects)).toEqual([]);
       expect(unprotectedWorkloads(objects)).toEqual([]);

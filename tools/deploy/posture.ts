@@ -115,7 +115,8 @@ export function inlineSecrets(objects: K8sObject[]): string[] {
     for (const c of spec.containers) {
       for (const env of c.env ?? []) {
         const fromSecret = Boolean((env.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef);
-        if (SECRET_NAME.test(env.name) && !fromSecret) problems.push(`${where(owner, c)}: ${env.name} is not a secretKeyRef`);
+        if (SECRET_NAME.test(env.name) && !fromSecret)
+          problems.push(`${where(owner, c)}: ${env.name} is not a secretKeyRef`);
         if (env.value !== undefined && SECRET_VALUE.test(env.value)) {
           problems.push(`${where(owner, c)}: ${env.name} holds a credential`);
         }

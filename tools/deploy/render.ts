@@ -191,8 +191,7 @@ export function envNames(container: Container, objects: K8sObject[]): string[] {
   for (const source of container.envFrom ?? []) {
     const name = source.configMapRef?.name;
     const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as
-      | (K8sObject & { data?: Record<string, string> })
-      | undefined;
+      (K8sObject & { data?: Record<string, string> }) | undefined;
     if (!map) throw new Error(`${container.name}: envFrom names ConfigMap ${String(name)}, which is not rendered`);
     for (const key of Object.keys(map.data ?? {})) names.add(key);
   }

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, readServiceConfig } from './service-config';
 
-const base = { WRITEBACK_DATABASE_URL: 'postgresql://u:p@db:5432/writeback', WRITEBACK_KAFKA_BROKERS: 'k1:9093,k2:9093' };
+const base = {
+  WRITEBACK_DATABASE_URL: 'postgresql://u:p@db:5432/writeback',
+  WRITEBACK_KAFKA_BROKERS: 'k1:9093,k2:9093',
+};
 
 function pemFile(name: string, text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'service-config-')), name);
