@@ -190,8 +190,9 @@ export function envNames(container: Container, objects: K8sObject[]): string[] {
   const names = new Set((container.env ?? []).map((e) => e.name));
   for (const source of container.envFrom ?? []) {
     const name = source.configMapRef?.name;
-    const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as
-      (K8sObject & { data?: Record<string, string> }) | undefined;
+    const map: (K8sObject & { data?: Record<string, string> }) | undefined = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === name,
+    );
     if (!map) throw new Error(`${container.name}: envFrom names ConfigMap ${String(name)}, which is not rendered`);
     for (const key of Object.keys(map.data ?? {})) names.add(key);
   }

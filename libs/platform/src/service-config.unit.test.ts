@@ -14,7 +14,7 @@ function pemFile(name: string, text: string): string {
   return file;
 }
 
-describe(readServiceConfig.name, () => {
+describe('readServiceConfig', () => {
   it('uses plaintext Kafka without SASL unless told otherwise', () => {
     const { bus } = readServiceConfig('policy-gate', 8080, base);
     expect(bus).toMatchObject({ transport: 'kafka', brokers: ['k1:9093', 'k2:9093'] });
