@@ -190,13 +190,14 @@ readinessProbe:
   failureThreshold: {{ .Values.probes.readiness.failureThreshold }}
 {{- end -}}
 
-{{/* Pod-level settings shared by every workload. */}}
+{{/* Pod-level settings shared by every workload. Call with the root, or (dict "root" $ "hook" true) for a hook Job. */}}
 {{- define "writeback.podCommon" -}}
-serviceAccountName: {{ include "writeback.serviceAccountName" . }}
+{{- $root := default . .root -}}
+serviceAccountName: {{ ternary (include "writeback.hookServiceAccountName" $root) (include "writeback.serviceAccountName" $root) (default false .hook) }}
 automountServiceAccountToken: false
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
-{{- with .Values.image.pullSecrets }}
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.image.pullSecrets }}
 imagePullSecrets:
   {{- range . }}
   - name: {{ . }}
