@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-component test harness needs (Samba AD DC, librdkafka's
-# mock cluster, a C compiler). Idempotent: does nothing when everything is present.
+# mock cluster, a C compiler) and those the deployment tests render with (Go with Sprig, YAML and
+# JSON Schema libraries for tools/helm-render; kubectl for Kustomize). Idempotent: does nothing
+# when everything is present.
 set -euo pipefail
 
-PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev kcat gcc libc6-dev iproute2 openssl)
+PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev kcat gcc libc6-dev iproute2 openssl
+  golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev)
+# Any kubectl renders Kustomize; Debian's would conflict with one installed otherwise (e.g. Google Cloud SDK's).
+command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

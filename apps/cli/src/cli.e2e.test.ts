@@ -365,6 +365,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
     const badId = await cli(['domains', 'add', 'Bad_Id', '--key-dir', fixture.keyDir]);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain('lowercase');
+    expect((await cli(['keys', 'publish', '--domain', 'corp'])).code).toBe(2);
     const missing = await cli(['domains', 'show', 'nowhere']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('404');

@@ -1,4 +1,4 @@
-import { KafkaBus } from './kafka/kafka.bus';
+import { KafkaBus, type KafkaSasl, type KafkaTls } from './kafka/kafka.bus';
 import type { BusLogger, MessageBus } from './message-bus';
 import { PostgresBus } from './postgres/postgres.bus';
 
@@ -10,6 +10,8 @@ export type BusConfig =
       idempotent: boolean;
       sessionTimeoutMs?: number;
       concurrency?: number;
+      tls?: KafkaTls;
+      sasl?: KafkaSasl;
     }
   | { transport: 'postgres'; connectionString: string };
 

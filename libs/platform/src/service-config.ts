@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { BusConfig } from '@writeback/messaging';
+import type { BusConfig, KafkaSasl, KafkaTls } from '@writeback/messaging';
 
 const Env = z.object({
   WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
@@ -8,7 +9,61 @@ const Env = z.object({
   WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
+  WRITEBACK_KAFKA_TLS: z.enum(['true', 'false']).default('false'),
+  WRITEBACK_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
+  WRITEBACK_KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
+  WRITEBACK_KAFKA_TLS_KEY_FILE: z.string().min(1).optional(),
+  WRITEBACK_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  WRITEBACK_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  WRITEBACK_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
 });
+
+type EnvValues = z.infer<typeof Env>;
+
+function readPem(variable: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`${variable} names an unreadable file`);
+  }
+}
+
+/** TLS towards the brokers: on with WRITEBACK_KAFKA_TLS=true, with files (mounted Secrets) when given. */
+function kafkaTls(env: EnvValues): KafkaTls | undefined {
+  const files = {
+    ca: env.WRITEBACK_KAFKA_TLS_CA_FILE,
+    cert: env.WRITEBACK_KAFKA_TLS_CERT_FILE,
+    key: env.WRITEBACK_KAFKA_TLS_KEY_FILE,
+  };
+  if (env.WRITEBACK_KAFKA_TLS !== 'true') {
+    // A CA or client certificate without TLS is a mistake that would send everything in clear.
+    if (files.ca || files.cert || files.key) {
+      throw new ConfigurationError('WRITEBACK_KAFKA_TLS_*_FILE is set but WRITEBACK_KAFKA_TLS is not true');
+    }
+    return undefined;
+  }
+  if (Boolean(files.cert) !== Boolean(files.key)) {
+    throw new ConfigurationError('WRITEBACK_KAFKA_TLS_CERT_FILE and WRITEBACK_KAFKA_TLS_KEY_FILE go together');
+  }
+  const ca = readPem('WRITEBACK_KAFKA_TLS_CA_FILE', files.ca);
+  const cert = readPem('WRITEBACK_KAFKA_TLS_CERT_FILE', files.cert);
+  const key = readPem('WRITEBACK_KAFKA_TLS_KEY_FILE', files.key);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+function kafkaSasl(env: EnvValues): KafkaSasl | undefined {
+  const mechanism = env.WRITEBACK_KAFKA_SASL_MECHANISM;
+  if (!mechanism) return undefined;
+  const username = env.WRITEBACK_KAFKA_SASL_USERNAME;
+  const password = env.WRITEBACK_KAFKA_SASL_PASSWORD;
+  if (!username || !password) {
+    throw new ConfigurationError(
+      'WRITEBACK_KAFKA_SASL_MECHANISM needs WRITEBACK_KAFKA_SASL_USERNAME and WRITEBACK_KAFKA_SASL_PASSWORD',
+    );
+  }
+  return { mechanism, username, password };
+}
 
 export interface ServiceConfig {
   databaseUrl: string;
@@ -41,10 +96,14 @@ export function readServiceConfig(
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
+  const tls = brokers.length > 0 ? kafkaTls(parsed.data) : undefined;
+  const sasl = brokers.length > 0 ? kafkaSasl(parsed.data) : undefined;
   const bus: BusConfig =
     brokers.length > 0
       ? {
           transport: 'kafka',
+          ...(tls ? { tls } : {}),
+          ...(sasl ? { sasl } : {}),
           clientId: service,
           brokers,
           idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',

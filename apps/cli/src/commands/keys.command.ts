@@ -143,6 +143,29 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     );
 
   keys
+    .command('publish')
+    .description(
+      'set the public key config-service gives the gate (after every executor holds the private key, e.g. a Kubernetes Secret rolled out)',
+    )
+    .requiredOption('--domain <id>', 'the domain')
+    .option('--public-key <key>', 'the public key `keys generate` printed')
+    .option('--private-key-file <path>', 'or derive it from the private key')
+    .action((o: { domain: string; publicKey?: string; privateKeyFile?: string }) =>
+      context().run(async () => {
+        if (!o.publicKey === !o.privateKeyFile) throw new UsageError('give --public-key or --private-key-file');
+        const publicKey = o.publicKey ?? publicKeyOf(await readFile(o.privateKeyFile as string, 'utf8'));
+        const previous = (await getDomain(context(), o.domain)).keyId;
+        const keyId = await registerPublicKey(context(), o.domain, publicKey);
+        context().out.result(
+          { domain: o.domain, keyId, previousKeyId: previous },
+          () =>
+            `published ${keyId} for ${o.domain} (was ${previous}); keep the old private key until operations sealed with it have ended`,
+        );
+        return ExitCode.OK;
+      }),
+    );
+
+  keys
     .command('retire')
     .description('delete an old private key of a domain (never the one config-service publishes)')
     .requiredOption('--domain <id>', 'the domain')

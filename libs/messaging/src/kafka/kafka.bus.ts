@@ -1,4 +1,13 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type IHeaders,
+  type Producer,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
 import { DEFAULT_RETRY, deliver, type RetryPolicy } from '../delivery';
 import type {
   BusLogger,
@@ -8,6 +17,19 @@ import type {
   Subscription,
   SubscriptionSpec,
 } from '../message-bus';
+
+/** PEM contents (not paths); an empty object is TLS with the system's trusted CAs. */
+export interface KafkaTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
 
 export interface KafkaBusOptions {
   clientId: string;
@@ -23,8 +45,8 @@ export interface KafkaBusOptions {
   concurrency?: number;
   /** A member silent this long is removed from its group and its partitions reassigned. */
   sessionTimeoutMs?: number;
-  ssl?: boolean;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  tls?: KafkaTls;
+  sasl?: KafkaSasl;
 }
 
 function headersOf(raw: IHeaders | undefined): Record<string, string> {
@@ -49,8 +71,9 @@ export class KafkaBus implements MessageBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
-      ssl: options.ssl,
-      sasl: options.sasl as never,
+      ...(options.tls ? { ssl: options.tls } : {}),
+      // kafkajs types SASL per mechanism; ours is the same shape as one union member.
+      ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
       logLevel: logLevel.WARN,
       logCreator:
         () =>

@@ -1,0 +1,251 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as YAML from 'yaml';
+import { executorTopic, Topics } from '@writeback/contracts';
+import {
+  documentedCommands,
+  executorEgressProblems,
+  inlineSecrets,
+  insecureWorkloads,
+  invalidObjects,
+  missingEntryPoints,
+  unknownEnvVars,
+  unpinnedImages,
+  unprotectedWorkloads,
+} from './posture';
+import { CHART, type K8sObject, podTemplates, type Rendered, RenderError, renderChart, ROOT } from './render';
+
+const CI_DIR = join(CHART, 'ci');
+const scenarios = readdirSync(CI_DIR)
+  .filter((f) => /^values-.+\.yaml$/.test(f))
+  .sort();
+const MINIMAL = join(CI_DIR, 'values-defaults-minimal.yaml');
+const WITH_OPERATOR = { apiVersions: ['monitoring.coreos.com/v1'] };
+
+interface DomainValues {
+  domain: string;
+  previousKeySecret?: { name: string; key: string };
+  dcCidrs?: string[];
+  bindPasswordSecret: { name: string };
+}
+
+function scenarioValues(file: string): { executors: { domains: DomainValues[] } } {
+  return YAML.parse(readFileSync(join(CI_DIR, file), 'utf8')) as { executors: { domains: DomainValues[] } };
+}
+
+function objectsOf(rendered: Rendered): K8sObject[] {
+  return rendered.manifests.map((m) => m.object);
+}
+
+/** A values file with these overrides, for the failure cases. */
+function valuesFile(values: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'writeback-chart-')), 'values.yaml');
+  writeFileSync(file, YAML.stringify(values));
+  return file;
+}
+
+function renderError(files: string[], options = WITH_OPERATOR): string {
+  try {
+    renderChart(files, options);
+  } catch (error) {
+    if (error instanceof RenderError) return error.message;
+    throw error;
+  }
+  throw new Error('the chart rendered, but it should have refused these values');
+}
+
+describe('helm/writeback', () => {
+  it('has a ci/values-*.yaml per scenario', () => {
+    expect(scenarios).toEqual(
+      expect.arrayContaining([
+        'values-defaults-minimal.yaml',
+        'values-multi-domain.yaml',
+        'values-kafka-sasl-tls.yaml',
+        'values-servicemonitor-hpa.yaml',
+      ]),
+    );
+  });
+
+  describe.each(scenarios)('rendered with %s', (scenario) => {
+    let objects: K8sObject[];
+    beforeAll(() => {
+      objects = objectsOf(renderChart([join(CI_DIR, scenario)], WITH_OPERATOR));
+    });
+
+    it('renders only objects valid against the Kubernetes OpenAPI schemas', () => {
+      expect(objects.length).toBeGreaterThan(10);
+      expect(invalidObjects(objects)).toEqual([]);
+    });
+
+    it('pins every image (no `latest`)', () => {
+      expect(unpinnedImages(objects)).toEqual([]);
+    });
+
+    it('runs every container non-root, without privilege escalation, on a read-only root filesystem', () => {
+      expect(podTemplates(objects).length).toBeGreaterThanOrEqual(5);
+      expect(insecureWorkloads(objects)).toEqual([]);
+    });
+
+    it('puts every workload behind a NetworkPolicy; executors reach only their own DCs', () => {
+      const dcCidrs = Object.fromEntries(
+        scenarioValues(scenario).executors.domains.map((d) => [d.domain, d.dcCidrs ?? []]),
+      );
+      expect(unprotectedWorkloads(objects)).toEqual([]);
+      expect(executorEgressProblems(objects, dcCidrs)).toEqual([]);
+    });
+
+    it('holds no secret value: Secrets are only referenced', () => {
+      expect(inlineSecrets(objects)).toEqual([]);
+    });
+
+    it('sets only environment variables the code reads', () => {
+      expect(unknownEnvVars(objects)).toEqual([]);
+    });
+
+    it('deploys one executor per domain, reading only that domain and holding only its key', () => {
+      const domains = scenarioValues(scenario).executors.domains;
+      const executors = podTemplates(objects).filter(
+        ({ owner }) => owner.metadata.labels?.['app.kubernetes.io/component'] === 'writeback-executor',
+      );
+      expect(executors.map(({ owner }) => owner.metadata.labels?.['writeback.io/domain']).sort()).toEqual(
+        domains.map((d) => d.domain).sort(),
+      );
+      for (const { owner, spec } of executors) {
+        const domain = owner.metadata.labels?.['writeback.io/domain'] as string;
+        const env = spec.containers[0]?.env ?? [];
+        expect(env.find((e) => e.name === 'WRITEBACK_EXECUTOR_DOMAINS')?.value).toBe(domain);
+        const keyVolume = spec.volumes?.find((v) => v.name === 'domain-key') as
+          { projected: { sources: { secret: { items: { path: string }[] } }[] } } | undefined;
+        const rotating = domains.find((d) => d.domain === domain)?.previousKeySecret !== undefined;
+        // Only this domain's keys: its own, and the one being rotated out during a rotation.
+        expect(keyVolume?.projected.sources.flatMap((s) => s.secret.items.map((i) => i.path))).toEqual(
+          rotating ? [`${domain}.key`, `${domain}.previous.key`] : [`${domain}.key`],
+        );
+        // Whole-Secret mounts: a subPath mount would never see a rotated key.
+        expect(spec.containers[0]?.volumeMounts?.filter((m) => m.subPath)).toEqual([]);
+      }
+    });
+  });
+
+  it('starts each component with the command the README documents', () => {
+    const documented = documentedCommands();
+    expect([...documented.keys()].sort()).toEqual(
+      ['audit-service', 'config-service', 'migration', 'policy-gate', 'writeback-executor'].sort(),
+    );
+    expect(missingEntryPoints(documented)).toEqual([]);
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-multi-domain.yaml')], WITH_OPERATOR));
+    const writebackPods = podTemplates(objects).filter(({ spec }) => spec.containers[0]?.image.includes('/writeback'));
+    expect(writebackPods.length).toBeGreaterThanOrEqual(6);
+    for (const { owner, spec } of writebackPods) {
+      const component = owner.metadata.labels?.['app.kubernetes.io/component'] as string;
+      expect({ component, command: spec.containers[0]?.command }).toEqual({
+        component,
+        command: documented.get(component),
+      });
+    }
+  });
+
+  it('runs the migration Job before install and upgrade, with the URL from the database Secret', () => {
+    const job = objectsOf(renderChart([MINIMAL])).find((o) => o.kind === 'Job') as K8sObject;
+    expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const container = podTemplates([job])[0]?.spec.containers[0];
+    expect(container?.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'writeback-database', key: 'url' } } },
+    ]);
+  });
+
+  it('creates exactly the topics libs/contracts names, when asked to', () => {
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-multi-domain.yaml')]));
+    const job = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics');
+    const topics = podTemplates([job as K8sObject])[0]?.spec.containers[0]?.env?.find((e) => e.name === 'TOPICS');
+    expect(topics?.value?.split(' ').sort()).toEqual(
+      [...Object.values(Topics), executorTopic('corp'), executorTopic('fabrikam')].sort(),
+    );
+  });
+
+  it("tells the operator each domain's bindSecretRef, at the path its executor mounts", () => {
+    const rendered = renderChart([join(CI_DIR, 'values-multi-domain.yaml')]);
+    for (const domain of ['corp', 'fabrikam']) {
+      expect(rendered.notes).toContain(`"bindSecretRef": "file:/etc/writeback/bind/${domain}/password"`);
+      const executor = podTemplates(objectsOf(rendered)).find(
+        ({ owner }) => owner.metadata.labels?.['writeback.io/domain'] === domain,
+      );
+      expect(executor?.spec.containers[0]?.volumeMounts).toContainEqual(
+        expect.objectContaining({ name: 'bind-password', mountPath: `/etc/writeback/bind/${domain}` }),
+      );
+    }
+  });
+
+  describe('refuses', () => {
+    it('to render without the required values, naming them', () => {
+      expect(renderError([])).toContain('database.existingSecret is required');
+      const noDomains = valuesFile({ executors: { domains: [] } });
+      expect(renderError([MINIMAL, noDomains])).toContain('executors.domains is required');
+      const noBrokers = valuesFile({ kafka: { brokers: [] } });
+      expect(renderError([MINIMAL, noBrokers])).toContain('kafka.brokers is required');
+    });
+
+    it('a domain without its key Secret or its DC addresses', () => {
+      const base = scenarioValues('values-defaults-minimal.yaml').executors.domains[0] as DomainValues;
+      const { bindPasswordSecret } = base;
+      const noKey = valuesFile({
+        executors: { domains: [{ domain: 'corp', bindPasswordSecret, dcCidrs: ['10.0.0.1/32'] }] },
+      });
+      expect(renderError([MINIMAL, noKey])).toContain('keySecret');
+      const noCidrs = valuesFile({ executors: { domains: [{ ...base, dcCidrs: [] }] } });
+      expect(renderError([MINIMAL, noCidrs])).toContain('executors.domains[corp].dcCidrs is required');
+    });
+
+    it('an image tag `latest`, for the services and for the topic Job', () => {
+      expect(renderError([MINIMAL, valuesFile({ image: { tag: 'latest' } })])).toContain('image.tag');
+      const topics = valuesFile({ kafka: { topics: { create: true, image: { tag: 'latest' } } } });
+      expect(renderError([MINIMAL, topics])).toContain('kafka.topics.image.tag');
+    });
+
+    it('SASL without its Secret, and authentication without an issuer', () => {
+      const sasl = valuesFile({ kafka: { sasl: { mechanism: 'scram-sha-512' } } });
+      expect(renderError([MINIMAL, sasl])).toContain('kafka.sasl.existingSecret is required');
+      const auth = valuesFile({ auth: { issuer: '' } });
+      expect(renderError([MINIMAL, auth])).toContain('auth.issuer is required');
+    });
+
+    it('a ServiceMonitor on a cluster without the Prometheus Operator', () => {
+      const monitor = valuesFile({ metrics: { serviceMonitor: { enabled: true } } });
+      expect(renderError([MINIMAL, monitor], {} as typeof WITH_OPERATOR)).toContain('Prometheus Operator');
+    });
+
+    it('values the schema does not know (a misspelt key is not silently ignored)', () => {
+      expect(renderError([MINIMAL, valuesFile({ policyGate: { replicas: 3 } })])).toContain('replicas');
+    });
+  });
+
+  it('the validation catches an object Kubernetes would reject', () => {
+    const objects = objectsOf(renderChart([MINIMAL, valuesFile({ podSecurityContext: { runAsUser: 'nobody' } })]));
+    expect(invalidObjects(objects).join('\n')).toContain('runAsUser must be integer');
+  });
+
+  it('documents every value in place (## @param), and documents no value that does not exist', () => {
+    const text = readFileSync(join(CHART, 'values.yaml'), 'utf8');
+    const documented = new Set([...text.matchAll(/^\s*## @param ([\w.]+)/gm)].map((m) => m[1] as string));
+    const leaves: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+        for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key);
+      } else leaves.push(path);
+    };
+    walk(YAML.parse(text), '');
+    const covered = (leaf: string): boolean =>
+      leaf.split('.').some((_, i, parts) => documented.has(parts.slice(0, i + 1).join('.')));
+    expect(leaves.filter((leaf) => !covered(leaf))).toEqual([]);
+    const paths = new Set(leaves.flatMap((leaf) => leaf.split('.').map((_, i, p) => p.slice(0, i + 1).join('.'))));
+    expect([...documented].filter((param) => !paths.has(param))).toEqual([]);
+  });
+
+  it('keeps the Dockerfile in step with the documented commands', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    for (const argv of documentedCommands().values()) expect(dockerfile).toContain(argv.join(' '));
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).not.toMatch(/:latest\b/);
+  });
+});
