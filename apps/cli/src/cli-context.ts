@@ -1,6 +1,5 @@
 import { DirectoryError } from '@writeback/directory';
-import { ConfigurationError } from '@writeback/platform';
-import { CannotRunError, ExitCode, RefusedError, UsageError } from './cli-errors';
+import { ExitCode, RefusedError, UsageError } from './cli-errors';
 import type { Output } from './output';
 import type { ServiceClient } from './services';
 
@@ -12,13 +11,14 @@ export interface CliContext {
   run(command: () => Promise<number>): Promise<void>;
 }
 
-/** Errors are classified once, here, into the documented exit codes. */
+/**
+ * Errors are classified once, here, into the documented exit codes: anything that is neither
+ * bad usage nor a refusal kept the command from running (unreachable service, DC or database,
+ * unreadable secret).
+ */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.USAGE;
   if (error instanceof RefusedError) return ExitCode.FAILED;
-  if (error instanceof CannotRunError || error instanceof ConfigurationError || error instanceof DirectoryError) {
-    return ExitCode.CANNOT_RUN;
-  }
   return ExitCode.CANNOT_RUN;
 }
 

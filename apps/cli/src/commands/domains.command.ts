@@ -287,13 +287,20 @@ export function registerDomainCommands(program: Command, context: () => CliConte
             ldapFilter: options.clear ? null : (options.filter ?? null),
           },
         });
-        ctx.out.result(
-          updated.scope,
-          () =>
-            `scope of ${updated.id} set:\n${describeDomain(updated)
-              .split('\n')
-              .filter((l) => l.includes('scope'))
-              .join('\n')}`,
+        ctx.out.result(updated.scope, () =>
+          [
+            `scope of ${updated.id} set:`,
+            table(
+              ['OUs', 'groups (nested)', 'LDAP filter'],
+              [
+                [
+                  updated.scope.organizationalUnits.join('\n') || '(whole domain)',
+                  updated.scope.groups.join('\n') || '(any)',
+                  updated.scope.ldapFilter ?? '(none)',
+                ],
+              ],
+            ),
+          ].join('\n'),
         );
         return ExitCode.OK;
       }),
