@@ -1,3 +1,8 @@
+import { startTelemetry } from '@writeback/observability';
+
+// First, before anything loads pg, http or express, so that their instrumentations patch them.
+startTelemetry('writeback-executor');
+
 import { EXECUTOR_TOPIC_PATTERN, executorTopic } from '@writeback/contracts';
 import { requireEnv, runService } from '@writeback/platform';
 import { ExecutorModule } from './app.module';

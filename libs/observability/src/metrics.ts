@@ -6,7 +6,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * codes); never a user, a password, a DN or an operation id.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'writeback_process_' });
+// The standard process_* and nodejs_* series, named as the common Node.js dashboards expect.
+collectDefaultMetrics({ register: registry });
 
 const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
