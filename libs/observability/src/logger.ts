@@ -5,7 +5,7 @@ import { logContext } from './tracing';
  * Every field name that could carry a password or a key, at any depth we log. A test keeps
  * this list honest (logger.unit.test.ts).
  */
-const SECRET_FIELDS = [
+export const SECRET_FIELDS = [
   'password',
   'newPassword',
   'currentPassword',
