@@ -1,3 +1,8 @@
+import { startTelemetry } from '@writeback/observability';
+
+// First, before anything loads pg, http or express, so that their instrumentations patch them.
+startTelemetry('audit-service');
+
 import { Topics } from '@writeback/contracts';
 import { runService } from '@writeback/platform';
 import { AuditServiceModule } from './app.module';

@@ -292,12 +292,12 @@ describe('writeback CLI (embedded default, two forests)', () => {
   });
 
   it("validate runs the seed's five scenarios against a test account and prints a pass/fail table", async () => {
-    const nina = forestUser(corp, 'nina');
-    const saved = join(fixture.workDir, 'nina.password');
+    const tess = forestUser(corp, 'tess');
+    const saved = join(fixture.workDir, 'tess.password');
     await setEntryAttribute(corp, corp.baseDn, 'lockoutThreshold', '3');
     let result: CliRun;
     try {
-      result = await cli(['--json', 'validate', '--domain', 'corp', '--user', nina.upn, '--save-password', saved]);
+      result = await cli(['--json', 'validate', '--domain', 'corp', '--user', tess.upn, '--save-password', saved]);
     } finally {
       await setEntryAttribute(corp, corp.baseDn, 'lockoutThreshold', '0');
     }
@@ -312,7 +312,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
     expect(scenarios[4]?.['detail']).toContain('locked first');
     expect(result.code).toBe(0);
     const password = (await readFile(saved, 'utf8')).trim();
-    expect(await canBind(corp, nina.upn, password)).toBe(true);
+    expect(await canBind(corp, tess.upn, password)).toBe(true);
   });
 
   it('rotates the domain key without losing operations sealed with the old one', async () => {

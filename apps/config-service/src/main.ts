@@ -1,3 +1,8 @@
+import { startTelemetry } from '@writeback/observability';
+
+// First, before anything loads pg, http or express, so that their instrumentations patch them.
+startTelemetry('config-service');
+
 import { runService } from '@writeback/platform';
 import { ConfigServiceModule } from './app.module';
 

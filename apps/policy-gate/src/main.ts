@@ -1,3 +1,8 @@
+import { startTelemetry } from '@writeback/observability';
+
+// First, before anything loads pg, http or express, so that their instrumentations patch them.
+startTelemetry('policy-gate');
+
 import { Topics } from '@writeback/contracts';
 import { runService } from '@writeback/platform';
 import { PolicyGateModule } from './app.module';

@@ -5,11 +5,13 @@ import {
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
+  READINESS_CHECKS,
   requireEnv,
 } from '@writeback/platform';
 import { EXECUTOR_PRODUCER, OutcomesRepository } from './writeback/outcomes.repository';
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
+import { servedDomains } from './writeback/served-domains';
 import {
   DOMAIN_CONFIG,
   DOMAIN_KEYS,
@@ -34,8 +36,10 @@ import {
         maxAttempts: Number(process.env['WRITEBACK_EXECUTOR_MAX_ATTEMPTS'] ?? 5),
         retryBaseDelayMs: Number(process.env['WRITEBACK_EXECUTOR_RETRY_BASE_MS'] ?? 500),
         ldapPoolSize: Number(process.env['WRITEBACK_EXECUTOR_LDAP_POOL_SIZE'] ?? 4),
+        domains: servedDomains(requireEnv('WRITEBACK_EXECUTOR_DOMAINS')),
       }),
     },
+    { provide: READINESS_CHECKS, useExisting: WritebackService },
   ],
 })
 export class ExecutorModule {}

@@ -1,24 +1,14 @@
+import { startTelemetry } from '@writeback/observability';
+
+// First, before anything loads pg, http or express, so that their instrumentations patch them.
+startTelemetry('writeback-executor');
+
 import { EXECUTOR_TOPIC_PATTERN, executorTopic } from '@writeback/contracts';
 import { requireEnv, runService } from '@writeback/platform';
 import { ExecutorModule } from './app.module';
+import { servedDomains } from './writeback/served-domains';
 
-/**
- * Which domains this executor serves: a comma list (one deployment per forest in production,
- * so no executor ever receives another forest's sealed passwords), or `*` for every domain
- * whose key it holds (the embedded default).
- */
-const setting = requireEnv('WRITEBACK_EXECUTOR_DOMAINS').trim();
-const domains =
-  setting === '*'
-    ? []
-    : [
-        ...new Set(
-          setting
-            .split(',')
-            .map((d) => d.trim())
-            .filter(Boolean),
-        ),
-      ].sort();
+const domains = servedDomains(requireEnv('WRITEBACK_EXECUTOR_DOMAINS'));
 
 runService({
   name: 'writeback-executor',

@@ -7,6 +7,7 @@ describe('LdapConnectionPool', () => {
   const { corp } = testEnvironment().forests;
   const newPool = (urls: string[], maxConnections = 2): LdapConnectionPool =>
     new LdapConnectionPool({
+      domainId: 'corp',
       urls,
       bindDn: corp.serviceAccount.upn,
       bindPassword: corp.serviceAccount.password,
@@ -61,6 +62,7 @@ describe('LdapConnectionPool', () => {
 
   it('does not fail over on a wrong password: that is configuration, not an outage', async () => {
     const sut = new LdapConnectionPool({
+      domainId: 'corp',
       urls: [corp.ldapsUrl],
       bindDn: corp.serviceAccount.upn,
       bindPassword: 'not-the-password',

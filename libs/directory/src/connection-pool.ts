@@ -1,8 +1,11 @@
 import type { Client } from 'ldapts';
 import { type DirectoryError, isConnectionLevel, toDirectoryError } from './directory-error';
 import { createLdapsClient } from './ldaps-client';
+import { ldapRequests, type LdapRequests } from './ldap-telemetry';
 
 export interface PoolOptions {
+  /** The domain the DCs serve: a label of the pool's spans and metrics. */
+  domainId: string;
   /** Tried in order; the next one is used when a DC cannot be reached. */
   urls: readonly string[];
   bindDn: string;
@@ -31,10 +34,21 @@ export class LdapConnectionPool {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private closed = false;
+  private readonly requests = new Map<string, LdapRequests>();
 
   constructor(private readonly options: PoolOptions) {}
 
-  async use<T>(work: (client: Client, url: string) => Promise<T>): Promise<T> {
+  /** Traced, measured LDAP requests to the DC at `url`. */
+  private ldap(url: string): LdapRequests {
+    let requests = this.requests.get(url);
+    if (!requests) {
+      requests = ldapRequests(this.options.domainId, url);
+      this.requests.set(url, requests);
+    }
+    return requests;
+  }
+
+  async use<T>(work: (client: Client, url: string, ldap: LdapRequests) => Promise<T>): Promise<T> {
     await this.acquireSlot();
     try {
       let last: DirectoryError | undefined;
@@ -50,7 +64,7 @@ export class LdapConnectionPool {
             break;
           }
           try {
-            const result = await work(opened.client, url);
+            const result = await work(opened.client, url, this.ldap(url));
             this.release(url, opened.client);
             return result;
           } catch (error) {
@@ -89,7 +103,7 @@ export class LdapConnectionPool {
     }
     const client = createLdapsClient({ url, ...this.options });
     try {
-      await client.bind(this.options.bindDn, this.options.bindPassword);
+      await this.ldap(url)('bind', {}, () => client.bind(this.options.bindDn, this.options.bindPassword));
     } catch (error) {
       await client.unbind().catch(() => undefined);
       throw error;

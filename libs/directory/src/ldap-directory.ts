@@ -2,10 +2,13 @@ import { AndFilter, Attribute, Change, EqualityFilter, type Client } from 'ldapt
 import { Reasons } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
+import type { LdapRequests } from './ldap-telemetry';
 import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
 import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
 
 export interface DirectoryConnectionConfig {
+  /** The domain's id: a label of its LDAP spans and metrics. */
+  domainId: string;
   /** Tried in order; the next one is used when a DC cannot be reached. */
   urls: string[];
   baseDn: string;
@@ -55,6 +58,7 @@ export class LdapDirectory {
     }
     if (config.urls.length === 0) throw new Error('no LDAP URL configured');
     this.pool = new LdapConnectionPool({
+      domainId: config.domainId,
       urls: config.urls,
       bindDn: config.bindDn,
       bindPassword: config.bindPassword,
@@ -67,44 +71,64 @@ export class LdapDirectory {
   }
 
   applyWriteback(write: PasswordWriteback): Promise<WritebackResult> {
-    return this.pool.use((client, url) => this.apply(client, url, write));
+    return this.pool.use((client, url, ldap) => this.apply(client, url, ldap, write));
+  }
+
+  /** Resolves when one of the domain's DCs answers over LDAPS as the service account. */
+  async check(): Promise<void> {
+    await this.pool.use((client, _url, ldap) =>
+      ldap('search', { 'ldap.scope': 'base' }, () =>
+        client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['currentTime'] }),
+      ),
+    );
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
 
-  private async apply(client: Client, url: string, write: PasswordWriteback): Promise<WritebackResult> {
-    const user = await this.findUser(client, write.userPrincipalName);
+  private async apply(
+    client: Client,
+    url: string,
+    ldap: LdapRequests,
+    write: PasswordWriteback,
+  ): Promise<WritebackResult> {
+    const user = await this.findUser(client, ldap, write.userPrincipalName);
     if (user.protected) {
       throw new DirectoryError({ reason: Reasons.PROTECTED_ACCOUNT, retriable: false }, `${user.dn} has adminCount=1`);
     }
     // Out-of-scope users are refused before anything is written.
-    if (write.scope && !(await this.inScope(client, user.dn, write.scope))) {
+    if (write.scope && !(await this.inScope(client, ldap, user.dn, write.scope))) {
       throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
     }
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
     if (write.newPassword !== undefined) {
-      const hintsOid = await detectPolicyHints(client);
+      const hintsOid = await ldap('search', { 'ldap.scope': 'base' }, () => detectPolicyHints(client));
       const change = new Change({
         operation: 'replace',
         modification: new Attribute({ type: 'unicodePwd', values: [encodePassword(write.newPassword)] }),
       });
       await needing('Reset Password', () =>
-        client.modify(user.dn, change, hintsOid ? new PolicyHintsControl(hintsOid) : undefined),
+        ldap('modify', { 'ldap.attribute': 'unicodePwd', ...(hintsOid ? { 'ldap.control': hintsOid } : {}) }, () =>
+          client.modify(user.dn, change, hintsOid ? new PolicyHintsControl(hintsOid) : undefined),
+        ),
       );
       policyHintsUsed = hintsOid !== undefined;
       actions.push('password');
     }
     if (write.unlock) {
-      await needing('Write lockoutTime', () => client.modify(user.dn, replace('lockoutTime', '0')));
+      await needing('Write lockoutTime', () =>
+        ldap('modify', { 'ldap.attribute': 'lockoutTime' }, () => client.modify(user.dn, replace('lockoutTime', '0'))),
+      );
       actions.push('unlock');
     }
     // AD sets pwdLastSet itself on the password write; expiring it is a separate change, and
     // accounts whose password never expires are left alone.
     if (write.forceChangeAtNextLogon && (user.userAccountControl & UF_DONT_EXPIRE_PASSWD) === 0) {
-      await needing('Write pwdLastSet', () => client.modify(user.dn, replace('pwdLastSet', '0')));
+      await needing('Write pwdLastSet', () =>
+        ldap('modify', { 'ldap.attribute': 'pwdLastSet' }, () => client.modify(user.dn, replace('pwdLastSet', '0'))),
+      );
       actions.push('force-change-at-next-logon');
     }
     return { domainController: new URL(url).hostname, actions, policyHintsUsed };
@@ -112,19 +136,22 @@ export class LdapDirectory {
 
   private async findUser(
     client: Client,
+    ldap: LdapRequests,
     upn: string,
   ): Promise<{ dn: string; userAccountControl: number; protected: boolean }> {
-    const { searchEntries } = await client.search(this.config.baseDn, {
-      scope: 'sub',
-      filter: new AndFilter({
-        filters: [
-          new EqualityFilter({ attribute: 'objectClass', value: 'user' }),
-          new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
-        ],
+    const { searchEntries } = await ldap('search', { 'ldap.scope': 'sub' }, () =>
+      client.search(this.config.baseDn, {
+        scope: 'sub',
+        filter: new AndFilter({
+          filters: [
+            new EqualityFilter({ attribute: 'objectClass', value: 'user' }),
+            new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
+          ],
+        }),
+        attributes: ['userAccountControl', 'adminCount'],
+        sizeLimit: 2,
       }),
-      attributes: ['userAccountControl', 'adminCount'],
-      sizeLimit: 2,
-    });
+    );
     if (searchEntries.length === 0) {
       throw new DirectoryError({ reason: Reasons.USER_NOT_FOUND, retriable: false }, `no entry for ${upn}`);
     }
@@ -143,15 +170,17 @@ export class LdapDirectory {
     };
   }
 
-  private async inScope(client: Client, dn: string, scope: WritebackScope): Promise<boolean> {
+  private async inScope(client: Client, ldap: LdapRequests, dn: string, scope: WritebackScope): Promise<boolean> {
     if (!underScopeOus(dn, scope)) return false;
     const conditions = scopeConditions(scope);
     if (!conditions) return true;
-    const { searchEntries } = await client.search(dn, {
-      scope: 'base',
-      filter: `(&(objectClass=user)${conditions})`,
-      attributes: ['distinguishedName'],
-    });
+    const { searchEntries } = await ldap('search', { 'ldap.scope': 'base' }, () =>
+      client.search(dn, {
+        scope: 'base',
+        filter: `(&(objectClass=user)${conditions})`,
+        attributes: ['distinguishedName'],
+      }),
+    );
     return searchEntries.length === 1;
   }
 }

@@ -1,5 +1,7 @@
 import { Topics } from '@writeback/contracts';
+import { currentTraceparent, inSpan, markFailed, metrics, SpanKind, withOperation } from '@writeback/observability';
 import type { BusLogger, IncomingMessage, MessageHandler, OutgoingMessage } from './message-bus';
+import { MessageHeaders, processAttributes } from './telemetry';
 
 export interface RetryPolicy {
   initialDelayMs: number;
@@ -17,9 +19,11 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
+/** Sent from inside the failed attempt's span, so the dead letter continues its trace. */
 export function deadLetterFor(message: IncomingMessage, groupId: string, error: unknown): OutgoingMessage {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const issues = (error as { issues?: unknown }).issues;
+  const traceparent = currentTraceparent();
   return {
     topic: Topics.deadLetters,
     key: message.key,
@@ -33,12 +37,14 @@ export function deadLetterFor(message: IncomingMessage, groupId: string, error: 
       value: message.value,
       headers: message.headers,
     }),
-    headers: message.headers,
+    headers: { ...message.headers, ...(traceparent ? { [MessageHeaders.traceparent]: traceparent } : {}) },
   };
 }
 
 export interface DeliveryContext {
   groupId: string;
+  /** `messaging.system` of the spans: the transport underneath. */
+  system: string;
   logger: BusLogger;
   retry: RetryPolicy;
   publish(messages: OutgoingMessage[]): Promise<void>;
@@ -55,33 +61,72 @@ export class DeliveryAborted extends Error {
   }
 }
 
+type Attempt = { result: 'ok' | 'dead_letter' } | { result: 'retry'; error: unknown };
+
 /**
  * Runs a handler until it succeeds, dead-letters a poison message, or the subscription stops
- * (then throws DeliveryAborted so the transport does not commit the message).
+ * (then throws DeliveryAborted so the transport does not commit the message). Each attempt is
+ * a CONSUMER span continuing the producer's trace, on behalf of the message's operation.
  */
 export async function deliver(message: IncomingMessage, handler: MessageHandler, ctx: DeliveryContext): Promise<void> {
+  const operationId = message.headers[MessageHeaders.operationId];
+  const attempts = (): Promise<void> => deliverWithRetries(message, handler, ctx);
+  return operationId ? withOperation(operationId, attempts) : attempts();
+}
+
+async function deliverWithRetries(
+  message: IncomingMessage,
+  handler: MessageHandler,
+  ctx: DeliveryContext,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     if (!ctx.isRunning()) throw new DeliveryAborted();
-    try {
-      await handler(message);
-      return;
-    } catch (error) {
-      if (isPoison(error)) {
+    const outcome = await attemptOnce(message, handler, ctx, attempt);
+    if (outcome.result !== 'retry') return;
+    const delay = backoffDelay(attempt, ctx.retry);
+    ctx.logger.warn(
+      { topic: message.topic, position: message.position, group: ctx.groupId, attempt, delay, err: outcome.error },
+      'message handling failed; will retry',
+    );
+    await pause(delay, ctx);
+  }
+}
+
+async function attemptOnce(
+  message: IncomingMessage,
+  handler: MessageHandler,
+  ctx: DeliveryContext,
+  attempt: number,
+): Promise<Attempt> {
+  const labels = { topic: message.topic, group: ctx.groupId };
+  const stopTimer = metrics.messageDuration.startTimer(labels);
+  const outcome = await inSpan(
+    `process ${message.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: message.headers[MessageHeaders.traceparent] ?? null,
+      attributes: { ...processAttributes(ctx.system, message, ctx.groupId), 'writeback.delivery.attempt': attempt + 1 },
+    },
+    async (span): Promise<Attempt> => {
+      try {
+        await handler(message);
+        return { result: 'ok' };
+      } catch (error) {
+        markFailed(span, error);
+        if (!isPoison(error)) return { result: 'retry', error };
         ctx.logger.warn(
           { topic: message.topic, position: message.position, group: ctx.groupId, err: error },
           'message dead-lettered',
         );
         await ctx.publish([deadLetterFor(message, ctx.groupId, error)]);
-        return;
+        metrics.deadLetters.inc(labels);
+        return { result: 'dead_letter' };
       }
-      const delay = backoffDelay(attempt, ctx.retry);
-      ctx.logger.warn(
-        { topic: message.topic, position: message.position, group: ctx.groupId, attempt, delay, err: error },
-        'message handling failed; will retry',
-      );
-      await pause(delay, ctx);
-    }
-  }
+    },
+  );
+  stopTimer({ result: outcome.result });
+  if (outcome.result === 'retry') metrics.messageRetries.inc(labels);
+  return outcome;
 }
 
 async function pause(ms: number, ctx: DeliveryContext): Promise<void> {

@@ -4,3 +4,4 @@ export { KafkaBus, type KafkaBusOptions, type KafkaSasl, type KafkaTls } from '.
 export { PostgresBus, type PostgresBusOptions } from './postgres/postgres.bus';
 export { BusConsumer, BusServer, RethrowRpcErrorsFilter, type BusServerOptions } from './nest/bus.server';
 export * from './create-bus';
+export { MessageHeaders } from './telemetry';

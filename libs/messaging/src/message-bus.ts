@@ -16,6 +16,8 @@ export interface IncomingMessage {
   key: string;
   value: string;
   headers: Record<string, string>;
+  /** Kafka partition (`0` on the PostgreSQL transport, which has one per topic). */
+  partition: string;
   /** Transport position, for logs and dead letters. */
   position: string;
 }
@@ -40,6 +42,11 @@ export interface MessageBus {
    * same message is delivered again after a backoff.
    */
   subscribe(spec: SubscriptionSpec): Promise<Subscription>;
+  /**
+   * Resolves when the transport is usable from here (brokers or database answer, no consumer
+   * has stopped for good); rejects with the reason otherwise. For readiness probes.
+   */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 

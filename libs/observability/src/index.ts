@@ -1,3 +1,4 @@
 export * from './telemetry';
 export * from './tracing';
 export * from './logger';
+export * from './metrics';

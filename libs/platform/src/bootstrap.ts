@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
+import { httpMetrics } from './http-metrics';
+import { MetricsController } from './metrics.controller';
 import { readServiceConfig, type ServiceConfig } from './service-config';
 import { BUS, LOGGER, SERVICE_CONFIG } from './tokens';
 
@@ -31,6 +33,7 @@ function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus):
     module: PlatformModule,
     global: true,
     imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false } })],
+    controllers: [MetricsController],
     providers: [
       { provide: BUS, useValue: bus },
       { provide: LOGGER, useValue: logger },
@@ -42,7 +45,8 @@ function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus):
 
 /**
  * Starts one service the same way everywhere: telemetry first, then Nest with the HTTP API
- * and the message consumers, and a shutdown that stops consuming before closing.
+ * (and `/metrics`) and the message consumers, and a shutdown that stops consuming before
+ * closing and flushes the spans last.
  */
 export async function bootstrapService(definition: ServiceDefinition): Promise<RunningService> {
   startTelemetry(definition.name);
@@ -55,6 +59,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
 
   const app = await NestFactory.create(RootModule, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
+  app.use(httpMetrics);
   if (definition.topics) {
     app.connectMicroservice({
       strategy: new BusServer(bus, {

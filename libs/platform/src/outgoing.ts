@@ -8,15 +8,16 @@ import {
   type ConfigEventEnvelope,
   type EventEnvelope,
 } from '@writeback/contracts';
-import type { OutgoingMessage } from '@writeback/messaging';
+import { MessageHeaders, type OutgoingMessage } from '@writeback/messaging';
 
+/** The envelope's traceparent names the span that created the message; the send span replaces it. */
 const headersOf = (
   envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope | AuditMessage,
 ): Record<string, string> => ({
-  'writeback-type': envelope.type,
-  'writeback-version': String(envelope.version),
-  'writeback-correlation-id': envelope.correlationId,
-  ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
+  [MessageHeaders.type]: envelope.type,
+  [MessageHeaders.version]: String(envelope.version),
+  [MessageHeaders.operationId]: envelope.correlationId,
+  ...(envelope.traceparent ? { [MessageHeaders.traceparent]: envelope.traceparent } : {}),
 });
 
 export function eventMessage(envelope: EventEnvelope): OutgoingMessage {

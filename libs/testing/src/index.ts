@@ -3,3 +3,5 @@ export * from './test-environment';
 export * from './writeback-fixture';
 export * from './test-issuer';
 export { committedJson } from './committed-document';
+export * from './otlp-receiver';
+export * from './prometheus-text';

@@ -1,7 +1,6 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeConfigEvent, decodeEvent, targetOf } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { inConsumerSpan } from '@writeback/platform';
 import { AuditRepository } from './audit.repository';
 
 @BusConsumer()
@@ -11,12 +10,12 @@ export class AuditConsumer {
   @EventPattern('events')
   async onEvent(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeEvent(message.value);
-    await inConsumerSpan(message, event, () => this.audit.record(event, event.data.domainId, targetOf(event)));
+    await this.audit.record(event, event.data.domainId, targetOf(event));
   }
 
   @EventPattern('config')
   async onConfigChange(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeConfigEvent(message.value);
-    await inConsumerSpan(message, event, () => this.audit.record(event, event.data.domainId, null));
+    await this.audit.record(event, event.data.domainId, null);
   }
 }

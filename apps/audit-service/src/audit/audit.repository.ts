@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
 import { appendAuditRecord } from '@writeback/audit-ledger';
+import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
 import type { AuditRecord, PrismaClient } from '@writeback/persistence';
 import { auditMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
@@ -108,11 +109,20 @@ export class AuditRepository {
    * Append-only; a redelivered event (same eventId) is recorded once. Configuration changes
    * are recorded under their changeId in place of an operation id.
    */
-  async record(
+  record(event: EventEnvelope | ConfigEventEnvelope, domainId: string | null, targetUpn: string | null): Promise<void> {
+    return inSpan('audit write', { attributes: { 'writeback.message.type': event.type } }, async (span) => {
+      const appended = await this.append(event, domainId, targetUpn);
+      span.setAttribute('writeback.audit.appended', appended);
+      if (appended)
+        metrics.stageDuration.observe({ stage: 'audit', domain: domainId ?? 'none' }, secondsSince(event.occurredAt));
+    });
+  }
+
+  private async append(
     event: EventEnvelope | ConfigEventEnvelope,
     domainId: string | null,
     targetUpn: string | null,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const appended = await appendAuditRecord(
       this.prisma,
       {
@@ -129,6 +139,7 @@ export class AuditRepository {
       (tx, record) => writeOutbox(tx, AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))]),
     );
     if (appended) this.outbox.kick();
+    return appended;
   }
 
   async history(operationId: string): Promise<AuditEntry[]> {

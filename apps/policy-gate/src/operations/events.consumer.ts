@@ -1,7 +1,6 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeEvent } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { inConsumerSpan } from '@writeback/platform';
 import { OperationsService } from './operations.service';
 
 @BusConsumer()
@@ -11,8 +10,6 @@ export class EventsConsumer {
   @EventPattern('events')
   async onEvent(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeEvent(message.value);
-    await inConsumerSpan(message, event, () =>
-      event.type === 'PasswordChangeRequested' ? this.service.decide(event) : this.service.record(event),
-    );
+    await (event.type === 'PasswordChangeRequested' ? this.service.decide(event) : this.service.record(event));
   }
 }

@@ -13,7 +13,6 @@ import {
 } from '@nestjs/common';
 import { CreateOperationRequest, type Caller, type OperationView } from '@writeback/contracts';
 import { isTerminal } from '@writeback/domain';
-import { inSpan, SpanKind } from '@writeback/observability';
 import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,23 +36,16 @@ export class OperationsController {
     @CurrentCaller() caller: Caller,
   ): Promise<OperationView> {
     const { newPassword, ...request } = body;
-    return inSpan(
-      'POST /v1/operations',
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/v1/operations' } },
-      async (span) => {
-        const operationId = await this.service
-          .request(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
-          .catch((error: unknown) => {
-            // Nothing was accepted; the caller may try again shortly.
-            if (error instanceof ConfigServiceUnavailable) {
-              throw new ServiceUnavailableException('domain configuration is unavailable; retry shortly');
-            }
-            throw error;
-          });
-        span.setAttribute('writeback.operation.id', operationId);
-        return (await this.operations.view(operationId)) as OperationView;
-      },
-    );
+    const operationId = await this.service
+      .request(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
+      .catch((error: unknown) => {
+        // Nothing was accepted; the caller may try again shortly.
+        if (error instanceof ConfigServiceUnavailable) {
+          throw new ServiceUnavailableException('domain configuration is unavailable; retry shortly');
+        }
+        throw error;
+      });
+    return (await this.operations.view(operationId)) as OperationView;
   }
 
   /** `?waitSeconds=N` holds the answer until the operation ends or N seconds (at most 30) pass. */

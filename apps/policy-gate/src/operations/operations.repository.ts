@@ -13,6 +13,12 @@ import { PRISMA, writeOutbox } from '@writeback/platform';
 
 export const GATE_PRODUCER = 'policy-gate';
 
+/** What an append changed: the operation's new state, and when it was requested. */
+export interface Appended {
+  state: OperationState;
+  requestedAt: string;
+}
+
 /** The gate's store: each operation's event stream, its projection, and its sealed password. */
 @Injectable()
 export class OperationsRepository {
@@ -31,13 +37,13 @@ export class OperationsRepository {
 
   /**
    * Appends events not seen before (by eventId), refreshes the projection and queues the
-   * messages to publish, in one transaction. Returns false when every event was already recorded.
+   * messages to publish, in one transaction. Returns null when every event was already recorded.
    */
   async append(
     operationId: string,
     envelopes: readonly EventEnvelope[],
     effects: { sealed?: { domainId: string; credential: SealedCredential }; outbox?: readonly OutgoingMessage[] } = {},
-  ): Promise<boolean> {
+  ): Promise<Appended | null> {
     const { sealed, outbox = [] } = effects;
     return this.prisma.$transaction(async (tx) => {
       // One writer per operation at a time; sequence numbers stay gapless.
@@ -45,7 +51,7 @@ export class OperationsRepository {
       const existing = await tx.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
       const known = new Set(existing.map((e) => e.eventId));
       const fresh = envelopes.filter((e) => !known.has(e.eventId));
-      if (fresh.length === 0) return false;
+      if (fresh.length === 0) return null;
       await tx.operationEvent.createMany({
         data: fresh.map((e, i) => ({
           eventId: e.eventId,
@@ -58,8 +64,8 @@ export class OperationsRepository {
       });
       const all = [...existing.map((r) => EventEnvelope.parse(r.payload)), ...fresh];
       const state = replay(all);
-      if (state.status === 'initial') return true;
       const first = all[0] as EventEnvelope;
+      if (state.status === 'initial') return { state, requestedAt: first.occurredAt };
       const projection = {
         status: state.status,
         kind: state.request.kind,
@@ -95,7 +101,7 @@ export class OperationsRepository {
       await writeOutbox(tx, GATE_PRODUCER, outbox);
       // Once an operation is over, nobody needs its sealed password any more.
       if (isTerminal(state.status)) await tx.sealedCredential.deleteMany({ where: { operationId } });
-      return true;
+      return { state, requestedAt: first.occurredAt };
     });
   }
 

@@ -7,11 +7,19 @@ import {
   type SealedCredential,
   type WritebackRequest,
 } from '@writeback/contracts';
-import { decide, resolveTargetDomain, type Routing } from '@writeback/domain';
-import { currentTraceparent, type Logger } from '@writeback/observability';
+import { decide, isTerminal, resolveTargetDomain, type Routing } from '@writeback/domain';
+import {
+  currentTraceparent,
+  inSpan,
+  metrics,
+  secondsSince,
+  withOperation,
+  type Logger,
+  type Span,
+} from '@writeback/observability';
 import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
-import { OperationsRepository } from './operations.repository';
+import { OperationsRepository, type Appended } from './operations.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 
@@ -26,8 +34,22 @@ export class OperationsService {
   ) {}
 
   /** The edge: routes the target, seals the password for that domain's executors, records the request. */
-  async request(request: WritebackRequest, caller: Caller, newPassword: Secret | undefined): Promise<string> {
+  request(request: WritebackRequest, caller: Caller, newPassword: Secret | undefined): Promise<string> {
     const operationId = randomUUID();
+    return withOperation(operationId, () =>
+      inSpan('writeback accept', { attributes: { 'writeback.kind': request.kind } }, async () => {
+        await this.accept(operationId, request, caller, newPassword);
+        return operationId;
+      }),
+    );
+  }
+
+  private async accept(
+    operationId: string,
+    request: WritebackRequest,
+    caller: Caller,
+    newPassword: Secret | undefined,
+  ): Promise<void> {
     const resolution = resolveTargetDomain(request.target.userPrincipalName, await this.domains.list());
     const routing: Routing =
       resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
@@ -60,11 +82,14 @@ export class OperationsService {
       { operationId, kind: request.kind, channel: request.channel, routing, domainId },
       'writeback requested',
     );
-    return operationId;
   }
 
   /** Consumer of PasswordChangeRequested: applies the policy and hands approved work to the executor. */
-  async decide(requested: EventEnvelope): Promise<void> {
+  decide(requested: EventEnvelope): Promise<void> {
+    return inSpan('writeback decide', {}, (span) => this.decideInSpan(requested, span));
+  }
+
+  private async decideInSpan(requested: EventEnvelope, span: Span): Promise<void> {
     const operationId = requested.correlationId;
     const { state } = await this.operations.load(operationId);
     if (state.status !== 'requested') return;
@@ -89,21 +114,40 @@ export class OperationsService {
         ),
       );
     }
-    await this.operations.append(operationId, events, { outbox: messages });
+    const appended = await this.operations.append(operationId, events, { outbox: messages });
     this.outbox.kick();
     const decision = events[0];
-    this.logger.info(
-      {
-        operationId,
-        decision: decision?.type,
-        reasonCode: decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined,
-      },
-      'writeback decided',
-    );
+    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+    span.setAttributes({
+      'writeback.decision': decision?.type ?? 'none',
+      ...(reasonCode ? { 'writeback.reason': reasonCode } : {}),
+    });
+    if (appended)
+      metrics.stageDuration.observe(
+        { stage: 'policy', domain: state.domainId ?? 'none' },
+        secondsSince(requested.occurredAt),
+      );
+    this.observeEnd(appended, decision);
+    this.logger.info({ operationId, decision: decision?.type, reasonCode }, 'writeback decided');
   }
 
   /** Consumer of every other lifecycle event: keeps the operation's projection current. */
   async record(event: EventEnvelope): Promise<void> {
-    await this.operations.append(event.correlationId, [event]);
+    this.observeEnd(await this.operations.append(event.correlationId, [event]), event);
+  }
+
+  /**
+   * Counts an operation once, when the gate first records its end (its own rejection or the
+   * executor's outcome); a redelivered event appends nothing and counts nothing.
+   */
+  private observeEnd(appended: Appended | null, last: EventEnvelope | undefined): void {
+    if (!appended || !last || appended.state.status === 'initial' || !isTerminal(appended.state.status)) return;
+    const { state } = appended;
+    const labels = { kind: state.request.kind, domain: state.domainId ?? 'none', outcome: state.status };
+    metrics.operations.inc({ ...labels, reason: state.reason?.code ?? '' });
+    metrics.operationDuration.observe(
+      labels,
+      Math.max(0, (Date.parse(last.occurredAt) - Date.parse(appended.requestedAt)) / 1000),
+    );
   }
 }

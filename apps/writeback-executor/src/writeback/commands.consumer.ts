@@ -1,7 +1,6 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeCommand } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { inConsumerSpan } from '@writeback/platform';
 import { WritebackService } from './writeback.service';
 
 @BusConsumer()
@@ -10,7 +9,6 @@ export class CommandsConsumer {
 
   @EventPattern('commands')
   async onCommand(@Payload() message: IncomingMessage): Promise<void> {
-    const command = decodeCommand(message.value);
-    await inConsumerSpan(message, command, () => this.writeback.apply(command));
+    await this.writeback.apply(decodeCommand(message.value));
   }
 }

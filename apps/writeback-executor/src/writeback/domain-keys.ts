@@ -13,11 +13,20 @@ import { isDomainKeyFile, keyIdOf, publicKeyOf } from '@writeback/sealing';
 export class DomainKeys {
   constructor(private readonly directory: string) {}
 
-  async privateKey(domainId: string, keyId: string): Promise<string> {
+  /** Whether this executor holds a key of the domain (and so, with `*`, serves it). */
+  async has(domainId: string): Promise<boolean> {
+    return (await this.keyFiles(domainId).catch(() => [])).length > 0;
+  }
+
+  private async keyFiles(domainId: string): Promise<string[]> {
     const files = await readdir(this.directory).catch(() => {
       throw new ConfigurationError(`the key directory ${this.directory} cannot be read`);
     });
-    for (const file of files.filter((f) => isDomainKeyFile(domainId, f)).sort()) {
+    return files.filter((f) => isDomainKeyFile(domainId, f)).sort();
+  }
+
+  async privateKey(domainId: string, keyId: string): Promise<string> {
+    for (const file of await this.keyFiles(domainId)) {
       const key = (await readFile(join(this.directory, file), 'utf8').catch(() => '')).trim();
       try {
         if (keyIdOf(publicKeyOf(key)) === keyId) return key;

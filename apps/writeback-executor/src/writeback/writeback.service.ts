@@ -9,13 +9,15 @@ import {
 } from '@writeback/contracts';
 import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
-import { currentTraceparent, inSpan, SpanKind, type Logger } from '@writeback/observability';
+import { currentTraceparent, inSpan, metrics, secondsSince, type Logger } from '@writeback/observability';
 import {
   ConfigServiceUnavailable,
   ConfigurationError,
   DomainConfigClient,
   LOGGER,
   resolveSecretRef,
+  type ReadinessCheck,
+  type ReadinessChecks,
 } from '@writeback/platform';
 import { open, SealingError, type Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -32,6 +34,8 @@ export interface ExecutorOptions {
   retryBaseDelayMs: number;
   /** LDAPS connections per domain. */
   ldapPoolSize: number;
+  /** The domains this executor serves; empty for every domain whose key it holds. */
+  domains: string[];
 }
 
 type Outcome =
@@ -46,7 +50,7 @@ type Outcome =
 
 /** The only place a sealed password is opened, and the only code that writes to AD. */
 @Injectable()
-export class WritebackService implements OnApplicationShutdown {
+export class WritebackService implements OnApplicationShutdown, ReadinessChecks {
   private readonly directories = new Map<string, { key: string; directory: LdapDirectory }>();
 
   constructor(
@@ -57,16 +61,26 @@ export class WritebackService implements OnApplicationShutdown {
     @Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorOptions,
   ) {}
 
-  async apply(command: CommandEnvelope): Promise<void> {
+  /** Runs on behalf of the command's operation (the bus set it), so every log line names it. */
+  apply(command: CommandEnvelope): Promise<void> {
+    return inSpan('writeback apply', { attributes: { 'writeback.domain.id': command.data.domainId } }, () =>
+      this.applyInSpan(command),
+    );
+  }
+
+  private async applyInSpan(command: CommandEnvelope): Promise<void> {
     const { operationId, domainId, request } = command.data;
-    const log = this.logger.child({ operationId, domainId });
+    const log = this.logger.child({ domainId });
     const earlier = await this.outcomes.find(operationId);
     if (earlier) {
       log.info({ outcome: earlier.type }, 'command seen before; its outcome is published again, AD is not written');
       await this.outcomes.republish(earlier);
       return;
     }
+    metrics.stageDuration.observe({ stage: 'dispatch', domain: domainId }, secondsSince(command.occurredAt));
+    const stopDirectoryTimer = metrics.stageDuration.startTimer({ stage: 'directory', domain: domainId });
     const outcome = await this.execute(command, log);
+    stopDirectoryTimer();
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
     const event: WritebackEvent =
@@ -130,6 +144,7 @@ export class WritebackService implements OnApplicationShutdown {
     if (cached?.key === key) return cached.directory;
     void cached?.directory.close();
     const directory = new LdapDirectory({
+      domainId: domain.id,
       urls: domain.ldapUrls,
       baseDn: domain.baseDn,
       bindDn: domain.bindDn,
@@ -140,6 +155,31 @@ export class WritebackService implements OnApplicationShutdown {
     });
     this.directories.set(domain.id, { key, directory });
     return directory;
+  }
+
+  /**
+   * Readiness: at least one DC of each served domain answers, bound as the service account
+   * (through the pool the writes use). Without configuration there is nothing to check against.
+   */
+  async readinessChecks(): Promise<ReadinessCheck[]> {
+    let domains: DomainConfigView[];
+    try {
+      domains = await this.domains.list();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return [{ name: 'config-service', check: () => Promise.reject(failure) }];
+    }
+    const served: DomainConfigView[] = [];
+    for (const domain of domains) {
+      const mine = this.options.domains.length
+        ? this.options.domains.includes(domain.id)
+        : await this.keys.has(domain.id);
+      if (mine) served.push(domain);
+    }
+    return served.map((domain) => ({
+      name: `directory:${domain.id}`,
+      check: async () => this.directoryFor(domain, await resolveSecretRef(domain.bindSecretRef)).check(),
+    }));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -177,24 +217,14 @@ export class WritebackService implements OnApplicationShutdown {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await inSpan(
-          'ldap modify',
-          {
-            kind: SpanKind.CLIENT,
-            attributes: {
-              'writeback.operation.id': operationId,
-              'writeback.domain.id': domainId,
-              'ldap.operation': 'modify',
-            },
-          },
-          () =>
-            directory.applyWriteback({
-              userPrincipalName: request.target.userPrincipalName,
-              ...(newPassword ? { newPassword: newPassword.reveal() } : {}),
-              unlock: request.kind === 'unlock' || request.options.unlockAccount,
-              forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
-              scope,
-            }),
+        const result = await inSpan('directory write', { attributes: { 'writeback.attempt': attempt } }, () =>
+          directory.applyWriteback({
+            userPrincipalName: request.target.userPrincipalName,
+            ...(newPassword ? { newPassword: newPassword.reveal() } : {}),
+            unlock: request.kind === 'unlock' || request.options.unlockAccount,
+            forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
+            scope,
+          }),
         );
         return { kind: 'applied', ...result };
       } catch (error) {
@@ -209,9 +239,9 @@ export class WritebackService implements OnApplicationShutdown {
           'directory write failed',
         );
         if (failure && !failure.retriable) return { kind: 'rejected', reason: failure.reason };
-        if (attempt >= this.options.maxAttempts) {
-          return { kind: 'failed', reason: failure?.reason ?? Reasons.DIRECTORY_ERROR, attempts: attempt };
-        }
+        const reason = failure?.reason ?? Reasons.DIRECTORY_ERROR;
+        if (attempt >= this.options.maxAttempts) return { kind: 'failed', reason, attempts: attempt };
+        metrics.directoryRetries.inc({ domain: domainId, reason: reason.code });
         await delay(this.options.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
       }
     }

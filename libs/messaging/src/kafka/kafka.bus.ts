@@ -2,12 +2,14 @@ import {
   Kafka,
   logLevel,
   Partitioners,
+  type Admin,
   type Consumer,
   type IHeaders,
   type Producer,
   type LogEntry,
   type SASLOptions,
 } from 'kafkajs';
+import { metrics } from '@writeback/observability';
 import { DEFAULT_RETRY, deliver, type RetryPolicy } from '../delivery';
 import type {
   BusLogger,
@@ -17,6 +19,9 @@ import type {
   Subscription,
   SubscriptionSpec,
 } from '../message-bus';
+import { sendInSpans } from '../telemetry';
+
+const SYSTEM = 'kafka';
 
 /** PEM contents (not paths); an empty object is TLS with the system's trusted CAs. */
 export interface KafkaTls {
@@ -65,6 +70,9 @@ export class KafkaBus implements MessageBus {
   private readonly consumers = new Set<Consumer>();
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
+  private adminReady: Promise<Admin> | undefined;
+  /** Consumers kafkajs gave up on (a crash it will not restart from): the service is broken. */
+  private readonly crashed = new Set<string>();
 
   constructor(private readonly options: KafkaBusOptions) {
     const logger = options.logger;
@@ -108,14 +116,16 @@ export class KafkaBus implements MessageBus {
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.getProducer();
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
-      })),
+    await sendInSpans(SYSTEM, messages, async (traced) => {
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const m of traced) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+        })),
+      });
     });
   }
 
@@ -130,6 +140,19 @@ export class KafkaBus implements MessageBus {
       maxWaitTimeInMs: 250,
     });
     let running = true;
+    // kafkajs reports each fetched batch's distance to the partition's end: the group's lag.
+    const lag = (payload: { topic: string; partition: number }, behind: string): void =>
+      metrics.consumerLag.set(
+        { topic: payload.topic, group: spec.groupId, partition: String(payload.partition) },
+        Number(behind),
+      );
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) =>
+      lag(payload, String(Number(payload.offsetLagLow) + 1)),
+    );
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => lag(payload, payload.offsetLag));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.crashed.add(spec.groupId);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...spec.topics], fromBeginning: true });
     this.consumers.add(consumer);
@@ -142,10 +165,12 @@ export class KafkaBus implements MessageBus {
           key: message.key?.toString() ?? '',
           value: message.value?.toString() ?? '',
           headers: headersOf(message.headers),
+          partition: String(partition),
           position: `${partition}@${message.offset}`,
         };
         await deliver(incoming, spec.handler, {
           groupId: spec.groupId,
+          system: SYSTEM,
           logger: this.options.logger,
           retry: this.options.retry ?? DEFAULT_RETRY,
           publish: (dead) => this.publish(dead),
@@ -163,7 +188,23 @@ export class KafkaBus implements MessageBus {
     };
   }
 
+  async check(): Promise<void> {
+    if (this.crashed.size > 0) throw new Error(`consumer stopped for good: ${[...this.crashed].join(', ')}`);
+    this.adminReady ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.adminReady = undefined;
+      throw error;
+    });
+    await (await this.adminReady).describeCluster();
+  }
+
   async close(): Promise<void> {
+    const admin = this.adminReady;
+    this.adminReady = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
     await Promise.all([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
     await this.producer?.disconnect();

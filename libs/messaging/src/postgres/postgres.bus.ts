@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { metrics } from '@writeback/observability';
 import { DEFAULT_RETRY, DeliveryAborted, deliver, type RetryPolicy } from '../delivery';
 import type {
   BusLogger,
@@ -8,6 +9,7 @@ import type {
   Subscription,
   SubscriptionSpec,
 } from '../message-bus';
+import { sendInSpans } from '../telemetry';
 
 export interface PostgresBusOptions {
   connectionString: string;
@@ -21,6 +23,7 @@ const CHANNEL = 'writeback_bus';
 /** Serialises publishers so that offset order is commit order and no consumer skips a row. */
 const PUBLISH_LOCK = 0x77_62_70_75;
 const BATCH = 100;
+const SYSTEM = 'writeback-postgres-log';
 
 interface Row {
   offset: string;
@@ -38,6 +41,8 @@ interface Row {
 export class PostgresBus implements MessageBus {
   private readonly pool: Pool;
   private readonly stoppers = new Set<() => Promise<void>>();
+  /** Topics each group has seen, so their lag can be reported back to 0. */
+  private readonly lagTopics = new Map<string, Set<string>>();
 
   constructor(private readonly options: PostgresBusOptions) {
     this.pool = new Pool({ connectionString: options.connectionString, max: 10 });
@@ -46,6 +51,10 @@ export class PostgresBus implements MessageBus {
 
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    await sendInSpans(SYSTEM, messages, (traced) => this.append(traced));
+  }
+
+  private async append(messages: readonly OutgoingMessage[]): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -166,6 +175,7 @@ export class PostgresBus implements MessageBus {
           LIMIT ${BATCH}`,
         [spec.groupId, names, patterns],
       );
+      await this.reportLag(client, spec.groupId, names, patterns, rows.length > 0);
       if (rows.length === 0) {
         await sleep(this.options.pollIntervalMs ?? 1000);
         continue;
@@ -176,10 +186,12 @@ export class PostgresBus implements MessageBus {
           key: row.key,
           value: row.value,
           headers: row.headers,
+          partition: '0',
           position: row.offset,
         };
         await deliver(message, spec.handler, {
           groupId: spec.groupId,
+          system: SYSTEM,
           logger: this.options.logger,
           retry: this.options.retry ?? DEFAULT_RETRY,
           publish: (dead) => this.publish(dead),
@@ -191,6 +203,42 @@ export class PostgresBus implements MessageBus {
           [spec.groupId, row.topic, row.offset],
         );
       }
+    }
+  }
+
+  async check(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  /**
+   * The group's lag per topic: messages after its committed offset. Counted only when a fetch
+   * found work; an empty fetch means every topic it reads is caught up.
+   */
+  private async reportLag(
+    client: PoolClient,
+    groupId: string,
+    names: string[],
+    patterns: string[],
+    pending: boolean,
+  ): Promise<void> {
+    const known = this.lagTopics.get(groupId) ?? new Set<string>();
+    this.lagTopics.set(groupId, known);
+    const counts = new Map<string, number>([...known].map((topic) => [topic, 0]));
+    if (pending) {
+      const { rows } = await client.query<{ topic: string; lag: number }>(
+        `SELECT m.topic, count(*)::int AS lag
+           FROM bus_messages m
+          WHERE (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
+            AND m."offset" > COALESCE(
+                  (SELECT o.committed FROM bus_consumer_offsets o WHERE o.group_id = $1 AND o.topic = m.topic), 0)
+          GROUP BY m.topic`,
+        [groupId, names, patterns],
+      );
+      for (const row of rows) counts.set(row.topic, row.lag);
+    }
+    for (const [topic, lag] of counts) {
+      known.add(topic);
+      metrics.consumerLag.set({ topic, group: groupId, partition: '0' }, lag);
     }
   }
 
