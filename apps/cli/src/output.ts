@@ -20,8 +20,12 @@ export function createOutput(json: boolean, quiet = false): Output {
   };
 }
 
+/** Width the last column wraps at: long explanations stay readable in a terminal. */
+const LAST_COLUMN_WIDTH = 72;
+
 export function table(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>): string {
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
+  const colWidths = head.map((_, i) => (i === head.length - 1 ? LAST_COLUMN_WIDTH : null));
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths });
   for (const row of rows) t.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
   return t.toString();
 }

@@ -40,7 +40,7 @@ function renderReport(domainId: string, report: PermissionsReport): string {
   }
   if (report.usersLackingRights.length > 0) {
     lines.push(
-      `${report.usersLackingRights.length} users in scope lack rights:`,
+      `users in scope the rights do not reach (${report.usersLackingRights.length}):`,
       table(
         ['user', 'missing'],
         report.usersLackingRights.slice(0, LIST_LIMIT).map((u) => [u.dn, u.missing.join(', ')]),
@@ -49,10 +49,17 @@ function renderReport(domainId: string, report: PermissionsReport): string {
   }
   const more = Math.max(report.inheritanceDisabled.length, report.usersLackingRights.length) - LIST_LIMIT;
   if (more > 0) lines.push(`(${more} more: use --json for the full list)`);
+  const fixes = [
+    ...(report.rootRights.every((f) => f.state === 'granted')
+      ? []
+      : [`run \`writeback permissions grant --domain ${domainId}\``]),
+    ...(report.rootRights.some((f) => f.state === 'denied') ? ['remove the deny ACEs shown'] : []),
+    ...(report.inheritanceDisabled.length > 0 ? ['re-enable inheritance on the objects listed'] : []),
+  ];
   lines.push(
     report.ok
       ? 'PASS: the service account can write back for every user in scope'
-      : `FAIL: fix with \`writeback permissions grant --domain ${domainId}\`, and re-enable inheritance on the objects listed (permissions can take up to an hour to replicate to every DC)`,
+      : `FAIL: ${fixes.join(', ') || 'grant the rights on the users listed'} (rights can take up to an hour to replicate to every DC)`,
   );
   return lines.join('\n');
 }
