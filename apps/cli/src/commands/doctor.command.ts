@@ -36,12 +36,8 @@ async function serviceFindings(ctx: CliContext): Promise<Finding[]> {
           detail: `${url.origin}: ${response.ok ? 'ready' : `not ready (${response.status})`}`,
         };
       } catch (error) {
-        return {
-          domain: null,
-          check: name,
-          status: 'fail',
-          detail: `${url.origin} unreachable (${errorMessage(error)})`,
-        };
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? errorMessage(error);
+        return { domain: null, check: name, status: 'fail', detail: `${url.origin} unreachable (${cause})` };
       }
     }),
   );
