@@ -58,6 +58,7 @@ export class WritebackService implements OnApplicationShutdown {
   ) {}
 
   async apply(command: CommandEnvelope): Promise<void> {
+    const started = performance.now();
     const { operationId, domainId, request } = command.data;
     const log = this.logger.child({ operationId, domainId });
     const earlier = await this.outcomes.find(operationId);
@@ -66,7 +67,8 @@ export class WritebackService implements OnApplicationShutdown {
       await this.outcomes.republish(earlier);
       return;
     }
-    const outcome = await this.execute(command, log);
+    const timing = { ldapMs: 0 };
+    const outcome = await this.execute(command, log, timing);
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
     const event: WritebackEvent =
@@ -110,8 +112,14 @@ export class WritebackService implements OnApplicationShutdown {
                 failedAt: now,
               },
             };
+    // The durations let a benchmark split an operation's time into executor and directory.
     log.info(
-      { outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined },
+      {
+        outcome: event.type,
+        reasonCode: 'reason' in event.data ? event.data.reason.code : undefined,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ldapMs: Math.round(timing.ldapMs * 10) / 10,
+      },
       'writeback finished',
     );
     await this.outcomes.record(
@@ -147,7 +155,7 @@ export class WritebackService implements OnApplicationShutdown {
     this.directories.clear();
   }
 
-  private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {
+  private async execute(command: CommandEnvelope, log: Logger, timing: { ldapMs: number }): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
     let scope: WritebackScope;
@@ -176,6 +184,7 @@ export class WritebackService implements OnApplicationShutdown {
       return { kind: 'failed', reason: Reasons.EXECUTOR_CONFIGURATION, attempts: 0 };
     }
     for (let attempt = 1; ; attempt++) {
+      const ldapStarted = performance.now();
       try {
         const result = await inSpan(
           'ldap modify',
@@ -196,8 +205,10 @@ export class WritebackService implements OnApplicationShutdown {
               scope,
             }),
         );
+        timing.ldapMs += performance.now() - ldapStarted;
         return { kind: 'applied', ...result };
       } catch (error) {
+        timing.ldapMs += performance.now() - ldapStarted;
         const failure = error instanceof DirectoryError ? error : undefined;
         log.warn(
           {
