@@ -10,13 +10,17 @@ import { isTerminal, replay, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
 import { PRISMA, writeOutbox } from '@writeback/platform';
+import { OperationChanges } from './operation-changes';
 
 export const GATE_PRODUCER = 'policy-gate';
 
 /** The gate's store: each operation's event stream, its projection, and its sealed password. */
 @Injectable()
 export class OperationsRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly changes: OperationChanges,
+  ) {}
 
   async load(operationId: string): Promise<{ state: OperationState; events: EventEnvelope[] }> {
     const rows = await this.prisma.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
@@ -39,7 +43,7 @@ export class OperationsRepository {
     effects: { sealed?: { domainId: string; credential: SealedCredential }; outbox?: readonly OutgoingMessage[] } = {},
   ): Promise<boolean> {
     const { sealed, outbox = [] } = effects;
-    return this.prisma.$transaction(async (tx) => {
+    const appended = await this.prisma.$transaction(async (tx) => {
       // One writer per operation at a time; sequence numbers stay gapless.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${operationId}))`;
       const existing = await tx.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
@@ -97,6 +101,8 @@ export class OperationsRepository {
       if (isTerminal(state.status)) await tx.sealedCredential.deleteMany({ where: { operationId } });
       return true;
     });
+    if (appended) this.changes.changed(operationId);
+    return appended;
   }
 
   async view(operationId: string): Promise<OperationView | null> {
