@@ -87,6 +87,8 @@ export async function seedForest(
   // Samba's Python bindings are installed for Debian's interpreter only, not for a pyenv on PATH.
   const { stdout } = await runCommand('/usr/bin/python3', [harnessFile('samba-seed.py')], {
     input: JSON.stringify(spec),
+    // Samba hashes every password (~25 ms of CPU each, more on a busy machine).
+    timeoutMs: 120_000 + 200 * (users.length + bulkUsers.length),
   });
   const result = JSON.parse(lastLine(stdout)) as SeedResult;
   const passwords = new Map(users.map((user) => [user.sam, user.password]));
