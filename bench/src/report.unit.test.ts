@@ -33,6 +33,7 @@ function resultWith(overrides: Partial<BenchResult['writeback']> = {}): BenchRes
       users: 200,
       submitMs: 1_000,
       drainMs: 4_000,
+      refused: 0,
       applied: 200,
       rejected: 0,
       failed: 0,
