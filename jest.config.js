@@ -14,7 +14,7 @@ module.exports = {
   // Integration suites share the two Samba forests (and their domain-wide settings): one at a time.
   maxWorkers: 1,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.unit.test.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench}/**/*.unit.test.ts'] },
     {
       ...shared,
       displayName: 'integration',

@@ -8,8 +8,13 @@ and inherited ACEs propagated exactly as samba-tool would.
 
 stdin:  {"smbConf", "samLdb", "minPwdAge", "ous": [rdn path, parents first],
          "users": [{"sam", "password", "ou": rdn path or null}],
+         "bulkUsers": [{"sam", "password", "ou": rdn path}] (optional),
          "serviceAccount": {"sam", "password"}, "serviceAccountAces": ["(...;{SID})", ...]}
 stdout: one JSON line {"users": [{"sam", "dn", "upn"}], "serviceAccount": {"sam", "dn", "upn", "sid"}}
+
+"bulkUsers" are for thousands of accounts (the benchmark): each is one add carrying its
+password, with no read-back, so it costs the password hashing and little else. They are not
+listed in the output; their DN is CN=<sam>,<ou>,<domain DN> and their UPN <sam>@<DNS domain>.
 """
 import json
 import sys
@@ -43,6 +48,18 @@ def create_user(samdb, sam, password, ou):
     }
 
 
+def create_bulk_user(samdb, domain_dn, dns_domain, sam, password, ou):
+    samdb.add({
+        "dn": "CN=%s,%s,%s" % (sam, ou, domain_dn),
+        "objectClass": "user",
+        "sAMAccountName": sam,
+        "userPrincipalName": "%s@%s" % (sam, dns_domain),
+        "unicodePwd": ('"%s"' % password).encode("utf-16-le"),
+        # A normal, enabled account, as newuser leaves it once its password is set.
+        "userAccountControl": "512",
+    })
+
+
 def seed(samdb, spec):
     domain_dn = samdb.domain_dn()
     samdb.set_minPwdAge(str(spec["minPwdAge"]))
@@ -50,6 +67,9 @@ def seed(samdb, spec):
         samdb.create_ou("%s,%s" % (ou, domain_dn))
     users = [create_user(samdb, u["sam"], u["password"], u.get("ou"))
              for u in spec["users"]]
+    dns_domain = samdb.domain_dns_name()
+    for u in spec.get("bulkUsers", []):
+        create_bulk_user(samdb, domain_dn, dns_domain, u["sam"], u["password"], u["ou"])
     svc = spec["serviceAccount"]
     account = create_user(samdb, svc["sam"], svc["password"], None)
     aces = "".join(ace.replace("{SID}", account["sid"]) for ace in spec["serviceAccountAces"])

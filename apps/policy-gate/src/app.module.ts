@@ -10,6 +10,7 @@ import {
 } from '@writeback/platform';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
+import { OperationChanges } from './operations/operation-changes';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
@@ -18,6 +19,7 @@ import { DOMAIN_CONFIG, OperationsService } from './operations/operations.servic
   imports: [PrismaModule, AuthModule],
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
+    OperationChanges,
     OperationsRepository,
     OperationsService,
     OutboxRelay,

@@ -49,6 +49,12 @@ const encodePassword = (password: string): Buffer => Buffer.from(`"${password}"`
 /** ldapts adapter for Active Directory password writes; always over TLS, through a pool. */
 export class LdapDirectory {
   private readonly pool: LdapConnectionPool;
+  /**
+   * The hints control each DC offers, read once per DC rather than once per write (a rootDSE
+   * search per reset). A DC upgraded to offer it is seen when the directory is rebuilt, i.e. on
+   * the domain's next configuration change or restart.
+   */
+  private readonly policyHints = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly config: DirectoryConnectionConfig) {
     for (const url of config.urls) {
@@ -104,7 +110,7 @@ export class LdapDirectory {
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
     if (write.newPassword !== undefined) {
-      const hintsOid = await ldap('search', { 'ldap.scope': 'base' }, () => detectPolicyHints(client));
+      const hintsOid = await this.policyHintsOf(client, url, ldap);
       const change = new Change({
         operation: 'replace',
         modification: new Attribute({ type: 'unicodePwd', values: [encodePassword(write.newPassword)] }),
@@ -132,6 +138,17 @@ export class LdapDirectory {
       actions.push('force-change-at-next-logon');
     }
     return { domainController: new URL(url).hostname, actions, policyHintsUsed };
+  }
+
+  private policyHintsOf(client: Client, url: string, ldap: LdapRequests): Promise<string | undefined> {
+    let detected = this.policyHints.get(url);
+    if (!detected) {
+      detected = ldap('search', { 'ldap.scope': 'base' }, () => detectPolicyHints(client));
+      this.policyHints.set(url, detected);
+      // A failed detection is not remembered: the next write asks again.
+      detected.catch(() => this.policyHints.delete(url));
+    }
+    return detected;
   }
 
   private async findUser(

@@ -34,6 +34,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A commit announced while a batch was being published: look again at once instead of idling. */
+  private kicked = false;
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
@@ -44,6 +46,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Called after a commit that wrote to the outbox, so publishing starts at once. */
   kick(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
@@ -62,9 +65,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     let failures = 0;
     while (this.running) {
       try {
+        this.kicked = false;
         const more = await this.drainOnce();
         failures = 0;
-        if (!more) await this.idle(IDLE_POLL_MS);
+        if (!more && !this.kicked) await this.idle(IDLE_POLL_MS);
       } catch (error) {
         failures++;
         const wait = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));

@@ -15,6 +15,7 @@ export {
 } from './samba';
 export type {
   AttributeValues,
+  BulkSeedUser,
   ForestAccount,
   ForestStartupTimings,
   LdapsEndpoint,

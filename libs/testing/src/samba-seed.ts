@@ -58,33 +58,48 @@ function ousToCreate(ous: readonly string[], users: readonly SeedUser[]): string
   return [...new Set(wanted.map(ouPath).flatMap(ouChain))];
 }
 
+/** Thousands of accounts (the benchmark's): one add each, none read back (see samba-seed.py). */
+export interface BulkSeedUser extends SeedUser {
+  ou: string;
+}
+
 /**
  * Seeds the stopped forest through its sam.ldb in one Python process (see samba-seed.py): password
  * policy, OUs, users and the delegated service account.
  */
 export async function seedForest(
-  paths: { smbConfPath: string; samLdbPath: string },
+  paths: { smbConfPath: string; samLdbPath: string; baseDn: string; domainDnsName: string },
   ous: readonly string[],
   users: readonly SeedUser[],
+  bulkUsers: readonly BulkSeedUser[] = [],
 ): Promise<SeedOutcome> {
   const serviceAccountPassword = randomPassword();
   const spec = {
     smbConf: paths.smbConfPath,
     samLdb: paths.samLdbPath,
     minPwdAge: 0,
-    ous: ousToCreate(ous, users),
+    ous: ousToCreate(ous, [...users, ...bulkUsers]),
     users: users.map((user) => ({ sam: user.sam, password: user.password, ou: user.ou ? ouPath(user.ou) : null })),
+    bulkUsers: bulkUsers.map((user) => ({ sam: user.sam, password: user.password, ou: ouPath(user.ou) })),
     serviceAccount: { sam: SERVICE_ACCOUNT_SAM, password: serviceAccountPassword },
     serviceAccountAces: SERVICE_ACCOUNT_ACES,
   };
   // Samba's Python bindings are installed for Debian's interpreter only, not for a pyenv on PATH.
   const { stdout } = await runCommand('/usr/bin/python3', [harnessFile('samba-seed.py')], {
     input: JSON.stringify(spec),
+    // Samba hashes every password (~25 ms of CPU each, more on a busy machine).
+    timeoutMs: 120_000 + 200 * (users.length + bulkUsers.length),
   });
   const result = JSON.parse(lastLine(stdout)) as SeedResult;
   const passwords = new Map(users.map((user) => [user.sam, user.password]));
+  const bulk = bulkUsers.map((user) => ({
+    sam: user.sam,
+    dn: `CN=${user.sam},${ouPath(user.ou)},${paths.baseDn}`,
+    upn: `${user.sam}@${paths.domainDnsName}`,
+    password: user.password,
+  }));
   return {
-    users: result.users.map((user) => ({ ...user, password: passwords.get(user.sam) ?? '' })),
+    users: [...result.users.map((user) => ({ ...user, password: passwords.get(user.sam) ?? '' })), ...bulk],
     serviceAccount: {
       sam: result.serviceAccount.sam,
       dn: result.serviceAccount.dn,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { hasExited, runCommand, spawnProcessGroup, stopProcessGroup } from './processes';
 import { canBind } from './samba-ldap';
 import { domainDnsName, type ProvisionedForest, provisionForest } from './samba-provision';
-import { type SeedOutcome, type SeedUser, seedForest } from './samba-seed';
+import { type BulkSeedUser, type SeedOutcome, type SeedUser, seedForest } from './samba-seed';
 import { waitFor } from './wait-for';
 
 export {
@@ -20,7 +20,7 @@ export {
 } from './samba-ldap';
 export type { AttributeValues, LdapsEndpoint } from './samba-ldap';
 export { SERVICE_ACCOUNT_ACES, SERVICE_ACCOUNT_SAM } from './samba-seed';
-export type { SeedUser } from './samba-seed';
+export type { BulkSeedUser, SeedUser } from './samba-seed';
 
 export interface SambaForestOptions {
   /** Short label used in messages, e.g. 'corp'. */
@@ -33,6 +33,8 @@ export interface SambaForestOptions {
   /** Owned by the forest: created if missing, emptied if a previous forest used it. */
   workDir: string;
   users?: SeedUser[];
+  /** Many accounts at once (thousands, for the benchmark); listed in `users` after the others. */
+  bulkUsers?: BulkSeedUser[];
   ous?: string[];
   /**
    * Minutes an old password keeps working for NTLM-style logons after a change or reset, and Samba
@@ -93,7 +95,13 @@ export async function startSambaForest(options: SambaForestOptions): Promise<Sam
     'old password allowed period': String(options.oldPasswordAllowedPeriodMinutes ?? 0),
   });
   const provisionMs = Date.now() - started;
-  const seeded = await seedForest(provisioned, options.ous ?? [], options.users ?? []);
+  const dnsName = domainDnsName(options.realm);
+  const seeded = await seedForest(
+    { ...provisioned, baseDn: baseDnOf(dnsName), domainDnsName: dnsName },
+    options.ous ?? [],
+    options.users ?? [],
+    options.bulkUsers ?? [],
+  );
   const seedMs = Date.now() - started - provisionMs;
   const forest = await describeForest(options, provisioned, seeded);
   await forest.start();
@@ -108,10 +116,7 @@ async function describeForest(
 ): Promise<SambaForest> {
   const { workDir, realm, ip } = options;
   const dnsName = domainDnsName(realm);
-  const baseDn = dnsName
-    .split('.')
-    .map((label) => `DC=${label}`)
-    .join(',');
+  const baseDn = baseDnOf(dnsName);
   const caPemPath = join(workDir, 'private', 'tls', 'ca.pem');
   const server = new SambaServer(options.name, ip, provisioned.smbConfPath, join(workDir, 'samba.log'));
   const forest: SambaForest = {
@@ -140,6 +145,13 @@ async function describeForest(
     start: () => server.start(() => adminCanBind(forest), options.startTimeoutMs ?? 60_000),
   };
   return forest;
+}
+
+function baseDnOf(dnsName: string): string {
+  return dnsName
+    .split('.')
+    .map((label) => `DC=${label}`)
+    .join(',');
 }
 
 function adminCanBind(forest: SambaForest): Promise<boolean> {

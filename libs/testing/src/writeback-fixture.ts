@@ -23,6 +23,8 @@ export interface FixtureOptions {
    * each forest's service-account password in `bindSecretEnv(forest)`.
    */
   configureDomains?: boolean;
+  /** Partitions of each executor topic (default 3), the ceiling on one executor's parallel writes. */
+  executorPartitions?: number;
 }
 
 export interface OperationView {
@@ -108,7 +110,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           { name: Topics.deadLetters, partitions: 1 },
           { name: Topics.config, partitions: 1 },
           { name: Topics.audit, partitions: 3 },
-          ...domains.map((d) => ({ name: executorTopic(d), partitions: 3 })),
+          ...domains.map((d) => ({ name: executorTopic(d), partitions: options.executorPartitions ?? 3 })),
         ],
       });
       const started = kafka;

@@ -15,11 +15,13 @@ import { CreateOperationRequest, type Caller, type OperationView } from '@writeb
 import { isTerminal } from '@writeback/domain';
 import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
-import { setTimeout as delay } from 'node:timers/promises';
+import { OperationChanges } from './operation-changes';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
 const MAX_WAIT_SECONDS = 30;
+/** A waiting caller re-reads its operation this often, for events recorded by another replica. */
+const REREAD_MS = 1000;
 
 @Controller('v1/operations')
 @UseGuards(BearerAuthGuard)
@@ -27,6 +29,7 @@ export class OperationsController {
   constructor(
     private readonly service: OperationsService,
     private readonly operations: OperationsRepository,
+    private readonly changes: OperationChanges,
   ) {}
 
   @Post()
@@ -57,10 +60,13 @@ export class OperationsController {
     const wait = Math.min(Math.max(Number(waitSeconds ?? 0) || 0, 0), MAX_WAIT_SECONDS);
     const deadline = Date.now() + wait * 1000;
     for (;;) {
+      // Watching before reading: a change committed in between still wakes us.
+      const watch = this.changes.watch(id, Math.max(0, Math.min(REREAD_MS, deadline - Date.now())));
       const view = await this.operations.view(id);
+      if (!view || isTerminal(view.status) || Date.now() >= deadline) watch.cancel();
       if (!view) throw new NotFoundException(`operation ${id} not found`);
       if (isTerminal(view.status) || Date.now() >= deadline) return view;
-      await delay(100);
+      await watch.changed;
     }
   }
 }

@@ -10,6 +10,7 @@ import { isTerminal, replay, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
 import { PRISMA, writeOutbox } from '@writeback/platform';
+import { OperationChanges } from './operation-changes';
 
 export const GATE_PRODUCER = 'policy-gate';
 
@@ -22,7 +23,10 @@ export interface Appended {
 /** The gate's store: each operation's event stream, its projection, and its sealed password. */
 @Injectable()
 export class OperationsRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly changes: OperationChanges,
+  ) {}
 
   async load(operationId: string): Promise<{ state: OperationState; events: EventEnvelope[] }> {
     const rows = await this.prisma.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
@@ -45,7 +49,7 @@ export class OperationsRepository {
     effects: { sealed?: { domainId: string; credential: SealedCredential }; outbox?: readonly OutgoingMessage[] } = {},
   ): Promise<Appended | null> {
     const { sealed, outbox = [] } = effects;
-    return this.prisma.$transaction(async (tx) => {
+    const appended = await this.prisma.$transaction(async (tx) => {
       // One writer per operation at a time; sequence numbers stay gapless.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${operationId}))`;
       const existing = await tx.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
@@ -103,6 +107,8 @@ export class OperationsRepository {
       if (isTerminal(state.status)) await tx.sealedCredential.deleteMany({ where: { operationId } });
       return { state, requestedAt: first.occurredAt };
     });
+    if (appended) this.changes.changed(operationId);
+    return appended;
   }
 
   async view(operationId: string): Promise<OperationView | null> {

@@ -69,6 +69,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
   }
 
   private async applyInSpan(command: CommandEnvelope): Promise<void> {
+    const started = performance.now();
     const { operationId, domainId, request } = command.data;
     const log = this.logger.child({ domainId });
     const earlier = await this.outcomes.find(operationId);
@@ -79,7 +80,8 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     }
     metrics.stageDuration.observe({ stage: 'dispatch', domain: domainId }, secondsSince(command.occurredAt));
     const stopDirectoryTimer = metrics.stageDuration.startTimer({ stage: 'directory', domain: domainId });
-    const outcome = await this.execute(command, log);
+    const timing = { ldapMs: 0 };
+    const outcome = await this.execute(command, log, timing);
     stopDirectoryTimer();
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
@@ -124,8 +126,14 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
                 failedAt: now,
               },
             };
+    // The durations let a benchmark split an operation's time into executor and directory.
     log.info(
-      { outcome: event.type, reasonCode: 'reason' in event.data ? event.data.reason.code : undefined },
+      {
+        outcome: event.type,
+        reasonCode: 'reason' in event.data ? event.data.reason.code : undefined,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ldapMs: Math.round(timing.ldapMs * 10) / 10,
+      },
       'writeback finished',
     );
     await this.outcomes.record(
@@ -187,7 +195,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     this.directories.clear();
   }
 
-  private async execute(command: CommandEnvelope, log: Logger): Promise<Outcome> {
+  private async execute(command: CommandEnvelope, log: Logger, timing: { ldapMs: number }): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
     let scope: WritebackScope;
@@ -216,6 +224,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
       return { kind: 'failed', reason: Reasons.EXECUTOR_CONFIGURATION, attempts: 0 };
     }
     for (let attempt = 1; ; attempt++) {
+      const ldapStarted = performance.now();
       try {
         const result = await inSpan('directory write', { attributes: { 'writeback.attempt': attempt } }, () =>
           directory.applyWriteback({
@@ -226,8 +235,10 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
             scope,
           }),
         );
+        timing.ldapMs += performance.now() - ldapStarted;
         return { kind: 'applied', ...result };
       } catch (error) {
+        timing.ldapMs += performance.now() - ldapStarted;
         const failure = error instanceof DirectoryError ? error : undefined;
         log.warn(
           {

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** Users seeded, split evenly over the two forests; all of them get the mass reset. */
+  users: number;
+  /** Operations in each latency and throughput phase. */
+  operations: number;
+  /** LDAPS connections per forest: the baseline's and the executor pool's. */
+  connections: number;
+  /** Share of the baseline's throughput used as the fixed arrival rate. */
+  arrivalShare: number;
+  /** Callers in flight when measuring Writeback's maximum throughput. */
+  callers: number;
+  consumerConcurrency: number;
+  executorPartitions: number;
+  /** Loopback addresses of the two forests, away from the integration tests' .11 and .12. */
+  ips: [string, string];
+  workDir: string;
+  outDir: string;
+}
+
+export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD DCs)
+
+  --users N             users seeded and mass-reset, over both forests (default 10000)
+  --operations N        operations per latency/throughput phase (default 1000)
+  --connections N       LDAPS connections per forest, baseline and executor alike (default 4)
+  --arrival-share X     fixed arrival rate as a share of the baseline's throughput (default 0.5)
+  --callers N           concurrent callers for Writeback's maximum throughput (default 64)
+  --consumer-concurrency N   WRITEBACK_CONSUMER_CONCURRENCY of every service (default 8)
+  --executor-partitions N    partitions per executor topic (default 8)
+  --ips A,B             the forests' loopback addresses (default 127.0.0.41,127.0.0.42)
+  --work-dir DIR        forests, database and logs (default /tmp/writeback-bench)
+  --out DIR             where results/<date>.md and .json go (default bench/results)
+
+Environment: BENCH_USERS and BENCH_OPERATIONS stand in for the first two flags.`;
+
+function positive(name: string, raw: string, integer = true): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
+  }
+  return value;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, defaultOutDir: string): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      users: { type: 'string' },
+      operations: { type: 'string' },
+      connections: { type: 'string', default: '4' },
+      'arrival-share': { type: 'string', default: '0.5' },
+      callers: { type: 'string', default: '64' },
+      'consumer-concurrency': { type: 'string', default: '8' },
+      'executor-partitions': { type: 'string', default: '8' },
+      ips: { type: 'string', default: '127.0.0.41,127.0.0.42' },
+      'work-dir': { type: 'string', default: '/tmp/writeback-bench' },
+      out: { type: 'string', default: defaultOutDir },
+    },
+    strict: true,
+  });
+  const users = positive('users', values.users ?? env['BENCH_USERS'] ?? '10000');
+  if (users % 2 !== 0) throw new Error(`--users must be even (split over two forests), got ${users}`);
+  const ips = values.ips.split(',').map((ip) => ip.trim());
+  if (ips.length !== 2 || ips[0] === ips[1]) throw new Error(`--ips needs two different addresses, got ${values.ips}`);
+  const share = positive('arrival-share', values['arrival-share'], false);
+  if (share > 1) throw new Error(`--arrival-share must be at most 1, got ${share}`);
+  return {
+    users,
+    operations: positive('operations', values.operations ?? env['BENCH_OPERATIONS'] ?? '1000'),
+    connections: positive('connections', values.connections),
+    arrivalShare: share,
+    callers: positive('callers', values.callers),
+    consumerConcurrency: positive('consumer-concurrency', values['consumer-concurrency']),
+    executorPartitions: positive('executor-partitions', values['executor-partitions']),
+    ips: [ips[0] as string, ips[1] as string],
+    workDir: values['work-dir'],
+    outDir: values.out,
+  };
+}

@@ -1,0 +1,169 @@
+import type { LatencySummary } from './stats';
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  samba: string;
+}
+
+export interface BenchSettings {
+  users: number;
+  forests: number;
+  /** LDAPS connections per forest, for the baseline and the executor's pool alike. */
+  connectionsPerForest: number;
+  consumerConcurrency: number;
+  executorPartitions: number;
+  /** Operations in each latency and throughput phase. */
+  operations: number;
+  /** Fixed arrival rate of the latency phases (ops/s): a share of the baseline's throughput. */
+  arrivalRate: number;
+  arrivalShare: number;
+  /** Callers in flight in the throughput phases. */
+  callers: number;
+}
+
+export interface MassResetResult {
+  users: number;
+  submitMs: number;
+  drainMs: number;
+  /** Submissions the gate did not accept (not 202). */
+  refused: number;
+  applied: number;
+  rejected: number;
+  failed: number;
+  unfinished: number;
+  /** Users whose unicodePwd the DC did not write (replPropertyMetaData version unchanged). */
+  lost: number;
+  /** Writes beyond one per user, counted by the DC. */
+  duplicated: number;
+}
+
+export interface ProcessMemory {
+  process: string;
+  peakMiB: number;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  settings: BenchSettings;
+  seeding: { users: number; ms: number };
+  baseline: { throughput: number; latencyAtRate: LatencySummary; latencySaturated: LatencySummary };
+  writeback: {
+    throughput: number;
+    latencyAtRate: LatencySummary;
+    latencySaturated: LatencySummary;
+    /** Operations that did not end applied in the latency and throughput phases. */
+    notApplied: number;
+    stages: Record<string, LatencySummary>;
+  };
+  massReset: MassResetResult;
+  memory: ProcessMemory[];
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const RSS_LIMIT_MIB = 200;
+
+const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
+const rate = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(1)}/s` : 'n/a');
+const ratio = (value: number, base: number): string =>
+  Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';
+
+/** The issue's targets, judged against this run's own baseline. */
+export function checkTargets(result: BenchResult): TargetCheck[] {
+  const { baseline, writeback, massReset, memory } = result;
+  const addedP50 = writeback.latencyAtRate.p50 - baseline.latencyAtRate.p50;
+  const addedP99 = writeback.latencyAtRate.p99 - baseline.latencyAtRate.p99;
+  const share = writeback.throughput / baseline.throughput;
+  const heaviest = memory.reduce((max, p) => Math.max(max, p.peakMiB), 0);
+  return [
+    { target: 'added latency at p50 ≤ 10 ms', measured: ms(addedP50), met: addedP50 <= 10 },
+    { target: 'added latency at p99 ≤ 40 ms', measured: ms(addedP99), met: addedP99 <= 40 },
+    { target: 'throughput ≥ 0.9 × baseline', measured: `${share.toFixed(2)}×`, met: share >= 0.9 },
+    {
+      target: `mass reset of ${massReset.users} users: 0 lost, 0 duplicated`,
+      measured: `${massReset.lost} lost, ${massReset.duplicated} duplicated`,
+      met: massReset.lost === 0 && massReset.duplicated === 0 && massReset.unfinished === 0 && massReset.refused === 0,
+    },
+    {
+      target: `each service < ${RSS_LIMIT_MIB} MB peak RSS`,
+      measured: `${heaviest.toFixed(0)} MiB at most`,
+      met: memory.length > 0 && heaviest < RSS_LIMIT_MIB,
+    },
+  ];
+}
+
+function latencyRows(label: string, base: LatencySummary, wb: LatencySummary): string[] {
+  return (['p50', 'p95', 'p99'] as const).map(
+    (p) => `| ${label} ${p} | ${ms(base[p])} | ${ms(wb[p])} | ${ratio(wb[p], base[p])} | +${ms(wb[p] - base[p])} |`,
+  );
+}
+
+export function renderMarkdown(result: BenchResult): string {
+  const { machine, settings, baseline, writeback, massReset } = result;
+  const lines = [
+    `# Benchmark ${result.startedAt}`,
+    '',
+    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.os}, ` +
+      `Node ${machine.node}, ${machine.samba}.`,
+    `Settings: ${settings.users} users over ${settings.forests} forests, ${settings.connectionsPerForest} LDAPS ` +
+      `connections per forest, consumer concurrency ${settings.consumerConcurrency}, ` +
+      `${settings.executorPartitions} partitions per executor topic, ${settings.operations} operations per phase, ` +
+      `${settings.callers} callers in the throughput phases, arrival rate ${rate(settings.arrivalRate)} ` +
+      `(${Math.round(settings.arrivalShare * 100)}% of the baseline's throughput).`,
+    `Seeding ${result.seeding.users} users: ${(result.seeding.ms / 1000).toFixed(1)} s.`,
+    '',
+    '| measure | direct LDAP (baseline) | Writeback | Writeback / baseline | added |',
+    '|---|---|---|---|---|',
+    `| max sustained throughput | ${rate(baseline.throughput)} | ${rate(writeback.throughput)} | ` +
+      `${ratio(writeback.throughput, baseline.throughput)} | |`,
+    ...latencyRows(`latency at ${rate(settings.arrivalRate)}`, baseline.latencyAtRate, writeback.latencyAtRate),
+    ...latencyRows('latency at saturation', baseline.latencySaturated, writeback.latencySaturated),
+    '',
+    `Writeback operations not applied in those phases: ${writeback.notApplied}.`,
+    '',
+    '## Where a Writeback operation spends its time (at the fixed arrival rate)',
+    '',
+    '| stage | p50 | p95 | p99 |',
+    '|---|---|---|---|',
+    ...Object.entries(writeback.stages).map(
+      ([stage, s]) => `| ${stage} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} |`,
+    ),
+    '',
+    `## Mass forced reset: ${massReset.users} users across the forests, submitted at once`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| submitted in | ${ms(massReset.submitMs)} |`,
+    `| drained in (first submit → last operation ended) | ${ms(massReset.drainMs)} |`,
+    `| drain throughput | ${rate((massReset.users * 1000) / massReset.drainMs)} |`,
+    `| refused at submission (not 202) | ${massReset.refused} |`,
+    `| applied / rejected / failed / unfinished | ${massReset.applied} / ${massReset.rejected} / ` +
+      `${massReset.failed} / ${massReset.unfinished} |`,
+    `| lost (DC wrote no password) | ${massReset.lost} |`,
+    `| duplicated (DC wrote a password more than once) | ${massReset.duplicated} |`,
+    '',
+    '## Peak RSS per process (VmHWM)',
+    '',
+    '| process | peak RSS |',
+    '|---|---|',
+    ...result.memory.map((p) => `| ${p.process} | ${p.peakMiB.toFixed(0)} MiB |`),
+    '',
+    '## Targets',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...checkTargets(result).map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'no'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,78 @@
+import { checkTargets, renderMarkdown, type BenchResult } from './report';
+import { summarize } from './stats';
+
+const latency = (values: number[]) => summarize(values);
+
+function resultWith(overrides: Partial<BenchResult['writeback']> = {}): BenchResult {
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:10:00.000Z',
+    machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 8, node: 'v20.20.2', os: 'Debian 12', samba: '4.17' },
+    settings: {
+      users: 200,
+      forests: 2,
+      connectionsPerForest: 4,
+      consumerConcurrency: 8,
+      executorPartitions: 8,
+      operations: 100,
+      arrivalRate: 50,
+      arrivalShare: 0.5,
+      callers: 64,
+    },
+    seeding: { users: 200, ms: 4_000 },
+    baseline: { throughput: 100, latencyAtRate: latency([30, 40]), latencySaturated: latency([60, 80]) },
+    writeback: {
+      throughput: 95,
+      latencyAtRate: latency([38, 70]),
+      latencySaturated: latency([90, 120]),
+      notApplied: 0,
+      stages: { 'LDAP: find user, write (incl. pool wait)': latency([30, 35]) },
+      ...overrides,
+    },
+    massReset: {
+      users: 200,
+      submitMs: 1_000,
+      drainMs: 4_000,
+      refused: 0,
+      applied: 200,
+      rejected: 0,
+      failed: 0,
+      unfinished: 0,
+      lost: 0,
+      duplicated: 0,
+    },
+    memory: [
+      { process: 'policy-gate', peakMiB: 150 },
+      { process: 'executor-corp', peakMiB: 120 },
+    ],
+  };
+}
+
+describe('renderMarkdown', () => {
+  it('puts each Writeback figure next to the baseline measured in the same run, with the ratio', () => {
+    const markdown = renderMarkdown(resultWith());
+
+    expect(markdown).toContain('| max sustained throughput | 100.0/s | 95.0/s | 0.95× | |');
+    expect(markdown).toContain('| latency at 50.0/s p50 | 30.0 ms | 38.0 ms | 1.27× | +8.0 ms |');
+    expect(markdown).toContain('| LDAP: find user, write (incl. pool wait) | 30.0 ms | 35.0 ms | 35.0 ms |');
+    expect(markdown).toContain('| drain throughput | 50.0/s |');
+    expect(markdown).toContain('| policy-gate | 150 MiB |');
+    expect(markdown).toContain('Machine: 2 × Test CPU, 8.0 GiB');
+  });
+});
+
+describe('checkTargets', () => {
+  it('judges the issue targets against the run’s own baseline', () => {
+    const checks = checkTargets(resultWith());
+
+    expect(checks.map((c) => c.met)).toEqual([true, true, true, true, true]);
+  });
+
+  it('reports a target missed, with the figure that missed it', () => {
+    const [p50, p99, share] = checkTargets(resultWith({ throughput: 50, latencyAtRate: latency([45, 200]) }));
+
+    expect(p50).toEqual({ target: 'added latency at p50 ≤ 10 ms', measured: '15.0 ms', met: false });
+    expect(p99?.met).toBe(false);
+    expect(share).toEqual({ target: 'throughput ≥ 0.9 × baseline', measured: '0.50×', met: false });
+  });
+});
