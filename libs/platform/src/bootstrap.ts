@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DatabaseBusyFilter } from './database-busy.filter';
 import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
@@ -60,6 +61,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
   const app = await NestFactory.create(RootModule, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
   app.use(httpMetrics);
+  app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
   if (definition.topics) {
     app.connectMicroservice({
       strategy: new BusServer(bus, {

@@ -30,7 +30,7 @@ class PrismaLifecycle implements OnApplicationShutdown {
           const { applied } = await applyMigrations(config.databaseUrl);
           if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
         }
-        return createPrismaClient(config.databaseUrl);
+        return createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
       },
     },
     PrismaLifecycle,

@@ -4,6 +4,7 @@ import type { BusConfig, KafkaSasl, KafkaTls } from '@writeback/messaging';
 
 const Env = z.object({
   WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
+  WRITEBACK_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   WRITEBACK_KAFKA_BROKERS: z.string().optional(),
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
   WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -67,6 +68,8 @@ function kafkaSasl(env: EnvValues): KafkaSasl | undefined {
 
 export interface ServiceConfig {
   databaseUrl: string;
+  /** Connections this process keeps to PostgreSQL. */
+  databasePoolSize: number;
   bus: BusConfig;
   httpHost: string;
   httpPort: number;
@@ -113,6 +116,7 @@ export function readServiceConfig(
       : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
   return {
     databaseUrl: parsed.data.WRITEBACK_DATABASE_URL,
+    databasePoolSize: parsed.data.WRITEBACK_DATABASE_POOL_SIZE,
     bus,
     httpHost: parsed.data.WRITEBACK_HTTP_HOST,
     httpPort: port,
