@@ -27,16 +27,27 @@ export class GateClient {
     private readonly issuer: GateCaller,
   ) {}
 
-  /** POST /v1/operations; resolves with the operation id once accepted. */
-  async submit(body: unknown): Promise<string> {
-    const response = await fetch(new URL('/v1/operations', this.gateUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token()}` },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status !== 202) throw new Error(`POST /v1/operations answered ${response.status}: ${text}`);
-    return (JSON.parse(text) as OperationView).operationId;
+  /** Submissions the gate asked to retry later (503/429 with Retry-After), as a portal would. */
+  retriedSubmissions = 0;
+
+  /** POST /v1/operations; resolves with the operation id once accepted, honouring Retry-After. */
+  async submit(body: unknown, maxTries = 10): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(new URL('/v1/operations', this.gateUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token()}` },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (response.status === 202) return (JSON.parse(text) as OperationView).operationId;
+      const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+      if ((response.status === 503 || response.status === 429) && attempt < maxTries && retryAfter >= 0) {
+        this.retriedSubmissions++;
+        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+        continue;
+      }
+      throw new Error(`POST /v1/operations answered ${response.status}: ${text}`);
+    }
   }
 
   /** Holds GET /v1/operations/:id?waitSeconds until the operation ends. */

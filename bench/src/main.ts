@@ -177,6 +177,7 @@ async function massReset(fixture: WritebackFixture, forests: Forests, options: B
   });
   const accepted = submitted.results.filter((id): id is string => id !== undefined);
   if (refusals.length > 0) log(`mass reset: ${refusals.length} submissions refused, first: ${refusals[0]}`);
+  if (gate.retriedSubmissions > 0) log(`mass reset: ${gate.retriedSubmissions} submissions retried after 503/429`);
   log(`mass reset: submitted in ${(submitted.elapsedMs / 1000).toFixed(1)} s; draining`);
   const db = new PgClient({ connectionString: fixture.databaseUrl });
   await db.connect();
