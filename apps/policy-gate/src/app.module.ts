@@ -8,11 +8,13 @@ import {
   OutboxRelay,
   PrismaModule,
 } from '@writeback/platform';
+import { GATE_OPTIONS, gateOptionsFromEnv } from './operations/gate-options';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
+import { DeadlineWatch } from './operations/deadline.watch';
 
 @Module({
   imports: [PrismaModule, AuthModule],
@@ -20,9 +22,11 @@ import { DOMAIN_CONFIG, OperationsService } from './operations/operations.servic
   providers: [
     OperationsRepository,
     OperationsService,
+    DeadlineWatch,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
+    { provide: GATE_OPTIONS, useFactory: () => gateOptionsFromEnv() },
   ],
 })
 export class PolicyGateModule {}

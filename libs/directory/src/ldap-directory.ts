@@ -2,6 +2,7 @@ import { AndFilter, Attribute, Change, EqualityFilter, type Client } from 'ldapt
 import { Reasons } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
+import { passwordVersionOf } from './password-version';
 import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
 import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
 
@@ -29,6 +30,12 @@ export interface PasswordWriteback {
   unlock: boolean;
   forceChangeAtNextLogon: boolean;
   scope?: WritebackScope;
+  /**
+   * Asked right before the password is written, with the directory's count of the user's
+   * password writes (null when it cannot be read): 'skip' when that count shows the password
+   * was written already, by an earlier try whose answer was lost. Makes the write idempotent.
+   */
+  beforePasswordWrite?: (user: { dn: string; passwordVersion: number | null }) => Promise<'write' | 'skip'>;
 }
 
 export type WritebackAction = 'password' | 'unlock' | 'force-change-at-next-logon';
@@ -85,7 +92,12 @@ export class LdapDirectory {
     }
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
-    if (write.newPassword !== undefined) {
+    const decision =
+      write.newPassword === undefined
+        ? 'skip'
+        : ((await write.beforePasswordWrite?.({ dn: user.dn, passwordVersion: user.passwordVersion })) ?? 'write');
+    if (write.newPassword !== undefined && decision === 'skip') actions.push('password');
+    if (write.newPassword !== undefined && decision === 'write') {
       const hintsOid = await detectPolicyHints(client);
       const change = new Change({
         operation: 'replace',
@@ -113,7 +125,7 @@ export class LdapDirectory {
   private async findUser(
     client: Client,
     upn: string,
-  ): Promise<{ dn: string; userAccountControl: number; protected: boolean }> {
+  ): Promise<{ dn: string; userAccountControl: number; protected: boolean; passwordVersion: number | null }> {
     const { searchEntries } = await client.search(this.config.baseDn, {
       scope: 'sub',
       filter: new AndFilter({
@@ -122,7 +134,8 @@ export class LdapDirectory {
           new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
         ],
       }),
-      attributes: ['userAccountControl', 'adminCount'],
+      attributes: ['userAccountControl', 'adminCount', 'replPropertyMetaData'],
+      explicitBufferAttributes: ['replPropertyMetaData'],
       sizeLimit: 2,
     });
     if (searchEntries.length === 0) {
@@ -140,6 +153,9 @@ export class LdapDirectory {
       userAccountControl: Number(entry['userAccountControl'] ?? 0),
       // AdminSDHolder-protected (privileged) accounts: never written back.
       protected: String(entry['adminCount'] ?? '0') === '1',
+      passwordVersion: passwordVersionOf(
+        Buffer.isBuffer(entry['replPropertyMetaData']) ? entry['replPropertyMetaData'] : undefined,
+      ),
     };
   }
 

@@ -7,10 +7,11 @@ import {
   type SealedCredential,
   type WritebackRequest,
 } from '@writeback/contracts';
-import { decide, resolveTargetDomain, type Routing } from '@writeback/domain';
+import { decide, Reasons, resolveTargetDomain, type Routing } from '@writeback/domain';
 import { currentTraceparent, type Logger } from '@writeback/observability';
 import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
+import { GATE_OPTIONS, type GateOptions } from './gate-options';
 import { OperationsRepository } from './operations.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
@@ -23,6 +24,7 @@ export class OperationsService {
     private readonly outbox: OutboxRelay,
     @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(GATE_OPTIONS) private readonly options: GateOptions,
   ) {}
 
   /** The edge: routes the target, seals the password for that domain's executors, records the request. */
@@ -54,6 +56,7 @@ export class OperationsService {
     await this.operations.append(operationId, events, {
       ...(sealed ? { sealed } : {}),
       outbox: events.map(eventMessage),
+      deadlineMs: this.options.deadlineMs,
     });
     this.outbox.kick();
     this.logger.info(
@@ -100,6 +103,27 @@ export class OperationsService {
       },
       'writeback decided',
     );
+  }
+
+  /**
+   * Ends an operation whose deadline passed before any executor claimed it. False when an
+   * executor claimed it first: then the executor's outcome ends it.
+   */
+  async expire(operationId: string): Promise<boolean> {
+    const now = new Date().toISOString();
+    const expired = await this.operations.expire(
+      operationId,
+      (state) =>
+        decide({ type: 'ExpireWriteback', now }, state).map((e) =>
+          envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }),
+        ),
+      (events) => events.map(eventMessage),
+    );
+    if (expired) {
+      this.outbox.kick();
+      this.logger.warn({ operationId, reasonCode: Reasons.DEADLINE_EXCEEDED.code }, 'writeback deadline passed');
+    }
+    return expired;
   }
 
   /** Consumer of every other lifecycle event: keeps the operation's projection current. */
