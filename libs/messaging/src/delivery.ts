@@ -1,4 +1,4 @@
-import { Topics } from '@writeback/contracts';
+import { Topics, type DeadLetterMessage } from '@writeback/contracts';
 import type { BusLogger, IncomingMessage, MessageHandler, OutgoingMessage } from './message-bus';
 
 export interface RetryPolicy {
@@ -20,19 +20,20 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
 export function deadLetterFor(message: IncomingMessage, groupId: string, error: unknown): OutgoingMessage {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const issues = (error as { issues?: unknown }).issues;
+  const letter: DeadLetterMessage = {
+    sourceTopic: message.topic,
+    sourcePosition: message.position,
+    consumerGroup: groupId,
+    reason,
+    issues: Array.isArray(issues) ? issues.map(String) : [],
+    deadLetteredAt: new Date().toISOString(),
+    value: message.value,
+    headers: message.headers,
+  };
   return {
     topic: Topics.deadLetters,
     key: message.key,
-    value: JSON.stringify({
-      sourceTopic: message.topic,
-      sourcePosition: message.position,
-      consumerGroup: groupId,
-      reason,
-      issues: Array.isArray(issues) ? issues : [],
-      deadLetteredAt: new Date().toISOString(),
-      value: message.value,
-      headers: message.headers,
-    }),
+    value: JSON.stringify(letter),
     headers: message.headers,
   };
 }
