@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
 import {
   AuthModule,
   domainConfigClientFromEnv,
@@ -15,9 +16,14 @@ import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
 import { DeadlineWatch } from './operations/deadline.watch';
+import { operationThrottles } from './operations/operation-throttle.guard';
 
 @Module({
-  imports: [PrismaModule, AuthModule],
+  imports: [
+    PrismaModule,
+    AuthModule,
+    ThrottlerModule.forRootAsync({ useFactory: () => operationThrottles(gateOptionsFromEnv()) }),
+  ],
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
     OperationsRepository,

@@ -17,6 +17,7 @@ import { inSpan, SpanKind } from '@writeback/observability';
 import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { setTimeout as delay } from 'node:timers/promises';
+import { OperationThrottleGuard } from './operation-throttle.guard';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
@@ -32,6 +33,7 @@ export class OperationsController {
 
   @Post()
   @HttpCode(202)
+  @UseGuards(OperationThrottleGuard)
   async create(
     @Body(new ZodBody(CreateOperationRequest)) body: CreateOperationRequest,
     @CurrentCaller() caller: Caller,

@@ -40,7 +40,11 @@ export class OperationsRepository {
    * messages to publish, in one transaction. Returns false when every event was already recorded.
    * `deadlineMs` starts the operation's deadline (ADR 0009), on PostgreSQL's clock.
    */
-  async append(operationId: string, envelopes: readonly EventEnvelope[], effects: AppendEffects = {}): Promise<boolean> {
+  async append(
+    operationId: string,
+    envelopes: readonly EventEnvelope[],
+    effects: AppendEffects = {},
+  ): Promise<boolean> {
     return this.prisma.$transaction((tx) => this.appendIn(tx, operationId, () => envelopes, effects));
   }
 
