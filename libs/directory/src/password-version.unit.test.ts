@@ -11,9 +11,17 @@ function blob(entries: Array<[attid: number, version: number]>, header = 1): Buf
   return buffer;
 }
 
-describe(passwordVersionOf.name, () => {
+describe('passwordVersionOf', () => {
   it("reads unicodePwd's version among the user's attributes", () => {
-    expect(passwordVersionOf(blob([[0x0, 1], [0x9005a, 7], [0x90060, 3]]))).toBe(7);
+    expect(
+      passwordVersionOf(
+        blob([
+          [0x0, 1],
+          [0x9005a, 7],
+          [0x90060, 3],
+        ]),
+      ),
+    ).toBe(7);
   });
 
   it('counts a password never written as version 0', () => {

@@ -376,11 +376,15 @@ describe('operation decider', () => {
     });
 
     it('fails an approved operation that no executor took before its deadline', () => {
-      given([requested(), approved]).when(expire).then([expired('corp')]);
+      given([requested(), approved])
+        .when(expire)
+        .then([expired('corp')]);
     });
 
     it('fails a request that was never decided (the gate could not consume it in time)', () => {
-      given([requested('no-match', null)]).when(expire).then([expired(null)]);
+      given([requested('no-match', null)])
+        .when(expire)
+        .then([expired(null)]);
     });
 
     it.each<[string, WritebackEvent[]]>([
