@@ -60,6 +60,11 @@ export interface WritebackFixture {
   /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
   outcome(operationId: string, timeoutMs?: number): Promise<OperationView>;
   auditHistory(operationId: string, expectedEvents: number): Promise<Array<Record<string, unknown>>>;
+  /**
+   * Stops PostgreSQL (fast shutdown: sessions are cut) and starts it again on the same port and
+   * data, as a database failover or restart would; the services must reconnect by themselves.
+   */
+  restartPostgres(): Promise<void>;
   /** Every log line written so far by the services whose process name matches. */
   logs(processName?: RegExp): Promise<string>;
   stop(): Promise<void>;
@@ -94,7 +99,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    const postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres') });
+    let postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres') });
     cleanups.push(() => postgres.stop());
 
     const domains = options.forests.map(domainIdOf);
@@ -253,6 +258,10 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           },
           { timeoutMs: 30_000, description: `${expectedEvents} audit records of ${operationId}` },
         ),
+      restartPostgres: async () => {
+        await postgres.stop();
+        postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres'), port: postgres.port });
+      },
       logs: async (processName) => {
         const files = (await readdir(logDir)).filter((f) => !processName || processName.test(f));
         return (await Promise.all(files.map((f) => readFile(join(logDir, f), 'utf8')))).join('\n');
