@@ -26,7 +26,7 @@ interface Hostile {
   contentType?: string;
 }
 
-const UPN = 'fault-user-001@corp.example.test';
+const UPN = 'hostile@corp.example.test';
 
 /** Values no field of the request takes; each is tried in every field. */
 const WRONG_VALUES: Array<[string, unknown]> = [
@@ -49,14 +49,14 @@ const HOSTILE_UPNS: Array<[string, string]> = [
   ['a semicolon', 'a;b@corp.example.test'],
   ['angle brackets', '<script>@corp.example.test'],
   ['quotes', '"a"@corp.example.test'],
-  ['a zero-width space', 'fault-user-001\u200b@corp.example.test'],
-  ['a bidi override', '\u202efault-user-001@corp.example.test'],
+  ['a zero-width space', 'hostile\u200b@corp.example.test'],
+  ['a bidi override', '\u202ehostile@corp.example.test'],
   ['an unpaired surrogate', 'a\ud800@corp.example.test'],
   ['an escape sequence', 'a\u001b[31m@corp.example.test'],
   ['a newline (log injection)', 'a\n{"level":50}@corp.example.test'],
-  ['no at sign', 'fault-user-001.corp.example.test'],
+  ['no at sign', 'hostile.corp.example.test'],
   ['two at signs', 'a@b@corp.example.test'],
-  ['spaces', 'fault user@corp.example.test'],
+  ['spaces', 'hostile user@corp.example.test'],
   ['a slash', 'a/b@corp.example.test'],
   ['brackets', 'a[0]@corp.example.test'],
   ['a colon', 'a:b@corp.example.test'],
@@ -214,7 +214,11 @@ describe('bad input (distributed)', () => {
       const response = await fetch(new URL('/v1/operations', fixture.system.gateUrl), {
         method: 'POST',
         headers: { 'content-type': request.contentType ?? 'application/json', authorization: `Bearer ${token}` },
-        body: request.raw ? (request.body as string) : JSON.stringify(request.body),
+        // A target of its own per request: the per-target rate limit is not what this tests.
+        body: (request.raw ? (request.body as string) : JSON.stringify(request.body)).replaceAll(
+          UPN,
+          `hostile-${index}@corp.example.test`,
+        ),
       });
       const text = await response.text();
       const body = (text.startsWith('{') ? JSON.parse(text) : {}) as { message?: unknown };
@@ -254,7 +258,11 @@ describe('bad input (distributed)', () => {
     }
 
     const wrong = answers.filter(
-      (a) => a.status < 400 || a.status >= 500 || !(typeof a.message === 'string' || Array.isArray(a.message)),
+      (a) =>
+        a.status < 400 ||
+        a.status >= 500 ||
+        a.status === 429 ||
+        !(typeof a.message === 'string' || Array.isArray(a.message)),
     );
     expect(wrong).toEqual([]);
     expect(answers.filter((a) => a.status === 413).map((a) => a.what)).toEqual(['a body of a 200 kB body']);

@@ -47,6 +47,22 @@ export class OperationsRepository {
   ): Promise<boolean> {
     return this.prisma.$transaction((tx) => this.appendIn(tx, operationId, () => envelopes, effects));
   }
+  /**
+   * Appends a decision taken on `decidedOn`, with its messages, only if the operation is still
+   * in that status under the operation's lock: a decision raced by the deadline is dropped.
+   */
+  async appendDecision(
+    operationId: string,
+    decidedOn: OperationState['status'],
+    envelopes: readonly EventEnvelope[],
+    outbox: readonly OutgoingMessage[],
+  ): Promise<boolean> {
+    return this.prisma.$transaction((tx) =>
+      this.appendIn(tx, operationId, (state) => (state.status === decidedOn ? envelopes : []), {
+        outbox: (fresh) => (fresh.length > 0 ? [...outbox] : []),
+      }),
+    );
+  }
 
   /**
    * Operations whose deadline passed while no executor had claimed them, oldest first. A

@@ -92,7 +92,7 @@ export class OperationsService {
         ),
       );
     }
-    await this.operations.append(operationId, events, { outbox: messages });
+    await this.operations.appendDecision(operationId, state.status, events, messages);
     this.outbox.kick();
     const decision = events[0];
     this.logger.info(
