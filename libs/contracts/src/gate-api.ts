@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Caller, Reason, Target, WritebackRequest } from './request';
+import { Caller, OperationOptions, Reason, Target, WritebackRequest } from './request';
 
 const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
 
@@ -44,6 +44,7 @@ const NewPassword = z
 export const CreateOperationRequest = WritebackRequest.extend({
   initiator: z.object({ id: PrintableText(256), isAdministrator: z.boolean() }).strict(),
   target: Target.extend({ userPrincipalName: EdgeUpn }).strict(),
+  options: OperationOptions.strict().default({ forceChangeAtNextLogon: false, unlockAccount: false }),
   newPassword: NewPassword.optional().meta({ description: 'Sealed at once; never stored or logged.' }),
 })
   .strict()

@@ -1,4 +1,5 @@
 import {
+  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -35,7 +36,10 @@ export class DeadLettersController {
   @HttpCode(200)
   async replay(@Param('id', ParseIntPipe) id: number, @CurrentCaller() caller: Caller): Promise<DeadLetterView> {
     const replayed = await this.deadLetters.replay(BigInt(id), caller.subject);
-    if (!replayed) throw new NotFoundException(`no dead letter ${id}`);
+    if (replayed === 'missing') throw new NotFoundException(`no dead letter ${id}`);
+    if (replayed === 'holds-nul') {
+      throw new ConflictException(`dead letter ${id} holds NUL characters, which no consumer accepts`);
+    }
     return replayed;
   }
 }

@@ -20,6 +20,9 @@ export type DeadLetterQuery = z.infer<typeof DeadLetterQuery>;
 
 type Row = Awaited<ReturnType<PrismaClient['deadLetter']['findFirstOrThrow']>>;
 
+/** PostgreSQL's text and jsonb refuse NUL; hostile input may carry it anywhere. */
+const printable = (text: string): string => text.replaceAll('\u0000', '\ufffd');
+
 const view = (r: Row): DeadLetterView => ({
   id: r.id.toString(),
   key: r.key,
@@ -29,7 +32,7 @@ const view = (r: Row): DeadLetterView => ({
   reason: r.reason,
   issues: r.issues as string[],
   headers: r.headers as Record<string, string>,
-  value: r.value,
+  value: Buffer.from(r.value).toString('utf8'),
   deadLetteredAt: r.deadLetteredAt.toISOString(),
   recordedAt: r.recordedAt.toISOString(),
   replayedAt: r.replayedAt?.toISOString() ?? null,
@@ -67,14 +70,14 @@ export class DeadLettersRepository {
     await this.prisma.deadLetter.createMany({
       data: [
         {
-          sourceTopic: letter.sourceTopic,
-          sourcePosition: letter.sourcePosition,
-          consumerGroup: letter.consumerGroup,
-          key: message.key,
-          reason: letter.reason,
-          issues: letter.issues,
-          headers: letter.headers,
-          value: letter.value,
+          sourceTopic: printable(letter.sourceTopic),
+          sourcePosition: printable(letter.sourcePosition),
+          consumerGroup: printable(letter.consumerGroup),
+          key: printable(message.key),
+          reason: printable(letter.reason),
+          issues: letter.issues.map(printable),
+          headers: Object.fromEntries(Object.entries(letter.headers).map(([k, v]) => [printable(k), printable(v)])),
+          value: Buffer.from(letter.value, 'utf8'),
           deadLetteredAt: new Date(letter.deadLetteredAt),
         },
       ],
@@ -101,19 +104,22 @@ export class DeadLettersRepository {
 
   /**
    * Publishes the original message to its topic again, through the outbox, and notes who did
-   * it; null when there is no such dead letter. Consumers deduplicate by eventId, so replaying
+   * it. Consumers deduplicate by eventId, so replaying
    * one that had been handled after all changes nothing.
    */
-  async replay(id: bigint, by: string): Promise<DeadLetterView | null> {
+  async replay(id: bigint, by: string): Promise<DeadLetterView | 'missing' | 'holds-nul'> {
     const replayed = await this.prisma.$transaction(async (tx) => {
       const row = await tx.deadLetter.findUnique({ where: { id } });
-      if (!row) return null;
+      if (!row) return 'missing';
+      const value = Buffer.from(row.value).toString('utf8');
+      // No consumer accepts it, and the outbox (text) cannot carry it: nothing to replay.
+      if (value.includes('\u0000')) return 'holds-nul';
       await writeOutbox(tx, AUDIT_PRODUCER, [
-        { topic: row.sourceTopic, key: row.key, value: row.value, headers: row.headers as Record<string, string> },
+        { topic: row.sourceTopic, key: row.key, value, headers: row.headers as Record<string, string> },
       ]);
-      return tx.deadLetter.update({ where: { id }, data: { replayedAt: new Date(), replayedBy: by } });
+      return view(await tx.deadLetter.update({ where: { id }, data: { replayedAt: new Date(), replayedBy: by } }));
     });
-    if (replayed) this.outbox.kick();
-    return replayed ? view(replayed) : null;
+    if (typeof replayed !== 'string') this.outbox.kick();
+    return replayed;
   }
 }

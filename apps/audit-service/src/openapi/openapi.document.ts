@@ -151,6 +151,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': ok('The dead letter, marked replayed.', deadLetter),
             '404': { description: 'No such dead letter.' },
+            '409': { description: 'The message holds NUL characters, which no consumer accepts.' },
             ...operatorOnly,
           },
         },

@@ -37,7 +37,7 @@ CREATE TABLE "dead_letters" (
     "reason" TEXT NOT NULL,
     "issues" JSONB NOT NULL DEFAULT '[]',
     "headers" JSONB NOT NULL DEFAULT '{}',
-    "value" TEXT NOT NULL,
+    "value" BYTEA NOT NULL,
     "dead_lettered_at" TIMESTAMP(3) NOT NULL,
     "recorded_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "replayed_at" TIMESTAMP(3),
