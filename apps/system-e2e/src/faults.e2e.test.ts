@@ -67,8 +67,6 @@ describe('delivery guarantees under faults (distributed, two forests)', () => {
       env: {
         // Long enough to ride out each fault; the deadline itself is tested below.
         WRITEBACK_OPERATION_DEADLINE_MS: '90000',
-        WRITEBACK_RATE_LIMIT_PER_CALLER: '0',
-        WRITEBACK_RATE_LIMIT_PER_TARGET: '0',
       },
     });
   });

@@ -148,6 +148,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: '6000',
         // Every decision reads the current domain configuration, so a test can change it and act at once.
         WRITEBACK_CONFIG_CACHE_MS: '0',
+        // Suites send bursts for one user on purpose; the suite that tests the limits sets them.
+        WRITEBACK_RATE_LIMIT_PER_CALLER: '0',
+        WRITEBACK_RATE_LIMIT_PER_TARGET: '0',
         ...issuer.env,
         ...options.env,
       },
