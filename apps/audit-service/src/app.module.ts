@@ -13,12 +13,23 @@ import { buildOpenApiDocument } from './openapi/openapi.document';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
 import { AUDIT_PRODUCER, AuditRepository } from './audit/audit.repository';
+import { DeadLettersConsumer } from './dead-letters/dead-letters.consumer';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
 
 @Module({
   imports: [PrismaModule, AuthModule],
-  controllers: [AuditController, AuditConsumer, HealthController, openApiController(buildOpenApiDocument)],
+  controllers: [
+    AuditController,
+    AuditConsumer,
+    DeadLettersController,
+    DeadLettersConsumer,
+    HealthController,
+    openApiController(buildOpenApiDocument),
+  ],
   providers: [
     AuditRepository,
+    DeadLettersRepository,
     RetentionService,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: AUDIT_PRODUCER },

@@ -11,5 +11,5 @@ runService({
   name: 'audit-service',
   defaultPort: 8083,
   module: AuditServiceModule,
-  topics: { events: [Topics.events], config: [Topics.config] },
+  topics: { events: [Topics.events], config: [Topics.config], deadLetters: [Topics.deadLetters] },
 });

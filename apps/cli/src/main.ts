@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage, exitCodeOf, type CliContext } from './cli-context';
 import { ExitCode } from './cli-errors';
 import { registerAuditCommands } from './commands/audit.command';
+import { registerDeadLetterCommands } from './commands/dead-letters.command';
 import { registerDoctorCommand } from './commands/doctor.command';
 import { registerDomainCommands } from './commands/domains.command';
 import { registerKeyCommands } from './commands/keys.command';
@@ -30,7 +31,9 @@ Exit codes: 0 success, 1 the check failed or the change was refused, 2 bad usage
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('writeback')
-    .description('Operate Writeback: domains, switches, keys, AD permissions, diagnostics and validation.')
+    .description(
+      'Operate Writeback: domains, switches, keys, AD permissions, diagnostics, validation and dead letters.',
+    )
     .option('--json', 'machine-readable output on stdout')
     .option('--quiet', 'no progress messages on stderr')
     .showHelpAfterError()
@@ -65,6 +68,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerDoctorCommand(program, getContext);
   registerValidateCommand(program, getContext);
   registerAuditCommands(program, getContext);
+  registerDeadLetterCommands(program, getContext);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

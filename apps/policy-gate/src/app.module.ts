@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
 import {
   AuthModule,
   domainConfigClientFromEnv,
@@ -8,23 +9,32 @@ import {
   OutboxRelay,
   PrismaModule,
 } from '@writeback/platform';
+import { GATE_OPTIONS, gateOptionsFromEnv } from './operations/gate-options';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationChanges } from './operations/operation-changes';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
+import { DeadlineWatch } from './operations/deadline.watch';
+import { operationThrottles } from './operations/operation-throttle.guard';
 
 @Module({
-  imports: [PrismaModule, AuthModule],
+  imports: [
+    PrismaModule,
+    AuthModule,
+    ThrottlerModule.forRootAsync({ useFactory: () => operationThrottles(gateOptionsFromEnv()) }),
+  ],
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
     OperationChanges,
     OperationsRepository,
     OperationsService,
+    DeadlineWatch,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
+    { provide: GATE_OPTIONS, useFactory: () => gateOptionsFromEnv() },
   ],
 })
 export class PolicyGateModule {}

@@ -1,15 +1,50 @@
 import { z } from 'zod';
-import { Caller, Reason, WritebackRequest } from './request';
+import { Caller, OperationOptions, Reason, Target, WritebackRequest } from './request';
 
-/** AD takes at most 256 characters in unicodePwd; C0/C1 control characters never belong in one. */
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+
+/**
+ * user@dns.domain, stricter at the edge than on the topics (events already recorded must keep
+ * decoding): the prefix may not hold LDAP filter or DN metacharacters (`*()\\,;"<>/[]:`),
+ * whitespace, control or invisible format characters (zero-width, bidirectional overrides) or
+ * unpaired surrogates. AD does not take them in a UPN, and refusing them here keeps hostile
+ * input out of logs and directory searches (which escape it anyway).
+ */
+const EdgeUpn = z
+  .string()
+  .trim()
+  .min(3)
+  .max(256)
+  .regex(
+    /^[^\s@*()\\,;"<>/[\]:\p{Cc}\p{Cf}\p{Cs}]+@[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)*$/u,
+    'must look like user@domain, without whitespace, control characters or any of *()\\,;"<>/[]:',
+  );
+
+/** Free text that ends up in logs and the audit trail. */
+const PrintableText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((t) => !INVISIBLE_OR_CONTROL.test(t), 'must not contain control or invisible format characters');
+
+/**
+ * AD takes at most 256 characters in unicodePwd; C0/C1 control characters never belong in one,
+ * and an unpaired surrogate has no UTF-16LE encoding the DC would accept as typed.
+ */
 const NewPassword = z
   .string()
   .min(1)
   .max(256)
-  .refine((p) => !/\p{Cc}/u.test(p), 'must not contain control characters');
+  .refine((p) => !/\p{Cc}/u.test(p), 'must not contain control characters')
+  .refine((p) => !/\p{Cs}/u.test(p), 'must be valid Unicode (no unpaired surrogates)');
 
 /** Body of `POST /v1/operations`: the request plus, except for a plain unlock, the new password. */
 export const CreateOperationRequest = WritebackRequest.extend({
+  initiator: z.object({ id: PrintableText(256), isAdministrator: z.boolean() }).strict(),
+  target: Target.extend({ userPrincipalName: EdgeUpn }).strict(),
+  options: OperationOptions.strict().default({ forceChangeAtNextLogon: false, unlockAccount: false }),
   newPassword: NewPassword.optional().meta({ description: 'Sealed at once; never stored or logged.' }),
 })
   .strict()

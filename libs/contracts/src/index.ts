@@ -7,3 +7,4 @@ export * from './config-events';
 export * from './audit-events';
 export * from './gate-api';
 export * from './asyncapi';
+export * from './dead-letters';

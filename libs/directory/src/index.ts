@@ -8,3 +8,4 @@ export * from './domain-inspector';
 export { WRITEBACK_RIGHTS, type RightFinding, type WritebackRightId } from './writeback-rights';
 export * from './security-descriptor';
 export { DaclOnlyControl } from './sd-flags.control';
+export { passwordVersionOf } from './password-version';

@@ -3,6 +3,7 @@ import { Reasons } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
 import type { LdapRequests } from './ldap-telemetry';
+import { passwordVersionOf } from './password-version';
 import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
 import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
 
@@ -32,6 +33,12 @@ export interface PasswordWriteback {
   unlock: boolean;
   forceChangeAtNextLogon: boolean;
   scope?: WritebackScope;
+  /**
+   * Asked right before the password is written, with the directory's count of the user's
+   * password writes (null when it cannot be read): 'skip' when that count shows the password
+   * was written already, by an earlier try whose answer was lost. Makes the write idempotent.
+   */
+  beforePasswordWrite?: (user: { dn: string; passwordVersion: number | null }) => Promise<'write' | 'skip'>;
 }
 
 export type WritebackAction = 'password' | 'unlock' | 'force-change-at-next-logon';
@@ -109,7 +116,12 @@ export class LdapDirectory {
     }
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
-    if (write.newPassword !== undefined) {
+    const decision =
+      write.newPassword === undefined
+        ? 'skip'
+        : ((await write.beforePasswordWrite?.({ dn: user.dn, passwordVersion: user.passwordVersion })) ?? 'write');
+    if (write.newPassword !== undefined && decision === 'skip') actions.push('password');
+    if (write.newPassword !== undefined && decision === 'write') {
       const hintsOid = await this.policyHintsOf(client, url, ldap);
       const change = new Change({
         operation: 'replace',
@@ -155,7 +167,7 @@ export class LdapDirectory {
     client: Client,
     ldap: LdapRequests,
     upn: string,
-  ): Promise<{ dn: string; userAccountControl: number; protected: boolean }> {
+  ): Promise<{ dn: string; userAccountControl: number; protected: boolean; passwordVersion: number | null }> {
     const { searchEntries } = await ldap('search', { 'ldap.scope': 'sub' }, () =>
       client.search(this.config.baseDn, {
         scope: 'sub',
@@ -165,7 +177,8 @@ export class LdapDirectory {
             new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
           ],
         }),
-        attributes: ['userAccountControl', 'adminCount'],
+        attributes: ['userAccountControl', 'adminCount', 'replPropertyMetaData'],
+        explicitBufferAttributes: ['replPropertyMetaData'],
         sizeLimit: 2,
       }),
     );
@@ -184,6 +197,9 @@ export class LdapDirectory {
       userAccountControl: Number(entry['userAccountControl'] ?? 0),
       // AdminSDHolder-protected (privileged) accounts: never written back.
       protected: String(entry['adminCount'] ?? '0') === '1',
+      passwordVersion: passwordVersionOf(
+        Buffer.isBuffer(entry['replPropertyMetaData']) ? entry['replPropertyMetaData'] : undefined,
+      ),
     };
   }
 

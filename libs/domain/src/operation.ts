@@ -1,5 +1,6 @@
 import type { Caller, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decidePolicy, POLICY_VERSION, type DomainPolicySnapshot, type Routing } from './policy';
+import { Reasons } from './reasons';
 
 export type OperationStatus = 'requested' | 'approved' | 'applied' | 'rejected' | 'failed';
 
@@ -32,7 +33,12 @@ export type OperationCommand =
       domainId: string | null;
       now: string;
     }
-  | { type: 'DecideWriteback'; domain: DomainPolicySnapshot | null; now: string };
+  | { type: 'DecideWriteback'; domain: DomainPolicySnapshot | null; now: string }
+  /**
+   * The operation's deadline passed before any executor claimed it (ADR 0011). Only issued
+   * after the claim was refused for good, so no executor can write it any more.
+   */
+  | { type: 'ExpireWriteback'; now: string };
 
 export class OperationConflict extends Error {
   constructor(message: string) {
@@ -96,6 +102,23 @@ export function decide(command: OperationCommand, state: OperationState): Writeb
             policyVersion: POLICY_VERSION,
             policyRule: decision.ruleId,
             approvedAt: command.now,
+          },
+        },
+      ];
+    }
+    case 'ExpireWriteback': {
+      if (state.status === 'initial' || isTerminal(state.status)) return [];
+      return [
+        {
+          type: 'WritebackFailed',
+          version: 1,
+          data: {
+            operationId: state.operationId,
+            domainId: state.domainId,
+            targetUpn: state.request.target.userPrincipalName,
+            reason: Reasons.DEADLINE_EXCEEDED,
+            attempts: 0,
+            failedAt: command.now,
           },
         },
       ];

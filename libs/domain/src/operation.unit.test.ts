@@ -359,6 +359,46 @@ describe('operation decider', () => {
       given([]).when(decideCommand()).then([]);
     });
   });
+
+  describe('ExpireWriteback', () => {
+    const expire: OperationCommand = { type: 'ExpireWriteback', now: LATER };
+    const expired = (domainId: string | null): WritebackEvent => ({
+      type: 'WritebackFailed',
+      version: 1,
+      data: {
+        operationId: OPERATION_ID,
+        domainId,
+        targetUpn: UPN,
+        reason: Reasons.DEADLINE_EXCEEDED,
+        attempts: 0,
+        failedAt: LATER,
+      },
+    });
+
+    it('fails an approved operation that no executor took before its deadline', () => {
+      given([requested(), approved])
+        .when(expire)
+        .then([expired('corp')]);
+    });
+
+    it('fails a request that was never decided (the gate could not consume it in time)', () => {
+      given([requested('no-match', null)])
+        .when(expire)
+        .then([expired(null)]);
+    });
+
+    it.each<[string, WritebackEvent[]]>([
+      ['rejected', [requested(), rejected(Reasons.DOMAIN_WRITEBACK_DISABLED)]],
+      ['applied', [requested(), approved, applied]],
+      ['failed', [requested(), approved, failed]],
+    ])('leaves an operation that already ended (%s) as it was', (_status, history) => {
+      given(history).when(expire).then([]);
+    });
+
+    it('has nothing to expire before the operation was requested', () => {
+      given([]).when(expire).then([]);
+    });
+  });
 });
 
 describe('operation evolve', () => {

@@ -121,6 +121,16 @@ export const Reasons = {
     code: 'EXECUTOR.CONFIGURATION',
     message: 'The executor is not configured for this domain (missing key, bind secret or LDAP URL).',
   },
+  DEADLINE_EXCEEDED: {
+    code: 'OPERATION.DEADLINE_EXCEEDED',
+    message:
+      "No executor of the domain took the operation before its deadline (WRITEBACK_OPERATION_DEADLINE_MS); nothing was written to the directory and nothing will be. Check that the domain's executors, Kafka and the domain controllers are up, then try again.",
+  },
+  WRITE_UNCONFIRMED: {
+    code: 'AD.WRITE_UNCONFIRMED',
+    message:
+      'The domain controller stopped answering while the password was being written and could not be asked afterwards whether it took it, so the password may or may not have been set. The user should set a new password again.',
+  },
   DIRECTORY_ERROR: {
     code: 'AD.UNEXPECTED',
     message: 'The directory refused the change for an unexpected reason; see the executor logs.',

@@ -1,4 +1,4 @@
-import { Topics } from '@writeback/contracts';
+import { Topics, type DeadLetterMessage } from '@writeback/contracts';
 import { currentTraceparent, inSpan, markFailed, metrics, SpanKind, withOperation } from '@writeback/observability';
 import type { BusLogger, IncomingMessage, MessageHandler, OutgoingMessage } from './message-bus';
 import { MessageHeaders, processAttributes } from './telemetry';
@@ -24,19 +24,20 @@ export function deadLetterFor(message: IncomingMessage, groupId: string, error: 
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const issues = (error as { issues?: unknown }).issues;
   const traceparent = currentTraceparent();
+  const letter: DeadLetterMessage = {
+    sourceTopic: message.topic,
+    sourcePosition: message.position,
+    consumerGroup: groupId,
+    reason,
+    issues: Array.isArray(issues) ? issues.map(String) : [],
+    deadLetteredAt: new Date().toISOString(),
+    value: message.value,
+    headers: message.headers,
+  };
   return {
     topic: Topics.deadLetters,
     key: message.key,
-    value: JSON.stringify({
-      sourceTopic: message.topic,
-      sourcePosition: message.position,
-      consumerGroup: groupId,
-      reason,
-      issues: Array.isArray(issues) ? issues : [],
-      deadLetteredAt: new Date().toISOString(),
-      value: message.value,
-      headers: message.headers,
-    }),
+    value: JSON.stringify(letter),
     headers: { ...message.headers, ...(traceparent ? { [MessageHeaders.traceparent]: traceparent } : {}) },
   };
 }

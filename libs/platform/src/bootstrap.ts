@@ -7,6 +7,8 @@ import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@write
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { httpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
+import { setTimeout as delay } from 'node:timers/promises';
+import { markNotReady } from './health.controller';
 import { readServiceConfig, type ServiceConfig } from './service-config';
 import { BUS, LOGGER, SERVICE_CONFIG } from './tokens';
 
@@ -78,6 +80,11 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
     app,
     url,
     stop: async () => {
+      // Not ready first; then, after the drain delay, consumers stop: a handler in flight
+      // finishes, a message not yet handled stays uncommitted and goes to another instance.
+      markNotReady();
+      logger.info({ drainMs: config.shutdownDrainMs }, `${definition.name} stopping`);
+      await delay(config.shutdownDrainMs);
       await app.close();
       await bus.close();
       await stopTelemetry();

@@ -44,6 +44,13 @@ async function probe(check: () => Promise<void>): Promise<CheckState> {
   }
 }
 
+let draining = false;
+
+/** Readiness goes false first on shutdown, so traffic moves away before anything stops. */
+export function markNotReady(): void {
+  draining = true;
+}
+
 @Controller('health')
 export class HealthController {
   constructor(
@@ -64,6 +71,7 @@ export class HealthController {
    */
   @Get('ready')
   async ready(): Promise<Readiness> {
+    if (draining) throw new ServiceUnavailableException({ status: 'unavailable', checks: { shutdown: 'down' } });
     const checks: ReadinessCheck[] = [
       { name: 'database', check: async () => void (await this.prisma.$queryRaw`SELECT 1`) },
       { name: 'bus', check: () => this.bus.check() },

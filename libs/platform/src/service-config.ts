@@ -10,6 +10,7 @@ const Env = z.object({
   WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
+  WRITEBACK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(300_000).default(0),
   WRITEBACK_KAFKA_TLS: z.enum(['true', 'false']).default('false'),
   WRITEBACK_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
   WRITEBACK_KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -73,6 +74,8 @@ export interface ServiceConfig {
   bus: BusConfig;
   httpHost: string;
   httpPort: number;
+  /** How long a stopping service answers not-ready before it stops (load balancers catch up). */
+  shutdownDrainMs: number;
 }
 
 export class ConfigurationError extends Error {
@@ -120,6 +123,7 @@ export function readServiceConfig(
     bus,
     httpHost: parsed.data.WRITEBACK_HTTP_HOST,
     httpPort: port,
+    shutdownDrainMs: parsed.data.WRITEBACK_SHUTDOWN_DRAIN_MS,
   };
 }
 

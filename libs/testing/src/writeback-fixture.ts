@@ -62,6 +62,11 @@ export interface WritebackFixture {
   /** Polls GET /v1/operations/:id?waitSeconds until the operation ends. */
   outcome(operationId: string, timeoutMs?: number): Promise<OperationView>;
   auditHistory(operationId: string, expectedEvents: number): Promise<Array<Record<string, unknown>>>;
+  /**
+   * Stops PostgreSQL (fast shutdown: sessions are cut) and starts it again on the same port and
+   * data, as a database failover or restart would; the services must reconnect by themselves.
+   */
+  restartPostgres(): Promise<void>;
   /** Every log line written so far by the services whose process name matches. */
   logs(processName?: RegExp): Promise<string>;
   stop(): Promise<void>;
@@ -96,7 +101,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    const postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres') });
+    let postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres') });
     cleanups.push(() => postgres.stop());
 
     const domains = options.forests.map(domainIdOf);
@@ -145,6 +150,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: '6000',
         // Every decision reads the current domain configuration, so a test can change it and act at once.
         WRITEBACK_CONFIG_CACHE_MS: '0',
+        // Suites send bursts for one user on purpose; the suite that tests the limits sets them.
+        WRITEBACK_RATE_LIMIT_PER_CALLER: '0',
+        WRITEBACK_RATE_LIMIT_PER_TARGET: '0',
         ...issuer.env,
         ...options.env,
       },
@@ -255,6 +263,10 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           },
           { timeoutMs: 30_000, description: `${expectedEvents} audit records of ${operationId}` },
         ),
+      restartPostgres: async () => {
+        await postgres.stop();
+        postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres'), port: postgres.port });
+      },
       logs: async (processName) => {
         const files = (await readdir(logDir)).filter((f) => !processName || processName.test(f));
         return (await Promise.all(files.map((f) => readFile(join(logDir, f), 'utf8')))).join('\n');

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DeadLetterView } from '@writeback/contracts';
 import { AuditQuery } from '../audit/audit.repository';
+import { DeadLetterQuery } from '../dead-letters/dead-letters.repository';
 
 const entry = {
   type: 'object',
@@ -30,16 +32,26 @@ const ok = (description: string, schema: Record<string, unknown>): Record<string
  * validates them. Served at `GET /openapi.json`; `docs/openapi/audit-service.json` is a copy a
  * test keeps equal.
  */
-export function buildOpenApiDocument(): Record<string, unknown> {
-  const query = z.toJSONSchema(AuditQuery, { io: 'input', unrepresentable: 'any' }) as {
+const queryParameters = (schema: z.ZodType): Array<Record<string, unknown>> => {
+  const query = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
     properties: Record<string, Record<string, unknown>>;
   };
-  const parameters = Object.entries(query.properties).map(([name, schema]) => ({
+  return Object.entries(query.properties).map(([name, property]) => ({
     name,
     in: 'query',
     required: false,
-    schema,
+    schema: property,
   }));
+};
+
+const operatorOnly = {
+  '401': { description: 'Missing or invalid bearer token.' },
+  '403': { description: 'The token lacks the writeback.operator scope.' },
+};
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const parameters = queryParameters(AuditQuery);
+  const deadLetter = z.toJSONSchema(DeadLetterView, { io: 'output', unrepresentable: 'any' });
   const page = {
     type: 'object',
     properties: { items: { type: 'array', items: entry }, nextCursor: { type: ['string', 'null'] } },
@@ -110,8 +122,37 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               type: 'object',
               properties: { removed: { type: 'object', additionalProperties: { type: 'integer' } } },
             }),
-            '401': { description: 'Missing or invalid bearer token.' },
-            '403': { description: 'The token lacks the writeback.operator scope.' },
+            ...operatorOnly,
+          },
+        },
+      },
+      '/v1/dead-letters': {
+        get: {
+          operationId: 'listDeadLetters',
+          summary: 'Messages consumers could not accept, with the reason, oldest first (operators)',
+          security: [{ bearer: [] }],
+          parameters: queryParameters(DeadLetterQuery),
+          responses: {
+            '200': ok('One page; `nextCursor` fetches the next.', {
+              type: 'object',
+              properties: { items: { type: 'array', items: deadLetter }, nextCursor: { type: ['string', 'null'] } },
+            }),
+            '400': { description: 'A parameter is invalid; `issues` names it and why.' },
+            ...operatorOnly,
+          },
+        },
+      },
+      '/v1/dead-letters/{id}/replay': {
+        post: {
+          operationId: 'replayDeadLetter',
+          summary: 'Publish a dead letter to its source topic again (operators)',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            '200': ok('The dead letter, marked replayed.', deadLetter),
+            '404': { description: 'No such dead letter.' },
+            '409': { description: 'The message holds NUL characters, which no consumer accepts.' },
+            ...operatorOnly,
           },
         },
       },

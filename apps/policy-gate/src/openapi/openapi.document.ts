@@ -39,6 +39,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '202': { description: 'Accepted and durable; the decision follows asynchronously.', content: operation },
             '400': error('The body breaks the contract; `issues` names each field and why.'),
             '401': error('Missing or invalid bearer token.'),
+            '413': error('The body is larger than the API takes.'),
+            '429': {
+              ...error(
+                'Too many requests from this caller, or for this target user, in a minute (WRITEBACK_RATE_LIMIT_PER_CALLER, WRITEBACK_RATE_LIMIT_PER_TARGET); nothing was accepted.',
+              ),
+              headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+            },
             '503': error('Domain configuration is unavailable; nothing was accepted, retry shortly.'),
           },
         },

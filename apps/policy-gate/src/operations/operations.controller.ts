@@ -16,6 +16,7 @@ import { isTerminal } from '@writeback/domain';
 import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { OperationChanges } from './operation-changes';
+import { OperationThrottleGuard } from './operation-throttle.guard';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
@@ -34,6 +35,7 @@ export class OperationsController {
 
   @Post()
   @HttpCode(202)
+  @UseGuards(OperationThrottleGuard)
   async create(
     @Body(new ZodBody(CreateOperationRequest)) body: CreateOperationRequest,
     @CurrentCaller() caller: Caller,

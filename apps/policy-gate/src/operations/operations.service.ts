@@ -7,7 +7,7 @@ import {
   type SealedCredential,
   type WritebackRequest,
 } from '@writeback/contracts';
-import { decide, isTerminal, resolveTargetDomain, type Routing } from '@writeback/domain';
+import { decide, isTerminal, Reasons, resolveTargetDomain, type Routing } from '@writeback/domain';
 import {
   currentTraceparent,
   inSpan,
@@ -19,6 +19,7 @@ import {
 } from '@writeback/observability';
 import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
+import { GATE_OPTIONS, type GateOptions } from './gate-options';
 import { OperationsRepository, type Appended } from './operations.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
@@ -31,6 +32,7 @@ export class OperationsService {
     private readonly outbox: OutboxRelay,
     @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(GATE_OPTIONS) private readonly options: GateOptions,
   ) {}
 
   /** The edge: routes the target, seals the password for that domain's executors, records the request. */
@@ -76,6 +78,7 @@ export class OperationsService {
     await this.operations.append(operationId, events, {
       ...(sealed ? { sealed } : {}),
       outbox: events.map(eventMessage),
+      deadlineMs: this.options.deadlineMs,
     });
     this.outbox.kick();
     this.logger.info(
@@ -114,7 +117,7 @@ export class OperationsService {
         ),
       );
     }
-    const appended = await this.operations.append(operationId, events, { outbox: messages });
+    const appended = await this.operations.appendDecision(operationId, state.status, events, messages);
     this.outbox.kick();
     const decision = events[0];
     const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
@@ -129,6 +132,27 @@ export class OperationsService {
       );
     this.observeEnd(appended, decision);
     this.logger.info({ operationId, decision: decision?.type, reasonCode }, 'writeback decided');
+  }
+
+  /**
+   * Ends an operation whose deadline passed before any executor claimed it. False when an
+   * executor claimed it first: then the executor's outcome ends it.
+   */
+  async expire(operationId: string): Promise<boolean> {
+    const now = new Date().toISOString();
+    const expired = await this.operations.expire(
+      operationId,
+      (state) =>
+        decide({ type: 'ExpireWriteback', now }, state).map((e) =>
+          envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }),
+        ),
+      (events) => events.map(eventMessage),
+    );
+    if (expired) {
+      this.outbox.kick();
+      this.logger.warn({ operationId, reasonCode: Reasons.DEADLINE_EXCEEDED.code }, 'writeback deadline passed');
+    }
+    return expired;
   }
 
   /** Consumer of every other lifecycle event: keeps the operation's projection current. */

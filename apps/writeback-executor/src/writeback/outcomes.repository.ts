@@ -29,8 +29,43 @@ export class OutcomesRepository {
         skipDuplicates: true,
       });
       if (count === 1) await writeOutbox(tx, EXECUTOR_PRODUCER, [eventMessage(outcome)]);
+      // The outcome now answers any redelivery; the pre-write count has done its job.
+      await tx.executorWrite.deleteMany({ where: { operationId } });
     });
     this.outbox.kick();
+  }
+
+  /**
+   * Claims the operation before anything is written to the directory: from then on the gate
+   * will not end it by its deadline, and if the deadline passed first, nobody may write it (ADR
+   * 0009). The compare-and-set against the gate's expiry runs on PostgreSQL's clock. Operations
+   * accepted before deadlines existed have no row and need no claim.
+   */
+  async claim(operationId: string): Promise<'claimed' | 'expired'> {
+    const claimed = await this.prisma.$executeRaw`
+      UPDATE operation_deadlines SET state = 'claimed', settled_at = COALESCE(settled_at, now())
+       WHERE operation_id = ${operationId}::uuid
+         AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`;
+    if (claimed === 1) return 'claimed';
+    const row = await this.prisma.operationDeadline.findUnique({ where: { operationId } });
+    return row ? 'expired' : 'claimed';
+  }
+
+  /**
+   * Decides whether to write the password, from the directory's own count of the user's password
+   * writes: the count seen before this operation's first write is kept, so a later try (after
+   * a crash or a lost answer) that finds it raised knows the write happened and skips it.
+   */
+  async passwordWrite(operationId: string, dn: string, version: number | null): Promise<'write' | 'skip'> {
+    if (version === null) return 'write';
+    const before = await this.prisma.executorWrite.findUnique({ where: { operationId } });
+    if (before && before.userDn === dn) return version > before.versionBefore ? 'skip' : 'write';
+    await this.prisma.executorWrite.upsert({
+      where: { operationId },
+      create: { operationId, userDn: dn, versionBefore: version },
+      update: { userDn: dn, versionBefore: version },
+    });
+    return 'write';
   }
 
   /** Publishes a recorded outcome again; consumers deduplicate it by its eventId. */

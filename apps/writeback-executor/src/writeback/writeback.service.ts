@@ -25,6 +25,9 @@ import { DomainKeys } from './domain-keys';
 import { OutcomesRepository } from './outcomes.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
+/** Tries for a write whose outcome is unknown, as a multiple of `maxAttempts`. */
+const UNCONFIRMED_ATTEMPTS_FACTOR = 3;
+const MAX_RETRY_DELAY_MS = 10_000;
 export const DOMAIN_KEYS = Symbol('DomainKeys');
 export const EXECUTOR_OPTIONS = Symbol('ExecutorOptions');
 
@@ -223,6 +226,15 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
       log.error({ err: error }, 'executor cannot serve this domain');
       return { kind: 'failed', reason: Reasons.EXECUTOR_CONFIGURATION, attempts: 0 };
     }
+    // Past this point the directory is written: the claim makes sure the gate has not told the
+    // requester the operation failed, and never will by its deadline (ADR 0011).
+    if ((await this.outcomes.claim(operationId)) === 'expired') {
+      log.warn('deadline passed before this executor claimed the operation; nothing is written');
+      return { kind: 'failed', reason: Reasons.DEADLINE_EXCEEDED, attempts: 0 };
+    }
+    // True while a password write may have reached the DC without its answer reaching us: then
+    // "failed" would be a guess, so tries go on until the DC can tell (up to a larger bound).
+    let unconfirmed = false;
     for (let attempt = 1; ; attempt++) {
       const ldapStarted = performance.now();
       try {
@@ -233,6 +245,12 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
             unlock: request.kind === 'unlock' || request.options.unlockAccount,
             forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
             scope,
+            beforePasswordWrite: async (user) => {
+              const decision = await this.outcomes.passwordWrite(operationId, user.dn, user.passwordVersion);
+              if (decision === 'skip') log.info('the password was written by an earlier try; not written again');
+              unconfirmed = decision === 'write';
+              return decision;
+            },
           }),
         );
         timing.ldapMs += performance.now() - ldapStarted;
@@ -240,9 +258,12 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
       } catch (error) {
         timing.ldapMs += performance.now() - ldapStarted;
         const failure = error instanceof DirectoryError ? error : undefined;
+        // A DC that answered (any LDAP result code) did not take the write.
+        if (failure?.resultCode !== undefined) unconfirmed = false;
         log.warn(
           {
             attempt,
+            unconfirmed,
             reasonCode: failure?.reason.code,
             ldapResultCode: failure?.resultCode,
             detail: failure?.detail ?? String(error),
@@ -250,10 +271,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
           'directory write failed',
         );
         if (failure && !failure.retriable) return { kind: 'rejected', reason: failure.reason };
-        const reason = failure?.reason ?? Reasons.DIRECTORY_ERROR;
-        if (attempt >= this.options.maxAttempts) return { kind: 'failed', reason, attempts: attempt };
+        const reason = unconfirmed ? Reasons.WRITE_UNCONFIRMED : (failure?.reason ?? Reasons.DIRECTORY_ERROR);
+        if (attempt >= this.options.maxAttempts * (unconfirmed ? UNCONFIRMED_ATTEMPTS_FACTOR : 1)) {
+          return { kind: 'failed', reason, attempts: attempt };
+        }
         metrics.directoryRetries.inc({ domain: domainId, reason: reason.code });
-        await delay(this.options.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+        const ceiling = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseDelayMs * 2 ** Math.min(attempt - 1, 16));
+        await delay(ceiling * (0.5 + Math.random() / 2));
       }
     }
   }

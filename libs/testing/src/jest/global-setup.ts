@@ -1,5 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ensureSystemDeps } from '../harness-files';
 import { startSambaForest, type SambaForest } from '../samba';
@@ -11,8 +13,16 @@ const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'le
 
 const initialPassword = (sam: string): string => `Initial-${sam}-Pw1!`;
 
+/** Users of the fault-injection suite only, in both forests (`fault-user-001`, ...). */
+const FAULT_USERS_PER_FOREST = 40;
+const FAULT_USERS = Array.from(
+  { length: FAULT_USERS_PER_FOREST },
+  (_, i) => `fault-user-${String(i + 1).padStart(3, '0')}`,
+);
+
 declare global {
   var __writebackForests: SambaForest[] | undefined;
+  var __writebackForestControl: Server | undefined;
 }
 
 /**
@@ -37,6 +47,7 @@ export default async function globalSetup(): Promise<void> {
         ...CORP_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'Staff' })),
         // Under an OU whose inheritance the CLI suite disables (permissions check).
         { sam: 'ursula', password: initialPassword('ursula'), ou: 'Isolated' },
+        ...FAULT_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'Faults' })),
       ],
     }),
     startSambaForest({
@@ -46,15 +57,45 @@ export default async function globalSetup(): Promise<void> {
       ip: '127.0.0.12',
       workDir: join(workDir, 'fabrikam'),
       ous: ['People'],
-      users: FABRIKAM_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'People' })),
+      users: [
+        ...FABRIKAM_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'People' })),
+        ...FAULT_USERS.map((sam) => ({ sam, password: initialPassword(sam), ou: 'Faults' })),
+      ],
     }),
   ]);
   globalThis.__writebackForests = [corp, fabrikam];
   // JSON keeps the data and drops the live handles (stop/start), which workers cannot use.
   const strip = (forest: SambaForest): TestEnvironment['forests']['corp'] =>
     JSON.parse(JSON.stringify(forest)) as TestEnvironment['forests']['corp'];
-  const environment: TestEnvironment = { workDir, forests: { corp: strip(corp), fabrikam: strip(fabrikam) } };
+  const forestControlUrl = await startForestControl([corp, fabrikam]);
+  const environment: TestEnvironment = {
+    workDir,
+    forests: { corp: strip(corp), fabrikam: strip(fabrikam) },
+    forestControlUrl,
+  };
   const file = join(workDir, 'environment.json');
   await writeFile(file, JSON.stringify(environment), { mode: 0o600 });
   process.env[TEST_ENV_VAR] = file;
+}
+
+/** Test workers cannot stop a DC started here; this loopback endpoint does it for them. */
+async function startForestControl(forests: SambaForest[]): Promise<string> {
+  const server = createServer((request, response) => {
+    const match = /^\/forests\/([a-z]+)\/(stop|start)$/.exec(request.url ?? '');
+    const forest = forests.find((f) => f.name === match?.[1]);
+    if (request.method !== 'POST' || !match || !forest) {
+      response.writeHead(404).end();
+      return;
+    }
+    (match[2] === 'stop' ? forest.stop() : forest.start()).then(
+      () => response.writeHead(204).end(),
+      (error: unknown) => response.writeHead(500).end(error instanceof Error ? error.message : String(error)),
+    );
+  });
+  // Jest waits for its own work, not for this server: it must not keep the run alive.
+  server.unref();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  globalThis.__writebackForestControl = server;
+  const address = server.address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
 }
