@@ -144,6 +144,7 @@ export function envVarsReadByCode(): Set<string> {
     'apps/writeback-executor/src/main.ts',
     'apps/writeback-executor/src/app.module.ts',
     'apps/audit-service/src/audit/retention.service.ts',
+    'apps/policy-gate/src/operations/gate-options.ts',
   ];
   const names = new Set<string>();
   for (const file of files) {
