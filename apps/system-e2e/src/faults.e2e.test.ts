@@ -55,6 +55,9 @@ async function passwordVersions(forest: ForestInfo): Promise<Map<string, number>
  * DC stops. Counted on the DC side, not from our own records.
  */
 describe('delivery guarantees under faults (distributed, two forests)', () => {
+  // 500 operations through five faults, each waited out by condition (up to 4 minutes apiece):
+  // minutes on a busy 2-core machine, so the suite-wide 3-minute limit does not fit.
+  jest.setTimeout(900_000);
   const { forests } = testEnvironment();
   const stamp = Date.now().toString(36);
   let fixture: WritebackFixture;
