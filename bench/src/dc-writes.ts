@@ -1,26 +1,6 @@
 import { Client } from 'ldapts';
+import { passwordVersionOf } from '@writeback/directory';
 import type { SambaForest } from '@writeback/testing';
-
-/** ATTRIBUTE_ID of unicodePwd in AD's schema (0x9005A). */
-const UNICODE_PWD_ATTID = 0x0009005a;
-const HEADER_BYTES = 16;
-const ENTRY_BYTES = 48;
-
-/**
- * The version of unicodePwd in a replPropertyMetaData blob (NDR replPropertyMetaDataBlob v1:
- * version, reserved, count, reserved, then 48-byte entries of attid, version, change time,
- * invocation id, originating and local USN). The DC adds one to it on every password write, so
- * it counts writes on the DC's side; 0 when the password was never written.
- */
-export function passwordVersion(blob: Buffer): number {
-  if (blob.length < HEADER_BYTES || blob.readUInt32LE(0) !== 1) throw new Error('not a replPropertyMetaData v1 blob');
-  const count = blob.readUInt32LE(8);
-  for (let i = 0; i < count; i++) {
-    const offset = HEADER_BYTES + i * ENTRY_BYTES;
-    if (blob.readUInt32LE(offset) === UNICODE_PWD_ATTID) return blob.readUInt32LE(offset + 4);
-  }
-  return 0;
-}
 
 /** Password write counts of every user under `ou` (an RDN path such as 'OU=Bench'), by DN. */
 export async function passwordWriteCounts(forest: SambaForest, ou: string): Promise<Map<string, number>> {
@@ -38,7 +18,10 @@ export async function passwordWriteCounts(forest: SambaForest, ou: string): Prom
     for (const entry of searchEntries) {
       const raw = entry['replPropertyMetaData'];
       const blob = Array.isArray(raw) ? raw[0] : raw;
-      counts.set(entry.dn.toLowerCase(), Buffer.isBuffer(blob) ? passwordVersion(blob) : 0);
+      // The DC's own count of the user's password writes (the unicodePwd version).
+      const version = passwordVersionOf(Buffer.isBuffer(blob) ? blob : undefined);
+      if (version === null) throw new Error(`${entry.dn}: replPropertyMetaData is missing or malformed`);
+      counts.set(entry.dn.toLowerCase(), version);
     }
     return counts;
   } finally {
