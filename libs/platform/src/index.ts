@@ -8,6 +8,7 @@ export * from './bootstrap';
 export * from './health.controller';
 export * from './metrics.controller';
 export * from './outgoing';
+export * from './background-loop';
 export * from './outbox';
 export * from './auth/token-verifier';
 export * from './auth/bearer-auth.guard';

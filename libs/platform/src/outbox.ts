@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { MessageBus, OutgoingMessage } from '@writeback/messaging';
 import type { Logger } from '@writeback/observability';
 import type { Prisma, PrismaClient } from '@writeback/persistence';
 import { setTimeout as delay } from 'node:timers/promises';
+import { BackgroundLoop } from './background-loop';
 import { PRISMA } from './prisma.module';
 import { BUS, LOGGER } from './tokens';
 
@@ -30,10 +31,7 @@ export async function writeOutbox(
  * never lost (consumers deduplicate by eventId).
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+export class OutboxRelay extends BackgroundLoop {
   /** A commit announced while a batch was being published: look again at once instead of idling. */
   private kicked = false;
 
@@ -42,28 +40,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(BUS) private readonly bus: MessageBus,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(OUTBOX_PRODUCER) private readonly producer: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Called after a commit that wrote to the outbox, so publishing starts at once. */
   kick(): void {
     this.kicked = true;
-    this.wake?.();
+    this.wakeUp();
   }
 
-  onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let failures = 0;
-    while (this.running) {
+    while (this.active) {
       try {
         this.kicked = false;
         const more = await this.drainOnce();
@@ -76,18 +65,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         await this.idle(wait);
       }
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   /** Publishes one batch; true when more may be waiting. */

@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@writeback/observability';
-import { LOGGER } from '@writeback/platform';
+import { BackgroundLoop, LOGGER } from '@writeback/platform';
 import { OperationsRepository } from './operations.repository';
 import { GATE_OPTIONS, type GateOptions } from './gate-options';
 import { OperationsService } from './operations.service';
@@ -12,47 +12,29 @@ const BATCH = 100;
  * the compare-and-set in `OperationsRepository.expire` makes concurrent watches harmless.
  */
 @Injectable()
-export class DeadlineWatch implements OnApplicationBootstrap, OnApplicationShutdown {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
-
+export class DeadlineWatch extends BackgroundLoop {
   constructor(
     private readonly operations: OperationsRepository,
     private readonly service: OperationsService,
     @Inject(GATE_OPTIONS) private readonly options: GateOptions,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     // A tenth of the deadline, within [100 ms, 1 s]: an expiry is reported soon after it is due.
     const interval = Math.min(1000, Math.max(100, Math.floor(this.options.deadlineMs / 10)));
-    while (this.running) {
+    while (this.active) {
       try {
         for (const operationId of await this.operations.overdue(BATCH)) {
-          if (!this.running) break;
+          if (!this.active) break;
           await this.service.expire(operationId);
         }
       } catch (error) {
         this.logger.warn({ err: error }, 'deadline watch failed; will retry');
       }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.timer = setTimeout(resolve, interval);
-      });
-      clearTimeout(this.timer);
+      await this.idle(interval);
     }
   }
 }
