@@ -365,7 +365,7 @@ describe('observability (distributed)', () => {
     expect(
       sampleValue(executor, 'writeback_ldap_errors_total', {
         domain: 'corp',
-        dc: '127.0.0.11',
+        dc: forests.corp.ip,
         operation: 'modify',
         result_code: '19',
         reason: 'AD.PASSWORD_POLICY',
@@ -383,11 +383,11 @@ describe('observability (distributed)', () => {
     expect(
       sampleValue(executor, 'writeback_ldap_request_duration_seconds_count', {
         domain: 'corp',
-        dc: '127.0.0.11',
+        dc: forests.corp.ip,
         operation: 'modify',
       }),
     ).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.11' })).toBe(1);
+    expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: forests.corp.ip })).toBe(1);
     expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.99' })).toBe(0);
 
     expect(

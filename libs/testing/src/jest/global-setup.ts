@@ -29,18 +29,33 @@ declare global {
  * Starts the two disconnected forests of the seed's validation scenarios once per test run.
  * Each suite starts its own PostgreSQL and Kafka-protocol cluster (both take about a second).
  */
+/**
+ * The forests' loopback addresses. `WRITEBACK_TEST_FOREST_IPS=A,B` moves them, so that two
+ * checkouts on one machine can run their integration suites side by side.
+ */
+function forestIps(): [string, string] {
+  const raw = process.env['WRITEBACK_TEST_FOREST_IPS'];
+  if (!raw) return ['127.0.0.11', '127.0.0.12'];
+  const ips = raw.split(',').map((ip) => ip.trim());
+  if (ips.length !== 2 || !ips[0] || !ips[1] || ips[0] === ips[1]) {
+    throw new Error(`WRITEBACK_TEST_FOREST_IPS needs two different addresses, got ${raw}`);
+  }
+  return [ips[0], ips[1]];
+}
+
 export default async function globalSetup(): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new Error('integration tests start Samba AD DCs and add loopback addresses: run them as root');
   }
   await ensureSystemDeps();
   const workDir = await mkdtemp(join(tmpdir(), 'writeback-it-'));
+  const [corpIp, fabrikamIp] = forestIps();
   const [corp, fabrikam] = await Promise.all([
     startSambaForest({
       name: 'corp',
       realm: 'CORP.EXAMPLE.TEST',
       netbiosDomain: 'CORP',
-      ip: '127.0.0.11',
+      ip: corpIp,
       workDir: join(workDir, 'corp'),
       ous: ['Staff', 'Isolated'],
       users: [
@@ -54,7 +69,7 @@ export default async function globalSetup(): Promise<void> {
       name: 'fabrikam',
       realm: 'FABRIKAM.EXAMPLE.TEST',
       netbiosDomain: 'FABRIKAM',
-      ip: '127.0.0.12',
+      ip: fabrikamIp,
       workDir: join(workDir, 'fabrikam'),
       ous: ['People'],
       users: [
