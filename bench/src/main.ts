@@ -257,6 +257,7 @@ async function main(): Promise<void> {
       mode: 'distributed',
       forests: forests.all,
       executorPartitions: options.executorPartitions,
+      ...(options.cpuProfileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] } : {}),
       env: {
         // Production settings, not the test fixture's: domain configuration is cached as shipped.
         WRITEBACK_CONFIG_CACHE_MS: '2000',

@@ -17,6 +17,8 @@ export interface BenchOptions {
   ips: [string, string];
   workDir: string;
   outDir: string;
+  /** Where every service writes a V8 CPU profile (`--cpu-prof`) when it stops; off when unset. */
+  cpuProfileDir: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD DCs)
@@ -31,6 +33,7 @@ export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD 
   --ips A,B             the forests' loopback addresses (default 127.0.0.41,127.0.0.42)
   --work-dir DIR        forests, database and logs (default /tmp/writeback-bench)
   --out DIR             where results/<date>.md and .json go (default bench/results)
+  --cpu-profile DIR     every service writes a CPU profile (.cpuprofile, one per process id) here
 
 Environment: BENCH_USERS and BENCH_OPERATIONS stand in for the first two flags.`;
 
@@ -56,6 +59,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
       ips: { type: 'string', default: '127.0.0.41,127.0.0.42' },
       'work-dir': { type: 'string', default: '/tmp/writeback-bench' },
       out: { type: 'string', default: defaultOutDir },
+      'cpu-profile': { type: 'string' },
     },
     strict: true,
   });
@@ -76,5 +80,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
     ips: [ips[0] as string, ips[1] as string],
     workDir: values['work-dir'],
     outDir: values.out,
+    cpuProfileDir: values['cpu-profile'],
   };
 }

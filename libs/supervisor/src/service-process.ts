@@ -11,6 +11,8 @@ export interface ServiceProcessOptions {
   /** Label for logs when one service runs more than once (e.g. one executor per forest). */
   instance?: string;
   env: Record<string, string>;
+  /** Options for node itself, before the entry point (e.g. `--cpu-prof`). */
+  nodeArgs?: readonly string[];
   /** Where stdout and stderr go; inherited when omitted. */
   logFile?: string;
   /** The service's base URL, polled at /health/ready. */
@@ -68,7 +70,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const name = options.instance ?? options.service;
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   if (log) await once(log, 'open');
-  const child = spawn(process.execPath, [serviceEntry(options.service)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serviceEntry(options.service)], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'],
   });

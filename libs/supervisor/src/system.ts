@@ -24,6 +24,8 @@ export interface SystemOptions {
   /** One log file per process here; inherited stdio when omitted. */
   logDir?: string;
   env?: Record<string, string>;
+  /** Options for node in every service process (e.g. the benchmark's `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }
 
 export interface RunningSystem {
@@ -71,6 +73,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const define = (spec: Parameters<typeof startServiceProcess>[0]): void => {
     specs.set(spec.instance ?? spec.service, {
       ...spec,
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       ...(options.logDir ? { logFile: join(options.logDir, `${spec.instance ?? spec.service}.log`) } : {}),
     });
   };

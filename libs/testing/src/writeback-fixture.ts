@@ -25,6 +25,8 @@ export interface FixtureOptions {
   configureDomains?: boolean;
   /** Partitions of each executor topic (default 3), the ceiling on one executor's parallel writes. */
   executorPartitions?: number;
+  /** Options for node in every service process (the benchmark's CPU profiles). */
+  nodeArgs?: readonly string[];
 }
 
 export interface OperationView {
@@ -144,6 +146,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
             }))
           : [{ instance: 'writeback-executor', domains: '*', env: bindSecrets }],
       logDir,
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       // Short group sessions: a restarted consumer gets its partitions back in seconds.
       env: {
         WRITEBACK_EXECUTOR_RETRY_BASE_MS: '100',

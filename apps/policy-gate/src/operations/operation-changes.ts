@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import type { OperationView } from '@writeback/contracts';
 import { EventEmitter } from 'node:events';
 
 export interface ChangeWatch {
-  /** Resolves when the operation changes in this process, or when the time is up. */
-  changed: Promise<void>;
+  /**
+   * Resolves when the operation changes in this process (with its view as committed, when the
+   * change carried one), or with undefined when the time is up or the watch is cancelled.
+   */
+  changed: Promise<OperationView | undefined>;
   cancel(): void;
 }
 
@@ -16,18 +20,18 @@ export interface ChangeWatch {
 export class OperationChanges {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  changed(operationId: string): void {
-    this.emitter.emit(operationId);
+  changed(operationId: string, view?: OperationView): void {
+    this.emitter.emit(operationId, view);
   }
 
   watch(operationId: string, timeoutMs: number): ChangeWatch {
-    let finish = (): void => undefined;
-    const changed = new Promise<void>((resolve) => {
+    let finish = (_view?: OperationView): void => undefined;
+    const changed = new Promise<OperationView | undefined>((resolve) => {
       const timer = setTimeout(() => finish(), timeoutMs);
-      finish = () => {
+      finish = (view) => {
         clearTimeout(timer);
         this.emitter.off(operationId, finish);
-        resolve();
+        resolve(view);
       };
       this.emitter.on(operationId, finish);
     });

@@ -41,7 +41,7 @@ export class OperationsController {
     @CurrentCaller() caller: Caller,
   ): Promise<OperationView> {
     const { newPassword, ...request } = body;
-    const operationId = await this.service
+    return this.service
       .request(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
       .catch((error: unknown) => {
         // Nothing was accepted; the caller may try again shortly.
@@ -50,7 +50,6 @@ export class OperationsController {
         }
         throw error;
       });
-    return (await this.operations.view(operationId)) as OperationView;
   }
 
   /** `?waitSeconds=N` holds the answer until the operation ends or N seconds (at most 30) pass. */
@@ -68,7 +67,9 @@ export class OperationsController {
       if (!view || isTerminal(view.status) || Date.now() >= deadline) watch.cancel();
       if (!view) throw new NotFoundException(`operation ${id} not found`);
       if (isTerminal(view.status) || Date.now() >= deadline) return view;
-      await watch.changed;
+      // The commit that ends the operation hands its view over: no need to read it back.
+      const changed = await watch.changed;
+      if (changed && isTerminal(changed.status)) return changed;
     }
   }
 }

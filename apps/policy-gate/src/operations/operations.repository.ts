@@ -14,10 +14,31 @@ import { OperationChanges } from './operation-changes';
 
 export const GATE_PRODUCER = 'policy-gate';
 
-/** What an append changed: the operation's new state, and when it was requested. */
+/** What an append changed: the operation's new state, when it was requested, and its view. */
 export interface Appended {
   state: OperationState;
   requestedAt: string;
+  /** What `GET /v1/operations/:id` answers now; absent while the operation has no projection. */
+  view?: OperationView;
+}
+
+type OperationRow = Awaited<ReturnType<PrismaClient['operation']['findUniqueOrThrow']>>;
+
+function toView(op: OperationRow, history: ReadonlyArray<{ type: string; occurredAt: Date }>): OperationView {
+  return {
+    operationId: op.id,
+    status: OperationStatus.parse(op.status),
+    kind: op.kind,
+    channel: op.channel,
+    targetUpn: op.targetUpn,
+    domainId: op.domainId,
+    caller: Caller.parse(op.caller),
+    reason: op.reasonCode ? { code: op.reasonCode, message: op.reasonMessage ?? '' } : null,
+    createdAt: op.createdAt.toISOString(),
+    updatedAt: op.updatedAt.toISOString(),
+    completedAt: op.completedAt?.toISOString() ?? null,
+    history: history.map((h) => ({ type: h.type, occurredAt: h.occurredAt.toISOString() })),
+  };
 }
 
 export interface AppendEffects {
@@ -38,6 +59,14 @@ export class OperationsRepository {
     const rows = await this.prisma.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
     const events = rows.map((r) => EventEnvelope.parse(r.payload));
     return { state: replay(events), events };
+  }
+
+  /**
+   * True when the event is already in its operation's stream: the gate's own decisions come
+   * back to it over the bus, and one indexed read spares them a locking transaction.
+   */
+  async knows(eventId: string): Promise<boolean> {
+    return (await this.prisma.operationEvent.count({ where: { eventId } })) > 0;
   }
 
   async sealedCredential(operationId: string): Promise<SealedCredential | null> {
@@ -61,10 +90,10 @@ export class OperationsRepository {
     );
   }
 
-  /** Wakes callers waiting on the operation once a change has committed. */
-  private async notifying<T>(operationId: string, committed: Promise<T>): Promise<T> {
+  /** Wakes callers waiting on the operation once a change has committed, with its new view. */
+  private async notifying<T extends Appended | boolean | null>(operationId: string, committed: Promise<T>): Promise<T> {
     const result = await committed;
-    if (result) this.changes.changed(operationId);
+    if (result) this.changes.changed(operationId, typeof result === 'object' ? result.view : undefined);
     return result;
   }
 
@@ -165,7 +194,7 @@ export class OperationsRepository {
       reasonMessage: state.reason?.message ?? null,
       completedAt: isTerminal(state.status) ? new Date() : null,
     };
-    await tx.operation.upsert({
+    const op = await tx.operation.upsert({
       where: { id: operationId },
       create: {
         id: operationId,
@@ -201,7 +230,8 @@ export class OperationsRepository {
         UPDATE operation_deadlines SET state = 'closed', settled_at = now()
          WHERE operation_id = ${operationId}::uuid AND state = 'pending'`;
     }
-    return { state, requestedAt: first.occurredAt };
+    const history = all.map((e) => ({ type: e.type, occurredAt: new Date(e.occurredAt) }));
+    return { state, requestedAt: first.occurredAt, view: toView(op, history) };
   }
 
   async view(operationId: string): Promise<OperationView | null> {
@@ -212,19 +242,6 @@ export class OperationsRepository {
       orderBy: { sequence: 'asc' },
       select: { type: true, occurredAt: true },
     });
-    return {
-      operationId: op.id,
-      status: OperationStatus.parse(op.status),
-      kind: op.kind,
-      channel: op.channel,
-      targetUpn: op.targetUpn,
-      domainId: op.domainId,
-      caller: Caller.parse(op.caller),
-      reason: op.reasonCode ? { code: op.reasonCode, message: op.reasonMessage ?? '' } : null,
-      createdAt: op.createdAt.toISOString(),
-      updatedAt: op.updatedAt.toISOString(),
-      completedAt: op.completedAt?.toISOString() ?? null,
-      history: history.map((h) => ({ type: h.type, occurredAt: h.occurredAt.toISOString() })),
-    };
+    return toView(op, history);
   }
 }

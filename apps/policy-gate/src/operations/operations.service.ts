@@ -4,6 +4,7 @@ import {
   envelope,
   type Caller,
   type EventEnvelope,
+  type OperationView,
   type SealedCredential,
   type WritebackRequest,
 } from '@writeback/contracts';
@@ -35,14 +36,16 @@ export class OperationsService {
     @Inject(GATE_OPTIONS) private readonly options: GateOptions,
   ) {}
 
-  /** The edge: routes the target, seals the password for that domain's executors, records the request. */
-  request(request: WritebackRequest, caller: Caller, newPassword: Secret | undefined): Promise<string> {
+  /**
+   * The edge: routes the target, seals the password for that domain's executors, records the
+   * request. Returns the operation as it was committed.
+   */
+  request(request: WritebackRequest, caller: Caller, newPassword: Secret | undefined): Promise<OperationView> {
     const operationId = randomUUID();
     return withOperation(operationId, () =>
-      inSpan('writeback accept', { attributes: { 'writeback.kind': request.kind } }, async () => {
-        await this.accept(operationId, request, caller, newPassword);
-        return operationId;
-      }),
+      inSpan('writeback accept', { attributes: { 'writeback.kind': request.kind } }, () =>
+        this.accept(operationId, request, caller, newPassword),
+      ),
     );
   }
 
@@ -51,7 +54,7 @@ export class OperationsService {
     request: WritebackRequest,
     caller: Caller,
     newPassword: Secret | undefined,
-  ): Promise<void> {
+  ): Promise<OperationView> {
     const resolution = resolveTargetDomain(request.target.userPrincipalName, await this.domains.list());
     const routing: Routing =
       resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
@@ -75,7 +78,7 @@ export class OperationsService {
       { status: 'initial' },
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
     // Accepted means durable: the request and its event are committed before the caller hears back.
-    await this.operations.append(operationId, events, {
+    const appended = await this.operations.append(operationId, events, {
       ...(sealed ? { sealed } : {}),
       outbox: events.map(eventMessage),
       deadlineMs: this.options.deadlineMs,
@@ -85,6 +88,9 @@ export class OperationsService {
       { operationId, kind: request.kind, channel: request.channel, routing, domainId },
       'writeback requested',
     );
+    // A fresh operation id: its first append always records the request and its projection.
+    if (!appended?.view) throw new Error(`operation ${operationId} was not recorded`);
+    return appended.view;
   }
 
   /** Consumer of PasswordChangeRequested: applies the policy and hands approved work to the executor. */
@@ -157,6 +163,7 @@ export class OperationsService {
 
   /** Consumer of every other lifecycle event: keeps the operation's projection current. */
   async record(event: EventEnvelope): Promise<void> {
+    if (await this.operations.knows(event.eventId)) return;
     this.observeEnd(await this.operations.append(event.correlationId, [event]), event);
   }
 
