@@ -14,7 +14,16 @@ import {
   unpinnedImages,
   unprotectedWorkloads,
 } from './posture';
-import { CHART, type K8sObject, podTemplates, type Rendered, RenderError, renderChart, ROOT } from './render';
+import {
+  CHART,
+  type K8sObject,
+  podLabels,
+  podTemplates,
+  type Rendered,
+  RenderError,
+  renderChart,
+  ROOT,
+} from './render';
 
 const CI_DIR = join(CHART, 'ci');
 const scenarios = readdirSync(CI_DIR)
@@ -44,6 +53,20 @@ function valuesFile(values: unknown): string {
   writeFileSync(file, YAML.stringify(values));
   return file;
 }
+
+function objectsWith(values: unknown, scenario = MINIMAL): K8sObject[] {
+  return objectsOf(renderChart([scenario, valuesFile(values)], WITH_OPERATOR));
+}
+
+function spec<T>(object: K8sObject | undefined): T {
+  return (object as unknown as { spec: T }).spec;
+}
+
+function named(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata.name === name);
+}
+
+const hookWeight = (o: K8sObject): number => Number(o.metadata.annotations?.['helm.sh/hook-weight'] ?? 0);
 
 function renderError(files: string[], options = WITH_OPERATOR): string {
   try {
@@ -93,6 +116,33 @@ describe('helm/writeback', () => {
       );
       expect(unprotectedWorkloads(objects)).toEqual([]);
       expect(executorEgressProblems(objects, dcCidrs)).toEqual([]);
+    });
+
+    it("creates each hook Job's NetworkPolicy as an earlier hook (under default-deny the Job has no network otherwise)", () => {
+      const jobs = objects.filter((o) => o.kind === 'Job');
+      expect(jobs.length).toBeGreaterThanOrEqual(1);
+      for (const job of jobs) {
+        const labels = podLabels(job);
+        const policies = objects.filter(
+          (o) =>
+            o.kind === 'NetworkPolicy' &&
+            Object.entries(
+              spec<{ podSelector: { matchLabels: Record<string, string> } }>(o).podSelector.matchLabels,
+            ).every(([key, value]) => labels[key] === value),
+        );
+        expect(policies.map((p) => p.metadata.name)).toHaveLength(1);
+        for (const policy of policies) {
+          expect({ job: job.metadata.name, annotations: policy.metadata.annotations }).toEqual({
+            job: job.metadata.name,
+            annotations: {
+              'helm.sh/hook': job.metadata.annotations?.['helm.sh/hook'],
+              'helm.sh/hook-weight': expect.any(String) as unknown,
+              'helm.sh/hook-delete-policy': 'before-hook-creation',
+            },
+          });
+          expect(hookWeight(policy)).toBeLessThan(hookWeight(job));
+        }
+      }
     });
 
     it('holds no secret value: Secrets are only referenced', () => {
@@ -177,6 +227,65 @@ describe('helm/writeback', () => {
     }
   });
 
+  it('keeps a domain at 0 replicas (a paused domain); a domain without replicaCount gets the default', () => {
+    const base = scenarioValues('values-defaults-minimal.yaml').executors.domains[0] as DomainValues;
+    const objects = objectsWith({
+      executors: {
+        replicaCount: 3,
+        domains: [
+          { ...base, replicaCount: 0 },
+          { ...base, domain: 'fabrikam', dcCidrs: ['10.30.0.10/32'] },
+        ],
+      },
+    });
+    expect(spec<{ replicas: number }>(named(objects, 'Deployment', 'writeback-executor-corp')).replicas).toBe(0);
+    expect(spec<{ replicas: number }>(named(objects, 'Deployment', 'writeback-executor-fabrikam')).replicas).toBe(3);
+  });
+
+  it('sets the grace period from terminationGracePeriodSeconds', () => {
+    const objects = objectsWith({ terminationGracePeriodSeconds: 45, shutdownDrainMs: 40000 });
+    const deployments = podTemplates(objects).filter(({ owner }) => owner.kind === 'Deployment');
+    expect(deployments.length).toBeGreaterThanOrEqual(4);
+    for (const { spec: pod } of deployments) {
+      expect((pod as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds).toBe(45);
+    }
+  });
+
+  it('budgets disruptions with maxUnavailable by default, so a single replica can still be drained', () => {
+    const objects = objectsWith({ policyGate: { replicaCount: 1 }, executors: { replicaCount: 1 } });
+    const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    expect(budgets.length).toBe(4);
+    for (const budget of budgets) expect(spec<Record<string, unknown>>(budget)).toMatchObject({ maxUnavailable: 1 });
+    expect(spec<Record<string, unknown>>(budgets[0])).not.toHaveProperty('minAvailable');
+    const min = objectsWith({ policyGate: { pdb: { minAvailable: 1 } } });
+    expect(spec<Record<string, unknown>>(named(min, 'PodDisruptionBudget', 'writeback-policy-gate'))).toEqual(
+      expect.objectContaining({ minAvailable: 1 }),
+    );
+    expect(
+      spec<Record<string, unknown>>(named(min, 'PodDisruptionBudget', 'writeback-policy-gate')),
+    ).not.toHaveProperty('maxUnavailable');
+  });
+
+  it('scrapes every Service as job="writeback", the job the alerts in docs/operations.md select', () => {
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-servicemonitor-hpa.yaml')], WITH_OPERATOR));
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as K8sObject;
+    const { jobLabel, selector } = spec<{ jobLabel?: string; selector: { matchLabels: Record<string, string> } }>(
+      monitor,
+    );
+    const services = objects.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        Object.entries(selector.matchLabels).every(([key, value]) => o.metadata.labels?.[key] === value),
+    );
+    expect(services.length).toBeGreaterThanOrEqual(4);
+    expect(jobLabel).toBeDefined();
+    const jobs = new Set(services.map((service) => service.metadata.labels?.[jobLabel as string]));
+    const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+    const alertJobs = new Set([...operations.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
+    expect(alertJobs.size).toBeGreaterThanOrEqual(1);
+    expect([...jobs]).toEqual([...alertJobs]);
+  });
+
   describe('refuses', () => {
     it('to render without the required values, naming them', () => {
       expect(renderError([])).toContain('database.existingSecret is required');
@@ -208,6 +317,36 @@ describe('helm/writeback', () => {
       expect(renderError([MINIMAL, sasl])).toContain('kafka.sasl.existingSecret is required');
       const auth = valuesFile({ auth: { issuer: '' } });
       expect(renderError([MINIMAL, auth])).toContain('auth.issuer is required');
+    });
+
+    it('half a mutual-TLS client identity (a certificate without its key, or the reverse)', () => {
+      const tls = { enabled: true, existingSecret: 'writeback-kafka-tls' };
+      for (const half of [{ certKey: 'tls.crt' }, { keyKey: 'tls.key' }]) {
+        const values = valuesFile({ kafka: { tls: { ...tls, ...half } } });
+        expect(renderError([MINIMAL, values])).toContain('kafka.tls.certKey and kafka.tls.keyKey go together');
+      }
+      const noSecret = valuesFile({ kafka: { tls: { enabled: true, certKey: 'tls.crt', keyKey: 'tls.key' } } });
+      expect(renderError([MINIMAL, noSecret])).toContain('need kafka.tls.enabled and kafka.tls.existingSecret');
+    });
+
+    it('a shutdown drain not shorter than the grace period', () => {
+      const drain = valuesFile({ shutdownDrainMs: 30000, terminationGracePeriodSeconds: 30 });
+      expect(renderError([MINIMAL, drain])).toContain('shutdownDrainMs (30000) must be shorter than');
+    });
+
+    it('a PodDisruptionBudget that would block every node drain', () => {
+      const single = valuesFile({ configService: { replicaCount: 1, pdb: { minAvailable: 1 } } });
+      expect(renderError([MINIMAL, single])).toContain(
+        'writeback-config-service: pdb.minAvailable 1 with 1 replicas would block every node drain',
+      );
+      const autoscaled = valuesFile({
+        executors: { autoscaling: { enabled: true, minReplicas: 2 }, pdb: { minAvailable: 2 } },
+      });
+      expect(renderError([MINIMAL, autoscaled])).toContain(
+        'writeback-executor-corp: pdb.minAvailable 2 with 2 replicas',
+      );
+      const none = valuesFile({ auditService: { pdb: { maxUnavailable: 0 } } });
+      expect(renderError([MINIMAL, none])).toContain('auditService.pdb.maxUnavailable');
     });
 
     it('a ServiceMonitor on a cluster without the Prometheus Operator', () => {
