@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +213,19 @@ describe('helm/writeback', () => {
     expect(topics?.value?.split(' ').sort()).toEqual(
       [...Object.values(Topics), executorTopic('corp'), executorTopic('fabrikam')].sort(),
     );
+  });
+
+  it("quotes SASL credentials in the topic Job's JAAS line (JAAS escapes, then .properties escapes)", () => {
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-kafka-sasl-tls.yaml')]));
+    const job = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics');
+    const script = podTemplates([job as K8sObject])[0]?.spec.containers[0]?.command?.[2] ?? '';
+    const quote = /^\s*(jaas_quote\(\) \{.*\})$/m.exec(script)?.[1] ?? '';
+    expect(quote).not.toBe('');
+    const quoted = (value: string): string =>
+      execFileSync('bash', ['-c', `${quote}; jaas_quote "$1"`, 'bash', value], { encoding: 'utf8' });
+    // Checked with java.util.Properties.load, then Kafka's JAAS tokenizer: both give the password back.
+    expect(quoted('p"a\\ss&w$x=y #z')).toBe('"p\\\\"a\\\\\\\\ss&w$x=y #z"');
+    expect(quoted('plain')).toBe('"plain"');
   });
 
   it("tells the operator each domain's bindSecretRef, at the path its executor mounts", () => {
