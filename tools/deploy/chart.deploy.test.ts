@@ -400,5 +400,9 @@ describe('helm/writeback', () => {
     for (const argv of documentedCommands().values()) expect(dockerfile).toContain(argv.join(' '));
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).not.toMatch(/:latest\b/);
+    // Dependencies are installed from the manifests alone, before the sources arrive.
+    const build = dockerfile.split(/^FROM .* AS build$/m)[1] ?? '';
+    expect(build.indexOf('npm ci')).toBeGreaterThan(-1);
+    expect(build.indexOf('npm ci')).toBeLessThan(build.indexOf('COPY . .'));
   });
 });
