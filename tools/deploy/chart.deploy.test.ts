@@ -6,6 +6,7 @@ import * as YAML from 'yaml';
 import { executorTopic, Topics } from '@writeback/contracts';
 import {
   documentedCommands,
+  envVarsReadByCode,
   executorEgressProblems,
   inlineSecrets,
   insecureWorkloads,
@@ -185,6 +186,12 @@ describe('helm/writeback', () => {
       ['audit-service', 'config-service', 'migration', 'policy-gate', 'writeback-executor'].sort(),
     );
     expect(missingEntryPoints(documented)).toEqual([]);
+    expect(missingEntryPoints(new Map([['typo', ['node', 'apps/policy-gate/dist/mian.js']]]))).toEqual([
+      'apps/policy-gate/dist/mian.js: apps/policy-gate/src/mian.ts is not compiled (missing, or excluded)',
+    ]);
+    expect(missingEntryPoints(new Map([['e2e', ['node', 'apps/system-e2e/dist/main.js']]]))).toContain(
+      'apps/system-e2e/dist/main.js: tsconfig.build.json does not build apps/system-e2e',
+    );
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-multi-domain.yaml')], WITH_OPERATOR));
     const writebackPods = podTemplates(objects).filter(({ spec }) => spec.containers[0]?.image.includes('/writeback'));
     expect(writebackPods.length).toBeGreaterThanOrEqual(6);
@@ -370,6 +377,87 @@ describe('helm/writeback', () => {
 
     it('values the schema does not know (a misspelt key is not silently ignored)', () => {
       expect(renderError([MINIMAL, valuesFile({ policyGate: { replicas: 3 } })])).toContain('replicas');
+    });
+  });
+
+  describe('posture checks fail on a weakened chart', () => {
+    // values.schema.json pins these contexts, so the weakening is done on the rendered objects.
+    const weakened = (
+      change: (pod: Record<string, unknown>, container: Record<string, unknown>) => void,
+    ): K8sObject[] => {
+      const objects = objectsWith({});
+      for (const { spec: pod } of podTemplates(objects)) {
+        for (const c of pod.containers) change((pod.securityContext ??= {}), (c.securityContext ??= {}));
+      }
+      return objects;
+    };
+
+    it('a writable root filesystem (values.schema.json refuses the value)', () => {
+      const values = { containerSecurityContext: { readOnlyRootFilesystem: false } };
+      expect(renderError([MINIMAL, valuesFile(values)])).toContain('containerSecurityContext.readOnlyRootFilesystem');
+      const problems = insecureWorkloads(weakened((_, c) => (c['readOnlyRootFilesystem'] = false)));
+      expect(problems).toContain('Deployment/writeback-policy-gate container policy-gate: root filesystem is writable');
+      expect(problems).toContain('Job/writeback-migrate container migrate: root filesystem is writable');
+    });
+
+    it('root allowed, and privilege escalation allowed (values.schema.json refuses both)', () => {
+      const values = { containerSecurityContext: { runAsNonRoot: false, allowPrivilegeEscalation: true } };
+      const refused = renderError([MINIMAL, valuesFile(values)]);
+      expect(refused).toContain('containerSecurityContext.runAsNonRoot');
+      expect(refused).toContain('containerSecurityContext.allowPrivilegeEscalation');
+      const problems = insecureWorkloads(
+        weakened((pod, c) => {
+          pod['runAsNonRoot'] = false;
+          pod['runAsUser'] = 0;
+          delete c['runAsNonRoot'];
+          c['allowPrivilegeEscalation'] = true;
+        }),
+      );
+      for (const problem of ['runAsNonRoot is not true', 'runs as uid 0', 'allows privilege escalation']) {
+        expect(problems).toContain(`Deployment/writeback-executor-corp container writeback-executor: ${problem}`);
+      }
+    });
+
+    it('no NetworkPolicies', () => {
+      const objects = objectsWith({ networkPolicy: { enabled: false } });
+      const problems = unprotectedWorkloads(objects);
+      expect(problems).toHaveLength(podTemplates(objects).length);
+      expect(problems).toContain(
+        'Deployment/writeback-executor-corp: no NetworkPolicy restricts both its ingress and egress',
+      );
+    });
+
+    it('a secret given inline through extraEnv, and a variable no code reads', () => {
+      const objects = objectsWith({
+        policyGate: {
+          extraEnv: [
+            { name: 'WRITEBACK_DATABASE_URL', value: 'postgresql://writeback:hunter2@db:5432/writeback' },
+            { name: 'WRITEBACK_DATABSE_POOL_SIZE', value: '5' },
+          ],
+        },
+      });
+      expect(inlineSecrets(objects)).toEqual([
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABASE_URL is not a secretKeyRef',
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABASE_URL holds a credential',
+      ]);
+      expect(unknownEnvVars(objects)).toEqual([
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABSE_POOL_SIZE is read by no code',
+      ]);
+    });
+
+    it('counts a variable named only in a comment as read by no code', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'writeback-env-')), 'config.ts');
+      writeFileSync(
+        file,
+        [
+          '// WRITEBACK_IN_LINE_COMMENT is gone',
+          '/** WRITEBACK_IN_DOC_COMMENT too */',
+          "const url = 'http://x'; // WRITEBACK_AFTER_CODE",
+          "export const read = [process.env['WRITEBACK_READ'], `${url}WRITEBACK_IN_TEMPLATE`];",
+        ].join('\n'),
+      );
+      const names = [...envVarsReadByCode([file])].filter((n) => !n.endsWith('_PORT'));
+      expect(names.sort()).toEqual(['WRITEBACK_IN_TEMPLATE', 'WRITEBACK_READ']);
     });
   });
 
