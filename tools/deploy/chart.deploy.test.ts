@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import * as YAML from 'yaml';
 import { executorTopic, Topics } from '@writeback/contracts';
 import {
   documentedCommands,
+  envVarsReadByCode,
   executorEgressProblems,
   inlineSecrets,
   insecureWorkloads,
@@ -14,7 +16,16 @@ import {
   unpinnedImages,
   unprotectedWorkloads,
 } from './posture';
-import { CHART, type K8sObject, podTemplates, type Rendered, RenderError, renderChart, ROOT } from './render';
+import {
+  CHART,
+  type K8sObject,
+  podLabels,
+  podTemplates,
+  type Rendered,
+  RenderError,
+  renderChart,
+  ROOT,
+} from './render';
 
 const CI_DIR = join(CHART, 'ci');
 const scenarios = readdirSync(CI_DIR)
@@ -44,6 +55,20 @@ function valuesFile(values: unknown): string {
   writeFileSync(file, YAML.stringify(values));
   return file;
 }
+
+function objectsWith(values: unknown, scenario = MINIMAL): K8sObject[] {
+  return objectsOf(renderChart([scenario, valuesFile(values)], WITH_OPERATOR));
+}
+
+function spec<T>(object: K8sObject | undefined): T {
+  return (object as unknown as { spec: T }).spec;
+}
+
+function named(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata.name === name);
+}
+
+const hookWeight = (o: K8sObject): number => Number(o.metadata.annotations?.['helm.sh/hook-weight'] ?? 0);
 
 function renderError(files: string[], options = WITH_OPERATOR): string {
   try {
@@ -95,6 +120,33 @@ describe('helm/writeback', () => {
       expect(executorEgressProblems(objects, dcCidrs)).toEqual([]);
     });
 
+    it("creates each hook Job's NetworkPolicy as an earlier hook (under default-deny the Job has no network otherwise)", () => {
+      const jobs = objects.filter((o) => o.kind === 'Job');
+      expect(jobs.length).toBeGreaterThanOrEqual(1);
+      for (const job of jobs) {
+        const labels = podLabels(job);
+        const policies = objects.filter(
+          (o) =>
+            o.kind === 'NetworkPolicy' &&
+            Object.entries(
+              spec<{ podSelector: { matchLabels: Record<string, string> } }>(o).podSelector.matchLabels,
+            ).every(([key, value]) => labels[key] === value),
+        );
+        expect(policies.map((p) => p.metadata.name)).toHaveLength(1);
+        for (const policy of policies) {
+          expect({ job: job.metadata.name, annotations: policy.metadata.annotations }).toEqual({
+            job: job.metadata.name,
+            annotations: {
+              'helm.sh/hook': job.metadata.annotations?.['helm.sh/hook'],
+              'helm.sh/hook-weight': expect.any(String) as unknown,
+              'helm.sh/hook-delete-policy': 'before-hook-creation',
+            },
+          });
+          expect(hookWeight(policy)).toBeLessThan(hookWeight(job));
+        }
+      }
+    });
+
     it('holds no secret value: Secrets are only referenced', () => {
       expect(inlineSecrets(objects)).toEqual([]);
     });
@@ -134,6 +186,12 @@ describe('helm/writeback', () => {
       ['audit-service', 'config-service', 'migration', 'policy-gate', 'writeback-executor'].sort(),
     );
     expect(missingEntryPoints(documented)).toEqual([]);
+    expect(missingEntryPoints(new Map([['typo', ['node', 'apps/policy-gate/dist/mian.js']]]))).toEqual([
+      'apps/policy-gate/dist/mian.js: apps/policy-gate/src/mian.ts is not compiled (missing, or excluded)',
+    ]);
+    expect(missingEntryPoints(new Map([['e2e', ['node', 'apps/system-e2e/dist/main.js']]]))).toContain(
+      'apps/system-e2e/dist/main.js: tsconfig.build.json does not build apps/system-e2e',
+    );
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-multi-domain.yaml')], WITH_OPERATOR));
     const writebackPods = podTemplates(objects).filter(({ spec }) => spec.containers[0]?.image.includes('/writeback'));
     expect(writebackPods.length).toBeGreaterThanOrEqual(6);
@@ -164,6 +222,19 @@ describe('helm/writeback', () => {
     );
   });
 
+  it("quotes SASL credentials in the topic Job's JAAS line (JAAS escapes, then .properties escapes)", () => {
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-kafka-sasl-tls.yaml')]));
+    const job = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics');
+    const script = podTemplates([job as K8sObject])[0]?.spec.containers[0]?.command?.[2] ?? '';
+    const quote = /^\s*(jaas_quote\(\) \{.*\})$/m.exec(script)?.[1] ?? '';
+    expect(quote).not.toBe('');
+    const quoted = (value: string): string =>
+      execFileSync('bash', ['-c', `${quote}; jaas_quote "$1"`, 'bash', value], { encoding: 'utf8' });
+    // Checked with java.util.Properties.load, then Kafka's JAAS tokenizer: both give the password back.
+    expect(quoted('p"a\\ss&w$x=y #z')).toBe('"p\\\\"a\\\\\\\\ss&w$x=y #z"');
+    expect(quoted('plain')).toBe('"plain"');
+  });
+
   it("tells the operator each domain's bindSecretRef, at the path its executor mounts", () => {
     const rendered = renderChart([join(CI_DIR, 'values-multi-domain.yaml')]);
     for (const domain of ['corp', 'fabrikam']) {
@@ -175,6 +246,65 @@ describe('helm/writeback', () => {
         expect.objectContaining({ name: 'bind-password', mountPath: `/etc/writeback/bind/${domain}` }),
       );
     }
+  });
+
+  it('keeps a domain at 0 replicas (a paused domain); a domain without replicaCount gets the default', () => {
+    const base = scenarioValues('values-defaults-minimal.yaml').executors.domains[0] as DomainValues;
+    const objects = objectsWith({
+      executors: {
+        replicaCount: 3,
+        domains: [
+          { ...base, replicaCount: 0 },
+          { ...base, domain: 'fabrikam', dcCidrs: ['10.30.0.10/32'] },
+        ],
+      },
+    });
+    expect(spec<{ replicas: number }>(named(objects, 'Deployment', 'writeback-executor-corp')).replicas).toBe(0);
+    expect(spec<{ replicas: number }>(named(objects, 'Deployment', 'writeback-executor-fabrikam')).replicas).toBe(3);
+  });
+
+  it('sets the grace period from terminationGracePeriodSeconds', () => {
+    const objects = objectsWith({ terminationGracePeriodSeconds: 45, shutdownDrainMs: 40000 });
+    const deployments = podTemplates(objects).filter(({ owner }) => owner.kind === 'Deployment');
+    expect(deployments.length).toBeGreaterThanOrEqual(4);
+    for (const { spec: pod } of deployments) {
+      expect((pod as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds).toBe(45);
+    }
+  });
+
+  it('budgets disruptions with maxUnavailable by default, so a single replica can still be drained', () => {
+    const objects = objectsWith({ policyGate: { replicaCount: 1 }, executors: { replicaCount: 1 } });
+    const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    expect(budgets.length).toBe(4);
+    for (const budget of budgets) expect(spec<Record<string, unknown>>(budget)).toMatchObject({ maxUnavailable: 1 });
+    expect(spec<Record<string, unknown>>(budgets[0])).not.toHaveProperty('minAvailable');
+    const min = objectsWith({ policyGate: { pdb: { minAvailable: 1 } } });
+    expect(spec<Record<string, unknown>>(named(min, 'PodDisruptionBudget', 'writeback-policy-gate'))).toEqual(
+      expect.objectContaining({ minAvailable: 1 }),
+    );
+    expect(
+      spec<Record<string, unknown>>(named(min, 'PodDisruptionBudget', 'writeback-policy-gate')),
+    ).not.toHaveProperty('maxUnavailable');
+  });
+
+  it('scrapes every Service as job="writeback", the job the alerts in docs/operations.md select', () => {
+    const objects = objectsOf(renderChart([join(CI_DIR, 'values-servicemonitor-hpa.yaml')], WITH_OPERATOR));
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as K8sObject;
+    const { jobLabel, selector } = spec<{ jobLabel?: string; selector: { matchLabels: Record<string, string> } }>(
+      monitor,
+    );
+    const services = objects.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        Object.entries(selector.matchLabels).every(([key, value]) => o.metadata.labels?.[key] === value),
+    );
+    expect(services.length).toBeGreaterThanOrEqual(4);
+    expect(jobLabel).toBeDefined();
+    const jobs = new Set(services.map((service) => service.metadata.labels?.[jobLabel as string]));
+    const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+    const alertJobs = new Set([...operations.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
+    expect(alertJobs.size).toBeGreaterThanOrEqual(1);
+    expect([...jobs]).toEqual([...alertJobs]);
   });
 
   describe('refuses', () => {
@@ -210,6 +340,36 @@ describe('helm/writeback', () => {
       expect(renderError([MINIMAL, auth])).toContain('auth.issuer is required');
     });
 
+    it('half a mutual-TLS client identity (a certificate without its key, or the reverse)', () => {
+      const tls = { enabled: true, existingSecret: 'writeback-kafka-tls' };
+      for (const half of [{ certKey: 'tls.crt' }, { keyKey: 'tls.key' }]) {
+        const values = valuesFile({ kafka: { tls: { ...tls, ...half } } });
+        expect(renderError([MINIMAL, values])).toContain('kafka.tls.certKey and kafka.tls.keyKey go together');
+      }
+      const noSecret = valuesFile({ kafka: { tls: { enabled: true, certKey: 'tls.crt', keyKey: 'tls.key' } } });
+      expect(renderError([MINIMAL, noSecret])).toContain('need kafka.tls.enabled and kafka.tls.existingSecret');
+    });
+
+    it('a shutdown drain not shorter than the grace period', () => {
+      const drain = valuesFile({ shutdownDrainMs: 30000, terminationGracePeriodSeconds: 30 });
+      expect(renderError([MINIMAL, drain])).toContain('shutdownDrainMs (30000) must be shorter than');
+    });
+
+    it('a PodDisruptionBudget that would block every node drain', () => {
+      const single = valuesFile({ configService: { replicaCount: 1, pdb: { minAvailable: 1 } } });
+      expect(renderError([MINIMAL, single])).toContain(
+        'writeback-config-service: pdb.minAvailable 1 with 1 replicas would block every node drain',
+      );
+      const autoscaled = valuesFile({
+        executors: { autoscaling: { enabled: true, minReplicas: 2 }, pdb: { minAvailable: 2 } },
+      });
+      expect(renderError([MINIMAL, autoscaled])).toContain(
+        'writeback-executor-corp: pdb.minAvailable 2 with 2 replicas',
+      );
+      const none = valuesFile({ auditService: { pdb: { maxUnavailable: 0 } } });
+      expect(renderError([MINIMAL, none])).toContain('auditService.pdb.maxUnavailable');
+    });
+
     it('a ServiceMonitor on a cluster without the Prometheus Operator', () => {
       const monitor = valuesFile({ metrics: { serviceMonitor: { enabled: true } } });
       expect(renderError([MINIMAL, monitor], {} as typeof WITH_OPERATOR)).toContain('Prometheus Operator');
@@ -217,6 +377,87 @@ describe('helm/writeback', () => {
 
     it('values the schema does not know (a misspelt key is not silently ignored)', () => {
       expect(renderError([MINIMAL, valuesFile({ policyGate: { replicas: 3 } })])).toContain('replicas');
+    });
+  });
+
+  describe('posture checks fail on a weakened chart', () => {
+    // values.schema.json pins these contexts, so the weakening is done on the rendered objects.
+    const weakened = (
+      change: (pod: Record<string, unknown>, container: Record<string, unknown>) => void,
+    ): K8sObject[] => {
+      const objects = objectsWith({});
+      for (const { spec: pod } of podTemplates(objects)) {
+        for (const c of pod.containers) change((pod.securityContext ??= {}), (c.securityContext ??= {}));
+      }
+      return objects;
+    };
+
+    it('a writable root filesystem (values.schema.json refuses the value)', () => {
+      const values = { containerSecurityContext: { readOnlyRootFilesystem: false } };
+      expect(renderError([MINIMAL, valuesFile(values)])).toContain('containerSecurityContext.readOnlyRootFilesystem');
+      const problems = insecureWorkloads(weakened((_, c) => (c['readOnlyRootFilesystem'] = false)));
+      expect(problems).toContain('Deployment/writeback-policy-gate container policy-gate: root filesystem is writable');
+      expect(problems).toContain('Job/writeback-migrate container migrate: root filesystem is writable');
+    });
+
+    it('root allowed, and privilege escalation allowed (values.schema.json refuses both)', () => {
+      const values = { containerSecurityContext: { runAsNonRoot: false, allowPrivilegeEscalation: true } };
+      const refused = renderError([MINIMAL, valuesFile(values)]);
+      expect(refused).toContain('containerSecurityContext.runAsNonRoot');
+      expect(refused).toContain('containerSecurityContext.allowPrivilegeEscalation');
+      const problems = insecureWorkloads(
+        weakened((pod, c) => {
+          pod['runAsNonRoot'] = false;
+          pod['runAsUser'] = 0;
+          delete c['runAsNonRoot'];
+          c['allowPrivilegeEscalation'] = true;
+        }),
+      );
+      for (const problem of ['runAsNonRoot is not true', 'runs as uid 0', 'allows privilege escalation']) {
+        expect(problems).toContain(`Deployment/writeback-executor-corp container writeback-executor: ${problem}`);
+      }
+    });
+
+    it('no NetworkPolicies', () => {
+      const objects = objectsWith({ networkPolicy: { enabled: false } });
+      const problems = unprotectedWorkloads(objects);
+      expect(problems).toHaveLength(podTemplates(objects).length);
+      expect(problems).toContain(
+        'Deployment/writeback-executor-corp: no NetworkPolicy restricts both its ingress and egress',
+      );
+    });
+
+    it('a secret given inline through extraEnv, and a variable no code reads', () => {
+      const objects = objectsWith({
+        policyGate: {
+          extraEnv: [
+            { name: 'WRITEBACK_DATABASE_URL', value: 'postgresql://writeback:hunter2@db:5432/writeback' },
+            { name: 'WRITEBACK_DATABSE_POOL_SIZE', value: '5' },
+          ],
+        },
+      });
+      expect(inlineSecrets(objects)).toEqual([
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABASE_URL is not a secretKeyRef',
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABASE_URL holds a credential',
+      ]);
+      expect(unknownEnvVars(objects)).toEqual([
+        'Deployment/writeback-policy-gate container policy-gate: WRITEBACK_DATABSE_POOL_SIZE is read by no code',
+      ]);
+    });
+
+    it('counts a variable named only in a comment as read by no code', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'writeback-env-')), 'config.ts');
+      writeFileSync(
+        file,
+        [
+          '// WRITEBACK_IN_LINE_COMMENT is gone',
+          '/** WRITEBACK_IN_DOC_COMMENT too */',
+          "const url = 'http://x'; // WRITEBACK_AFTER_CODE",
+          "export const read = [process.env['WRITEBACK_READ'], `${url}WRITEBACK_IN_TEMPLATE`];",
+        ].join('\n'),
+      );
+      const names = [...envVarsReadByCode([file])].filter((n) => !n.endsWith('_PORT'));
+      expect(names.sort()).toEqual(['WRITEBACK_IN_TEMPLATE', 'WRITEBACK_READ']);
     });
   });
 
@@ -247,5 +488,9 @@ describe('helm/writeback', () => {
     for (const argv of documentedCommands().values()) expect(dockerfile).toContain(argv.join(' '));
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).not.toMatch(/:latest\b/);
+    // Dependencies are installed from the manifests alone, before the sources arrive.
+    const build = dockerfile.split(/^FROM .* AS build$/m)[1] ?? '';
+    expect(build.indexOf('npm ci')).toBeGreaterThan(-1);
+    expect(build.indexOf('npm ci')).toBeLessThan(build.indexOf('COPY . .'));
   });
 });

@@ -3,7 +3,8 @@
  * hold, whatever the scenario. Each returns the problems found (none: it holds).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as ts from 'typescript';
 import {
   type Container,
   envNames,
@@ -131,26 +132,44 @@ export function inlineSecrets(objects: K8sObject[]): string[] {
   return problems;
 }
 
-/** The variables the code reads (process.env[...], env[...], requireEnv(...), the zod schemas). */
-export function envVarsReadByCode(): Set<string> {
-  const files = [
-    'libs/platform/src/service-config.ts',
-    'libs/platform/src/auth/token-verifier.ts',
-    'libs/platform/src/domain-config.client.ts',
-    'libs/platform/src/prisma.module.ts',
-    'libs/observability/src/telemetry.ts',
-    'libs/observability/src/logger.ts',
-    'libs/persistence/src/migrate.cli.ts',
-    'apps/writeback-executor/src/main.ts',
-    'apps/writeback-executor/src/app.module.ts',
-    'apps/audit-service/src/audit/retention.service.ts',
-    'apps/policy-gate/src/operations/gate-options.ts',
-  ];
+const CODE_READING_ENV = [
+  'libs/platform/src/service-config.ts',
+  'libs/platform/src/auth/token-verifier.ts',
+  'libs/platform/src/domain-config.client.ts',
+  'libs/platform/src/prisma.module.ts',
+  'libs/observability/src/telemetry.ts',
+  'libs/observability/src/logger.ts',
+  'libs/persistence/src/migrate.cli.ts',
+  'apps/writeback-executor/src/main.ts',
+  'apps/writeback-executor/src/app.module.ts',
+  'apps/audit-service/src/audit/retention.service.ts',
+  'apps/policy-gate/src/operations/gate-options.ts',
+];
+
+/** The source's code without its comments: the text of every token the parser keeps. */
+function codeTokens(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const tokens: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
+    if (node.getChildCount(source) === 0) tokens.push(node.getText(source));
+    else node.getChildren(source).forEach(visit);
+  };
+  visit(source);
+  return tokens;
+}
+
+/**
+ * The variables the code reads (process.env[...], env[...], requireEnv(...), the zod schemas).
+ * Names in comments do not count: a variable only mentioned there is read by nothing.
+ */
+export function envVarsReadByCode(files = CODE_READING_ENV): Set<string> {
   const names = new Set<string>();
   for (const file of files) {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    for (const m of text.matchAll(/\b((?:WRITEBACK|OTEL)_[A-Z0-9_]+|LOG_LEVEL|DATABASE_URL|MIGRATIONS_DIR)\b/g)) {
-      names.add(m[1] as string);
+    for (const token of codeTokens(resolve(ROOT, file))) {
+      for (const m of token.matchAll(/\b((?:WRITEBACK|OTEL)_[A-Z0-9_]+|LOG_LEVEL|DATABASE_URL|MIGRATIONS_DIR)\b/g)) {
+        names.add(m[1] as string);
+      }
     }
   }
   // readServiceConfig builds each service's port variable from its name.
@@ -185,10 +204,45 @@ export function documentedCommands(): Map<string, string[]> {
   return commands;
 }
 
-/** The script a command runs exists once `npm run build` has run. */
+function parsedTsconfig(path: string): ts.ParsedCommandLine {
+  const read = ts.readConfigFile(path, (p) => ts.sys.readFile(p));
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  return ts.parseJsonConfigFileContent(read.config as object, ts.sys, dirname(path));
+}
+
+/**
+ * The script each command runs is what `npm run build` emits and the image ships, checked from
+ * the sources rather than from dist/ (which a clean checkout lacks, and a stale build would
+ * fake): `<project>/dist/x.js` comes from `<project>/src/x.ts`, compiled by the project's
+ * tsconfig (rootDir src, outDir dist), which tsconfig.build.json references, and the
+ * Dockerfile copies the project's dist/ into the image.
+ */
 export function missingEntryPoints(commands: Map<string, string[]>): string[] {
-  return [...commands.values()]
-    .map((argv) => argv[1] as string)
-    .filter((script) => !existsSync(join(ROOT, script)))
-    .map((script) => `${script} does not exist (npm run build first)`);
+  const build = parsedTsconfig(join(ROOT, 'tsconfig.build.json'));
+  const built = new Set((build.projectReferences ?? []).map((r) => relative(ROOT, r.path)));
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const copied = /for project in ([^;]+); do[\s\S]*?"\$project\/dist"/.exec(dockerfile)?.[1]?.split(/\s+/) ?? [];
+  const problems: string[] = [];
+  for (const script of [...commands.values()].map((argv) => argv[1] as string)) {
+    const m = /^((?:apps|libs)\/[a-z0-9-]+)\/dist\/(.+)\.js$/.exec(script);
+    if (!m) {
+      problems.push(`${script}: not a <project>/dist/*.js script`);
+      continue;
+    }
+    const [, project, rest] = m as unknown as [string, string, string];
+    const projectDir = join(ROOT, project);
+    const tsconfig = join(projectDir, 'tsconfig.json');
+    const none: Pick<ts.ParsedCommandLine, 'options' | 'fileNames'> = { options: {}, fileNames: [] };
+    const { options, fileNames } = existsSync(tsconfig) ? parsedTsconfig(tsconfig) : none;
+    const source = join(projectDir, 'src', `${rest}.ts`);
+    if (options.rootDir !== join(projectDir, 'src') || options.outDir !== join(projectDir, 'dist')) {
+      problems.push(`${script}: ${project}/tsconfig.json does not compile src/ to dist/`);
+    } else if (!fileNames.includes(source)) {
+      problems.push(`${script}: ${relative(ROOT, source)} is not compiled (missing, or excluded)`);
+    }
+    if (!built.has(project)) problems.push(`${script}: tsconfig.build.json does not build ${project}`);
+    if (!copied.includes(`${dirname(project)}/*`))
+      problems.push(`${script}: the Dockerfile does not copy ${project}/dist`);
+  }
+  return problems;
 }

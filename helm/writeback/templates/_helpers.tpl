@@ -82,6 +82,17 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- if and (not .Values.kafka.tls.enabled) .Values.kafka.tls.existingSecret -}}
 {{- fail "kafka.tls.existingSecret is set but kafka.tls.enabled is false" -}}
 {{- end -}}
+{{- /* One of the two would silently fall back to server-only TLS, and the brokers would refuse the clients. */ -}}
+{{- if ne (empty .Values.kafka.tls.certKey) (empty .Values.kafka.tls.keyKey) -}}
+{{- fail "kafka.tls.certKey and kafka.tls.keyKey go together: set both for mutual TLS, or neither" -}}
+{{- end -}}
+{{- if and .Values.kafka.tls.certKey (not (and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret)) -}}
+{{- fail "kafka.tls.certKey and kafka.tls.keyKey need kafka.tls.enabled and kafka.tls.existingSecret, the Secret holding them" -}}
+{{- end -}}
+{{- /* The drain keeps the pod in its Service while it still answers; the kubelet kills it at the grace period. */ -}}
+{{- if ge (int64 .Values.shutdownDrainMs) (mul (int64 .Values.terminationGracePeriodSeconds) 1000) -}}
+{{- fail (printf "shutdownDrainMs (%v) must be shorter than terminationGracePeriodSeconds (%v s), or pods are killed before they stop cleanly" .Values.shutdownDrainMs .Values.terminationGracePeriodSeconds) -}}
+{{- end -}}
 {{- if eq .Values.auth.mode "jwt" -}}
 {{- $_ := required "auth.issuer is required with auth.mode=jwt" .Values.auth.issuer -}}
 {{- $_ := required "auth.audience is required with auth.mode=jwt" .Values.auth.audience -}}
@@ -238,7 +249,7 @@ spec:
         {{- end }}
     spec:
       {{- include "writeback.podCommon" $root | nindent 6 }}
-      terminationGracePeriodSeconds: 30
+      terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
       containers:
         - name: {{ .component }}
           image: {{ include "writeback.image" $root }}
@@ -325,16 +336,35 @@ spec:
       protocol: TCP
 {{- end -}}
 
+{{/*
+A PodDisruptionBudget that lets node drains proceed: maxUnavailable (at least 1, by the schema) by default. A minAvailable,
+when set, replaces it, and is refused when it leaves no pod to evict (it is at least replicaCount,
+or the autoscaler's minReplicas): every drain of a node running one of the pods would hang.
+*/}}
 {{- define "writeback.pdb" -}}
-{{- if .values.pdb.enabled }}
+{{- $pdb := .values.pdb -}}
+{{- if $pdb.enabled }}
+{{- $name := include "writeback.componentName" . -}}
+{{- $min := "" -}}
+{{- if and (hasKey $pdb "minAvailable") (not (kindIs "invalid" $pdb.minAvailable)) -}}
+{{- $min = toString $pdb.minAvailable -}}
+{{- end -}}
+{{- $replicas := int64 (ternary .values.autoscaling.minReplicas .values.replicaCount .values.autoscaling.enabled) -}}
+{{- if and $min (not (hasSuffix "%" $min)) (gt $replicas 0) (ge (int64 $min) $replicas) -}}
+{{- fail (printf "%s: pdb.minAvailable %s with %d replicas would block every node drain; lower it, or leave it empty and use pdb.maxUnavailable" $name $min $replicas) -}}
+{{- end }}
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
-  name: {{ include "writeback.componentName" . }}
+  name: {{ $name }}
   labels:
     {{- include "writeback.labels" . | nindent 4 }}
 spec:
-  minAvailable: {{ .values.pdb.minAvailable }}
+  {{- if $min }}
+  minAvailable: {{ $pdb.minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ $pdb.maxUnavailable }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "writeback.selectorLabels" . | nindent 6 }}
@@ -429,7 +459,11 @@ spec:
   value: {{ .Values.auditService.retentionIntervalMs | quote }}
 {{- end -}}
 
-{{/* The head of a component's NetworkPolicy (same call as writeback.deployment); the file adds its rules. */}}
+{{/*
+The head of a component's NetworkPolicy (same call as writeback.deployment); the file adds its rules.
+With "hookWeight", the policy of a hook Job: itself a hook, created before the Job (a lower weight),
+because ordinary resources do not exist yet when pre-install hooks run.
+*/}}
 {{- define "writeback.networkPolicyHead" -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -437,6 +471,12 @@ metadata:
   name: {{ include "writeback.componentName" . }}
   labels:
     {{- include "writeback.labels" . | nindent 4 }}
+  {{- with .hookWeight }}
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-weight: {{ . | quote }}
+    helm.sh/hook-delete-policy: before-hook-creation
+  {{- end }}
 spec:
   podSelector:
     matchLabels:
