@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Attribute, Change } from 'ldapts';
@@ -262,6 +264,97 @@ describe('writeback CLI (embedded default, two forests)', () => {
     const text = await cli(['domains', 'history', 'fabrikam']);
     expect(text.stdout).toContain('ops-bob');
     expect(text.stdout).toContain('writebackEnabled: false -> true');
+  });
+
+  it('refuses a change made from an outdated read (If-Match), so a concurrent switch is never undone', async () => {
+    const url = new URL('/v1/domains/corp', fixture.system.configUrl);
+    const asOperator = { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' };
+    const read = await fetch(url);
+    const stale = (await read.json()) as Record<string, unknown>;
+    expect(read.headers.get('etag')).toBe(`"${String(stale['version'])}"`);
+    const { keyId: _k, version, createdAt: _c, updatedAt: _u, ...config } = stale;
+
+    const patched = await fetch(`${url.href}/switches`, {
+      method: 'PATCH',
+      headers: { ...asOperator, 'if-match': `"${String(version)}"` },
+      body: JSON.stringify({ allowUnlockWithoutReset: true }),
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBe(`"${Number(version) + 1}"`);
+    const staleScope = { ...config, scope: { organizationalUnits: [], groups: [], ldapFilter: null } };
+    const conflict = await fetch(url, {
+      method: 'PUT',
+      headers: { ...asOperator, 'if-match': `"${String(version)}"` },
+      body: JSON.stringify(staleScope),
+    });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toMatchObject({
+      message: `domain corp is at version ${Number(version) + 1}, not ${String(version)}: it changed since it was read; read it again and retry`,
+      expectedVersion: version,
+      currentVersion: Number(version) + 1,
+    });
+    const malformed = await fetch(`${url.href}/switches`, {
+      method: 'PATCH',
+      headers: { ...asOperator, 'if-match': 'yesterday' },
+      body: JSON.stringify({ allowUnlockWithoutReset: false }),
+    });
+    expect(malformed.status).toBe(400);
+    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: true, scope: config['scope'] });
+
+    // The CLI's read-modify-write, with an `enable`-like switch committed between its read and
+    // its write by a proxy in front of config-service.
+    const interposed: number[] = [];
+    const proxy: Server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void (async () => {
+          if (request.method === 'PUT') {
+            interposed.push((await fixture.setSwitches('corp', { allowUnlockWithoutReset: false })).status);
+          }
+          const headers = Object.fromEntries(
+            Object.entries(request.headers).filter(
+              (e): e is [string, string] => typeof e[1] === 'string' && !['host', 'content-length'].includes(e[0]),
+            ),
+          );
+          const forwarded = await fetch(new URL(request.url ?? '/', fixture.system.configUrl), {
+            method: request.method ?? 'GET',
+            headers,
+            ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+          });
+          response.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? '' });
+          response.end(await forwarded.text());
+        })().catch((error: unknown) => response.writeHead(599).end(String(error)));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const viaProxy = { WRITEBACK_CONFIG_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+      const refused = await cli(['--json', 'scope', 'set', '--domain', 'corp', '--clear'], viaProxy);
+      expect(interposed).toEqual([200]);
+      expect(refused.code).toBe(1);
+      expect(refused.json).toMatchObject({ exitCode: 1 });
+      expect(refused.stderr).toContain('409 domain corp is at version');
+      expect(refused.stderr).toContain('nothing was changed; run the command again');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    // The concurrent switch stands, the scope is untouched.
+    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: false, scope: config['scope'] });
+
+    // Without If-Match a PUT still applies to whatever version is stored.
+    const current = (await (await fetch(url)).json()) as Record<string, unknown>;
+    const unconditional = await fetch(url, {
+      method: 'PUT',
+      headers: asOperator,
+      body: JSON.stringify({ ...config, allowUnlockWithoutReset: true }),
+    });
+    expect(unconditional.status).toBe(200);
+    expect(await unconditional.json()).toMatchObject({ version: Number(current['version']) + 1 });
+
+    const switched = await cli(['--json', 'switches', '--domain', 'corp', '--allow-unlock-without-reset', 'off']);
+    expect(switched.code).toBe(0);
+    expect(switched.json[0]).toMatchObject({ id: 'corp', allowUnlockWithoutReset: false, writebackEnabled: true });
   });
 
   it('doctor flags a minimum password age above 0 with the seed consequence, and passes once it is 0', async () => {
