@@ -402,10 +402,26 @@ describe('writeback CLI (embedded default, two forests)', () => {
       ['admin-reset', 'applied', true],
       ['unlock-with-reset', 'applied', true],
     ]);
-    expect(scenarios[4]?.['detail']).toContain('locked first');
+    expect(scenarios[4]?.['detail']).toBe('locked first (3 failed binds)');
     expect(result.code).toBe(0);
     const password = (await readFile(saved, 'utf8')).trim();
     expect(await canBind(corp, tess.upn, password)).toBe(true);
+  });
+
+  it('validate does not pass the unlock scenario on a domain where the account cannot be locked first', async () => {
+    const tess = forestUser(corp, 'tess');
+    const result = await cli(['--json', 'validate', '--domain', 'corp', '--user', tess.upn]);
+    const scenarios = result.json['scenarios'] as Array<Record<string, unknown>>;
+    expect(scenarios.map((s) => [s['scenario'], s['outcome'], s['passed'], s['skipped']])).toEqual([
+      ['sspr-reset', 'applied', true, false],
+      ['forced-change', 'applied', true, false],
+      ['regular-change', 'applied', true, false],
+      ['admin-reset', 'applied', true, false],
+      ['unlock-with-reset', 'not run', false, true],
+    ]);
+    expect(scenarios[4]?.['detail']).toContain('skipped: the domain has no lockout threshold');
+    expect(result.json['passed']).toBe(false);
+    expect(result.code).toBe(1);
   });
 
   it('rotates the domain key without losing operations sealed with the old one', async () => {
