@@ -488,4 +488,38 @@ describe('writeback CLI (embedded default, two forests)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
   });
+
+  it('answers bad usage with a JSON error on stdout when --json is given', async () => {
+    expect(await cli(['--json', 'frobnicate'])).toMatchObject({
+      code: 2,
+      json: { error: "unknown command 'frobnicate'", exitCode: 2 },
+    });
+    expect(await cli(['scope', 'set', '--json', '--ou', 'OU=Staff'])).toMatchObject({
+      code: 2,
+      json: { error: "required option '--domain <id>' not specified", exitCode: 2 },
+    });
+    const timeout = await cli(['--json', 'validate', '--domain', 'corp', '--user', 'x@y', '--timeout-seconds', 'soon']);
+    expect(timeout).toMatchObject({ code: 2, json: { exitCode: 2 } });
+    expect(timeout.json['error']).toContain('give a number of seconds above 0');
+    const refused = await cli(['--json', 'domains', 'remove', 'fabrikam']);
+    expect(refused).toMatchObject({ code: 2, json: { exitCode: 2 } });
+    expect(refused.json['error']).toContain('confirm with --yes');
+    const plain = await cli(['frobnicate']);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('removes a domain, with the removal in its history', async () => {
+    const removed = await cli(['--json', 'domains', 'remove', 'fabrikam', '--yes']);
+    expect(removed).toMatchObject({ code: 0, json: { removed: 'fabrikam' } });
+    expect((await cli(['domains', 'show', 'fabrikam'])).code).toBe(1);
+    const list = await cli(['--json', 'domains', 'list']);
+    expect(list.json.map((d) => d['id'])).toEqual(['corp']);
+    const changes = await fixture.domainChanges('fabrikam', 3);
+    expect(changes[2]).toMatchObject({ data: { action: 'removed', changedBy: { subject: 'ops-alice' }, after: null } });
+    const again = await cli(['domains', 'remove', 'fabrikam', '--yes']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('404 domain fabrikam is not configured');
+  });
 });
