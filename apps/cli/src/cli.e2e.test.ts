@@ -78,7 +78,8 @@ describe('writeback CLI (embedded default, two forests)', () => {
   const cliAccount = { sam: `svc-cli-${stamp}`.slice(0, 20), password: `Cli-${stamp}-Aa1!` };
   const cliSecretEnv = 'WRITEBACK_TEST_BIND_SVC_CLI';
   let fixture: WritebackFixture;
-  let operatorToken: string;
+  // A token per call: one issued in beforeAll expires (5 minutes) before a slow run ends.
+  const operatorToken = (): Promise<string> => fixture.issuer.token('ops-alice', { scope: 'writeback.operator' });
 
   beforeAll(async () => {
     await createPlainAccount(corp, cliAccount.sam, cliAccount.password);
@@ -88,7 +89,6 @@ describe('writeback CLI (embedded default, two forests)', () => {
       configureDomains: false,
       env: { [cliSecretEnv]: cliAccount.password },
     });
-    operatorToken = await fixture.issuer.token('ops-alice', { scope: 'writeback.operator' });
   });
 
   afterAll(async () => {
@@ -102,7 +102,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
         WRITEBACK_CONFIG_URL: fixture.system.configUrl,
         WRITEBACK_GATE_URL: fixture.system.gateUrl,
         WRITEBACK_AUDIT_URL: fixture.system.auditUrl,
-        WRITEBACK_TOKEN: operatorToken,
+        WRITEBACK_TOKEN: await operatorToken(),
         [cliSecretEnv]: cliAccount.password,
         [bindSecretEnv(fabrikam)]: fabrikam.serviceAccount.password,
         ...env,
@@ -268,7 +268,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
 
   it('refuses a change made from an outdated read (If-Match), so a concurrent switch is never undone', async () => {
     const url = new URL('/v1/domains/corp', fixture.system.configUrl);
-    const asOperator = { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' };
+    const asOperator = { authorization: `Bearer ${await operatorToken()}`, 'content-type': 'application/json' };
     const read = await fetch(url);
     const stale = (await read.json()) as Record<string, unknown>;
     expect(read.headers.get('etag')).toBe(`"${String(stale['version'])}"`);
