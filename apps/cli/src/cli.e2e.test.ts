@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Attribute, Change } from 'ldapts';
@@ -76,7 +78,8 @@ describe('writeback CLI (embedded default, two forests)', () => {
   const cliAccount = { sam: `svc-cli-${stamp}`.slice(0, 20), password: `Cli-${stamp}-Aa1!` };
   const cliSecretEnv = 'WRITEBACK_TEST_BIND_SVC_CLI';
   let fixture: WritebackFixture;
-  let operatorToken: string;
+  // A token per call: one issued in beforeAll expires (5 minutes) before a slow run ends.
+  const operatorToken = (): Promise<string> => fixture.issuer.token('ops-alice', { scope: 'writeback.operator' });
 
   beforeAll(async () => {
     await createPlainAccount(corp, cliAccount.sam, cliAccount.password);
@@ -86,7 +89,6 @@ describe('writeback CLI (embedded default, two forests)', () => {
       configureDomains: false,
       env: { [cliSecretEnv]: cliAccount.password },
     });
-    operatorToken = await fixture.issuer.token('ops-alice', { scope: 'writeback.operator' });
   });
 
   afterAll(async () => {
@@ -100,7 +102,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
         WRITEBACK_CONFIG_URL: fixture.system.configUrl,
         WRITEBACK_GATE_URL: fixture.system.gateUrl,
         WRITEBACK_AUDIT_URL: fixture.system.auditUrl,
-        WRITEBACK_TOKEN: operatorToken,
+        WRITEBACK_TOKEN: await operatorToken(),
         [cliSecretEnv]: cliAccount.password,
         [bindSecretEnv(fabrikam)]: fabrikam.serviceAccount.password,
         ...env,
@@ -264,6 +266,97 @@ describe('writeback CLI (embedded default, two forests)', () => {
     expect(text.stdout).toContain('writebackEnabled: false -> true');
   });
 
+  it('refuses a change made from an outdated read (If-Match), so a concurrent switch is never undone', async () => {
+    const url = new URL('/v1/domains/corp', fixture.system.configUrl);
+    const asOperator = { authorization: `Bearer ${await operatorToken()}`, 'content-type': 'application/json' };
+    const read = await fetch(url);
+    const stale = (await read.json()) as Record<string, unknown>;
+    expect(read.headers.get('etag')).toBe(`"${String(stale['version'])}"`);
+    const { keyId: _k, version, createdAt: _c, updatedAt: _u, ...config } = stale;
+
+    const patched = await fetch(`${url.href}/switches`, {
+      method: 'PATCH',
+      headers: { ...asOperator, 'if-match': `"${String(version)}"` },
+      body: JSON.stringify({ allowUnlockWithoutReset: true }),
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBe(`"${Number(version) + 1}"`);
+    const staleScope = { ...config, scope: { organizationalUnits: [], groups: [], ldapFilter: null } };
+    const conflict = await fetch(url, {
+      method: 'PUT',
+      headers: { ...asOperator, 'if-match': `"${String(version)}"` },
+      body: JSON.stringify(staleScope),
+    });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toMatchObject({
+      message: `domain corp is at version ${Number(version) + 1}, not ${String(version)}: it changed since it was read; read it again and retry`,
+      expectedVersion: version,
+      currentVersion: Number(version) + 1,
+    });
+    const malformed = await fetch(`${url.href}/switches`, {
+      method: 'PATCH',
+      headers: { ...asOperator, 'if-match': 'yesterday' },
+      body: JSON.stringify({ allowUnlockWithoutReset: false }),
+    });
+    expect(malformed.status).toBe(400);
+    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: true, scope: config['scope'] });
+
+    // The CLI's read-modify-write, with an `enable`-like switch committed between its read and
+    // its write by a proxy in front of config-service.
+    const interposed: number[] = [];
+    const proxy: Server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void (async () => {
+          if (request.method === 'PUT') {
+            interposed.push((await fixture.setSwitches('corp', { allowUnlockWithoutReset: false })).status);
+          }
+          const headers = Object.fromEntries(
+            Object.entries(request.headers).filter(
+              (e): e is [string, string] => typeof e[1] === 'string' && !['host', 'content-length'].includes(e[0]),
+            ),
+          );
+          const forwarded = await fetch(new URL(request.url ?? '/', fixture.system.configUrl), {
+            method: request.method ?? 'GET',
+            headers,
+            ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+          });
+          response.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? '' });
+          response.end(await forwarded.text());
+        })().catch((error: unknown) => response.writeHead(599).end(String(error)));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const viaProxy = { WRITEBACK_CONFIG_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+      const refused = await cli(['--json', 'scope', 'set', '--domain', 'corp', '--clear'], viaProxy);
+      expect(interposed).toEqual([200]);
+      expect(refused.code).toBe(1);
+      expect(refused.json).toMatchObject({ exitCode: 1 });
+      expect(refused.stderr).toContain('409 domain corp is at version');
+      expect(refused.stderr).toContain('nothing was changed; run the command again');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    // The concurrent switch stands, the scope is untouched.
+    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: false, scope: config['scope'] });
+
+    // Without If-Match a PUT still applies to whatever version is stored.
+    const current = (await (await fetch(url)).json()) as Record<string, unknown>;
+    const unconditional = await fetch(url, {
+      method: 'PUT',
+      headers: asOperator,
+      body: JSON.stringify({ ...config, allowUnlockWithoutReset: true }),
+    });
+    expect(unconditional.status).toBe(200);
+    expect(await unconditional.json()).toMatchObject({ version: Number(current['version']) + 1 });
+
+    const switched = await cli(['--json', 'switches', '--domain', 'corp', '--allow-unlock-without-reset', 'off']);
+    expect(switched.code).toBe(0);
+    expect(switched.json[0]).toMatchObject({ id: 'corp', allowUnlockWithoutReset: false, writebackEnabled: true });
+  });
+
   it('doctor flags a minimum password age above 0 with the seed consequence, and passes once it is 0', async () => {
     const env = { WRITEBACK_DATABASE_URL: fixture.databaseUrl };
     await setEntryAttribute(corp, corp.baseDn, 'minPwdAge', ONE_DAY);
@@ -309,10 +402,26 @@ describe('writeback CLI (embedded default, two forests)', () => {
       ['admin-reset', 'applied', true],
       ['unlock-with-reset', 'applied', true],
     ]);
-    expect(scenarios[4]?.['detail']).toContain('locked first');
+    expect(scenarios[4]?.['detail']).toBe('locked first (3 failed binds)');
     expect(result.code).toBe(0);
     const password = (await readFile(saved, 'utf8')).trim();
     expect(await canBind(corp, tess.upn, password)).toBe(true);
+  });
+
+  it('validate does not pass the unlock scenario on a domain where the account cannot be locked first', async () => {
+    const tess = forestUser(corp, 'tess');
+    const result = await cli(['--json', 'validate', '--domain', 'corp', '--user', tess.upn]);
+    const scenarios = result.json['scenarios'] as Array<Record<string, unknown>>;
+    expect(scenarios.map((s) => [s['scenario'], s['outcome'], s['passed'], s['skipped']])).toEqual([
+      ['sspr-reset', 'applied', true, false],
+      ['forced-change', 'applied', true, false],
+      ['regular-change', 'applied', true, false],
+      ['admin-reset', 'applied', true, false],
+      ['unlock-with-reset', 'not run', false, true],
+    ]);
+    expect(scenarios[4]?.['detail']).toContain('skipped: the domain has no lockout threshold');
+    expect(result.json['passed']).toBe(false);
+    expect(result.code).toBe(1);
   });
 
   it('rotates the domain key without losing operations sealed with the old one', async () => {
@@ -378,5 +487,39 @@ describe('writeback CLI (embedded default, two forests)', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
+  });
+
+  it('answers bad usage with a JSON error on stdout when --json is given', async () => {
+    expect(await cli(['--json', 'frobnicate'])).toMatchObject({
+      code: 2,
+      json: { error: "unknown command 'frobnicate'", exitCode: 2 },
+    });
+    expect(await cli(['scope', 'set', '--json', '--ou', 'OU=Staff'])).toMatchObject({
+      code: 2,
+      json: { error: "required option '--domain <id>' not specified", exitCode: 2 },
+    });
+    const timeout = await cli(['--json', 'validate', '--domain', 'corp', '--user', 'x@y', '--timeout-seconds', 'soon']);
+    expect(timeout).toMatchObject({ code: 2, json: { exitCode: 2 } });
+    expect(timeout.json['error']).toContain('give a number of seconds above 0');
+    const refused = await cli(['--json', 'domains', 'remove', 'fabrikam']);
+    expect(refused).toMatchObject({ code: 2, json: { exitCode: 2 } });
+    expect(refused.json['error']).toContain('confirm with --yes');
+    const plain = await cli(['frobnicate']);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('removes a domain, with the removal in its history', async () => {
+    const removed = await cli(['--json', 'domains', 'remove', 'fabrikam', '--yes']);
+    expect(removed).toMatchObject({ code: 0, json: { removed: 'fabrikam' } });
+    expect((await cli(['domains', 'show', 'fabrikam'])).code).toBe(1);
+    const list = await cli(['--json', 'domains', 'list']);
+    expect(list.json.map((d) => d['id'])).toEqual(['corp']);
+    const changes = await fixture.domainChanges('fabrikam', 3);
+    expect(changes[2]).toMatchObject({ data: { action: 'removed', changedBy: { subject: 'ops-alice' }, after: null } });
+    const again = await cli(['domains', 'remove', 'fabrikam', '--yes']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('404 domain fabrikam is not configured');
   });
 });

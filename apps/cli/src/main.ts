@@ -76,6 +76,17 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   return program;
 }
 
+/**
+ * Whether `--json` was asked for, also when parsing stopped before reaching it (an unknown
+ * command): program options count before and after the command, up to `--`.
+ */
+function wantsJson(program: Command, argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (
+    program.opts<{ json?: boolean }>().json === true || argv.slice(0, end < 0 ? undefined : end).includes('--json')
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
@@ -84,6 +95,11 @@ async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with their own code 0.
       process.exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      if (process.exitCode !== ExitCode.OK && wantsJson(program, argv)) {
+        // Commander has written the message and the help to stderr already.
+        const message = error.message.replace(/^error: /, '');
+        process.stdout.write(`${JSON.stringify({ error: message, exitCode: process.exitCode })}\n`);
+      }
       return;
     }
     throw error;

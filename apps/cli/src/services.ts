@@ -40,7 +40,9 @@ function describeRefusal(status: number, body: unknown): string {
       ? ' (set WRITEBACK_TOKEN or WRITEBACK_TOKEN_FILE to an operator token)'
       : status === 403
         ? ' (the token lacks the writeback.operator scope)'
-        : '';
+        : status === 409
+          ? ' (nothing was changed; run the command again to apply it to the current configuration)'
+          : '';
   return [`${status} ${message || 'refused'}${hint}`, ...issues].join('\n  ');
 }
 
@@ -60,6 +62,7 @@ export class ServiceClient {
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T }> {
     const url = new URL(path, this.endpoints[service]);
     const token = await bearerToken(this.env);
@@ -71,6 +74,7 @@ export class ServiceClient {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),

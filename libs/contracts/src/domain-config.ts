@@ -67,8 +67,11 @@ export const DomainConfig = z.object({
   tlsServerName: z.string().trim().max(255).nullable().default(null),
   /** base64url of the executor's X25519 public key. */
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url X25519 public key'),
-  /** "Enable password write back": off refuses every request for the domain. */
-  writebackEnabled: z.boolean().default(true),
+  /**
+   * "Enable password write back": off refuses every request for the domain. A domain is added
+   * with it off, like the seed's check box, until an operator enables it.
+   */
+  writebackEnabled: z.boolean().default(false),
   /** This engine writes back for the domain; off when another engine owns it (side by side). */
   engineOwnsDomain: z.boolean().default(true),
   /** "Allow users to unlock accounts without resetting their password". */

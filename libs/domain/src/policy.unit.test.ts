@@ -415,8 +415,8 @@ describe('decidePolicy: routing and domain switches come before the matrix', () 
     );
   });
 
-  it('takes a DomainConfig from contracts as it is', () => {
-    const config = DomainConfig.parse({
+  it('takes a DomainConfig from contracts as it is: writeback off unless enabled', () => {
+    const added = DomainConfig.parse({
       id: 'corp',
       displayName: 'Corp',
       ldapUrls: ['ldaps://dc1.corp.example.test'],
@@ -426,7 +426,12 @@ describe('decidePolicy: routing and domain switches come before the matrix', () 
       bindSecretRef: 'env:CORP_BIND_PASSWORD',
       publicKey: 'A'.repeat(43),
     });
-    expect(decidePolicy(supportedRequest, 'resolved', config)).toEqual(approvedBy('end-user-self-service-change'));
+    expect(decidePolicy(supportedRequest, 'resolved', added)).toEqual(
+      refusedWith(Reasons.DOMAIN_WRITEBACK_DISABLED, null),
+    );
+    expect(decidePolicy(supportedRequest, 'resolved', { ...added, writebackEnabled: true })).toEqual(
+      approvedBy('end-user-self-service-change'),
+    );
   });
 });
 

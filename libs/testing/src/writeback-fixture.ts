@@ -215,10 +215,10 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       updateDomain: async (domainId, changes) => {
         const url = new URL(`/v1/domains/${domainId}`, system.configUrl);
         const current = await json(await fetch(url));
-        const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = current;
+        const { keyId: _k, version, createdAt: _c, updatedAt: _u, ...config } = current;
         const response = await fetch(url, {
           method: 'PUT',
-          headers: await asOperator(),
+          headers: { ...(await asOperator()), 'if-match': `"${String(version)}"` },
           body: JSON.stringify({ ...config, ...changes }),
         });
         if (!response.ok)

@@ -14,7 +14,16 @@ const SKEW_WARN_SECONDS = 60;
 /** Kerberos' default tolerance; beyond it DCs refuse tickets and timestamps stop agreeing. */
 const SKEW_FAIL_SECONDS = 300;
 
-export function clockSkewFinding(domain: string, dc: string, skewSeconds: number): Finding {
+/** `skewSeconds` is not a number when the DC's currentTime was missing or unreadable. */
+export function clockSkewFinding(domain: string, dc: string, skewSeconds: number | undefined): Finding {
+  if (skewSeconds === undefined || !Number.isFinite(skewSeconds)) {
+    return {
+      domain,
+      check: `clock skew ${dc}`,
+      status: 'fail',
+      detail: "the DC's clock could not be read (rootDSE currentTime missing or not a GeneralizedTime)",
+    };
+  }
   const abs = Math.abs(skewSeconds);
   const status: Status = abs > SKEW_FAIL_SECONDS ? 'fail' : abs > SKEW_WARN_SECONDS ? 'warn' : 'pass';
   return {
@@ -93,6 +102,31 @@ export function scopeFinding(domain: string, checked: number, missing: readonly 
         status: 'fail',
         detail: `not found (nobody below or in them can be written back): ${missing.join('; ')}`,
       };
+}
+
+export interface Check {
+  check: string;
+  run: () => Promise<Finding | Finding[]>;
+}
+
+/**
+ * Runs checks one after another; one that throws becomes a failing finding with the reason,
+ * and the rest still run, so a report is never cut short by its first error.
+ */
+export async function runChecks(
+  domain: string | null,
+  checks: readonly Check[],
+  describe: (error: unknown) => string,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const { check, run } of checks) {
+    try {
+      findings.push(...[await run()].flat());
+    } catch (error) {
+      findings.push({ domain, check, status: 'fail', detail: `could not be checked: ${describe(error)}` });
+    }
+  }
+  return findings;
 }
 
 /** Exit status of a doctor run: failed when any check failed; warnings do not fail it. */

@@ -5,7 +5,9 @@ import {
   doctorPassed,
   domainControllerFinding,
   minimumPasswordAgeFinding,
+  type Finding,
   policyHintsFinding,
+  runChecks,
   scopeFinding,
 } from './doctor-checks';
 
@@ -23,6 +25,43 @@ describe('doctor checks', () => {
     expect(clockSkewFinding('corp', 'dc', -30).status).toBe('pass');
     expect(clockSkewFinding('corp', 'dc', 120).status).toBe('warn');
     expect(clockSkewFinding('corp', 'dc', -301).status).toBe('fail');
+  });
+
+  it("fails, rather than passing as 'NaN s', when the DC's clock cannot be read", () => {
+    for (const unreadable of [Number.NaN, undefined]) {
+      const finding = clockSkewFinding('corp', 'dc', unreadable);
+      expect(finding.status).toBe('fail');
+      expect(finding.detail).toContain("the DC's clock could not be read");
+      expect(finding.detail).not.toContain('NaN');
+    }
+  });
+
+  it('records a check that throws as a failing finding and runs the checks after it', async () => {
+    const later: Finding = { domain: 'corp', check: 'scope objects', status: 'pass', detail: 'whole domain' };
+    const findings = await runChecks(
+      'corp',
+      [
+        {
+          check: 'minimum password age',
+          run: () => Promise.reject(new Error('insufficientAccessRights reading the domain root')),
+        },
+        { check: 'scope objects', run: () => Promise.resolve(later) },
+        { check: 'more', run: () => Promise.resolve([later, later]) },
+      ],
+      (error) => (error as Error).message,
+    );
+    expect(findings).toEqual([
+      {
+        domain: 'corp',
+        check: 'minimum password age',
+        status: 'fail',
+        detail: 'could not be checked: insufficientAccessRights reading the domain root',
+      },
+      later,
+      later,
+      later,
+    ]);
+    expect(doctorPassed(findings)).toBe(false);
   });
 
   it('warns, without failing, when a DC offers no policy hints', () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Client } from 'ldapts';
 import { Client as PgClient } from 'pg';
 import type { DomainConfigView } from '@writeback/contracts';
 import { missingEntries, probeDomainController, readPasswordPolicy, withDirectoryBind } from '@writeback/directory';
@@ -15,6 +16,7 @@ import {
   type Finding,
   minimumPasswordAgeFinding,
   policyHintsFinding,
+  runChecks,
   scopeFinding,
 } from './doctor-checks';
 
@@ -102,19 +104,38 @@ async function domainFindings(ctx: CliContext, domain: DomainConfigView): Promis
     findings.push(domainControllerFinding(id, probe));
     if (!probe.ok) continue;
     reachable ??= endpoint;
-    findings.push(clockSkewFinding(id, endpoint.url, probe.clockSkewSeconds ?? 0));
+    findings.push(clockSkewFinding(id, endpoint.url, probe.clockSkewSeconds));
     findings.push(policyHintsFinding(id, endpoint.url, probe.policyHintsOid ?? null));
   }
   if (!reachable) {
     findings.push({ domain: id, check: 'domain checks', status: 'skip', detail: 'no DC reachable' });
     return findings;
   }
+  const dc = reachable;
   const scopeDns = [...domain.scope.organizationalUnits, ...domain.scope.groups];
-  await withDirectoryBind(reachable, access.serviceAccount, async (client) => {
-    const policy = await readPasswordPolicy(client, domain.baseDn);
-    findings.push(minimumPasswordAgeFinding(id, policy.minPwdAgeSeconds));
-    findings.push(scopeFinding(id, scopeDns.length, await missingEntries(client, scopeDns)));
-  });
+  const asServiceAccount = <T>(use: (client: Client) => Promise<T>): Promise<T> =>
+    withDirectoryBind(dc, access.serviceAccount, use);
+  findings.push(
+    ...(await runChecks(
+      id,
+      [
+        {
+          check: 'minimum password age',
+          run: async () =>
+            minimumPasswordAgeFinding(
+              id,
+              (await asServiceAccount((client) => readPasswordPolicy(client, domain.baseDn))).minPwdAgeSeconds,
+            ),
+        },
+        {
+          check: 'scope objects',
+          run: async () =>
+            scopeFinding(id, scopeDns.length, await asServiceAccount((client) => missingEntries(client, scopeDns))),
+        },
+      ],
+      errorMessage,
+    )),
+  );
   return findings;
 }
 
@@ -139,7 +160,15 @@ export function registerDoctorCommand(program: Command, context: () => CliContex
           const domains = o.domain
             ? [await ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(o.domain)}`)]
             : (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items;
-          for (const domain of domains) findings.push(...(await domainFindings(ctx, domain)));
+          for (const domain of domains) {
+            findings.push(
+              ...(await runChecks(
+                domain.id,
+                [{ check: 'domain checks', run: () => domainFindings(ctx, domain) }],
+                errorMessage,
+              )),
+            );
+          }
         }
         const passed = doctorPassed(findings);
         ctx.out.result({ ok: passed, findings }, () =>

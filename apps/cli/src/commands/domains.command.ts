@@ -10,7 +10,7 @@ type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'up
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function configOf(view: DomainConfigView): DomainBody {
+function configOf(view: DomainConfigView): DomainBody {
   const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = view;
   return config;
 }
@@ -19,8 +19,24 @@ export async function getDomain(ctx: CliContext, id: string): Promise<DomainConf
   return ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(id)}`);
 }
 
-export async function putDomain(ctx: CliContext, config: DomainBody): Promise<DomainConfigView> {
-  return (await ctx.services.call<DomainConfigView>('configUrl', 'PUT', `/v1/domains/${config.id}`, config)).body;
+/**
+ * Changes a domain as read: the PUT carries the version it was read at (If-Match), so a change
+ * someone made in between (an `enable`) is never undone; config-service refuses it with 409.
+ */
+export async function updateDomain(
+  ctx: CliContext,
+  current: DomainConfigView,
+  changes: Partial<DomainBody>,
+): Promise<DomainConfigView> {
+  return (
+    await ctx.services.call<DomainConfigView>(
+      'configUrl',
+      'PUT',
+      `/v1/domains/${encodeURIComponent(current.id)}`,
+      { ...configOf(current), ...changes },
+      { 'if-match': `"${current.version}"` },
+    )
+  ).body;
 }
 
 const onOff = (value: boolean): string => (value ? 'on' : 'off');
@@ -279,8 +295,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
           throw new UsageError('give --ou, --group and/or --filter, or --clear for the whole domain');
         }
         const current = await getDomain(ctx, options.domain);
-        const updated = await putDomain(ctx, {
-          ...configOf(current),
+        const updated = await updateDomain(ctx, current, {
           scope: {
             organizationalUnits: options.clear ? [] : (options.ou ?? []),
             groups: options.clear ? [] : (options.group ?? []),

@@ -6,7 +6,7 @@ import { domainKeyFileName, generateDomainKeyPair, isDomainKeyFile, keyIdOf, pub
 import { CannotRunError, ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { table } from '../output';
-import { configOf, getDomain, putDomain } from './domains.command';
+import { getDomain, updateDomain } from './domains.command';
 
 export interface DomainKeyFile {
   domain: string;
@@ -60,8 +60,7 @@ async function keyFiles(domain: string, keyDir: string): Promise<Array<{ keyId: 
 }
 
 async function registerPublicKey(ctx: CliContext, domain: string, publicKey: string): Promise<string> {
-  const current = await getDomain(ctx, domain);
-  const updated = await putDomain(ctx, { ...configOf(current), publicKey });
+  const updated = await updateDomain(ctx, await getDomain(ctx, domain), { publicKey });
   return updated.keyId;
 }
 

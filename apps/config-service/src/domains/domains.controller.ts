@@ -5,19 +5,21 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   NotFoundException,
   Param,
   Patch,
   Post,
   Put,
+  Res,
   UseGuards,
 } from '@nestjs/common';
 import { DomainConfig, type Caller, type DomainConfigView } from '@writeback/contracts';
 import { validatePolicyOverrides } from '@writeback/domain';
 import { BearerAuthGuard, CurrentCaller, RequireScope, ZodBody } from '@writeback/platform';
 import { z } from 'zod';
-import { DomainsRepository } from './domains.repository';
+import { DomainsRepository, DomainVersionConflict } from './domains.repository';
 
 /** The seed's "On-premises integration" check boxes, changed one or more at a time. */
 export const DomainSwitches = z
@@ -46,6 +48,45 @@ function checkOverrides(body: DomainConfig): void {
   }
 }
 
+interface HeaderSink {
+  setHeader(name: string, value: string): void;
+}
+
+/**
+ * `If-Match: "<version>"`, the version the caller read (the ETag of GET /v1/domains/:id).
+ * Optional: without it the change applies to whatever version is stored.
+ */
+function expectedVersionOf(ifMatch: string | undefined): number | undefined {
+  if (ifMatch === undefined) return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(ifMatch);
+  if (!match) {
+    throw new BadRequestException(`If-Match must be the domain version in quotes, e.g. "3"; got ${ifMatch}`);
+  }
+  return Number(match[1]);
+}
+
+const etagOf = (d: DomainConfigView): string => `"${d.version}"`;
+
+/** Saves, answering 409 when the stored version is not the one the caller read. */
+async function saving(save: () => Promise<DomainConfigView>, response: HeaderSink): Promise<DomainConfigView> {
+  try {
+    const saved = await save();
+    response.setHeader('ETag', etagOf(saved));
+    return saved;
+  } catch (error) {
+    if (error instanceof DomainVersionConflict) {
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: error.message,
+        expectedVersion: error.expectedVersion,
+        currentVersion: error.currentVersion,
+      });
+    }
+    throw error;
+  }
+}
+
 /** Reads are open to the services that follow configuration; every change needs an operator. */
 @Controller('v1/domains')
 export class DomainsController {
@@ -57,9 +98,10 @@ export class DomainsController {
   }
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<DomainConfigView> {
+  async get(@Param('id') id: string, @Res({ passthrough: true }) response: HeaderSink): Promise<DomainConfigView> {
     const found = await this.domains.get(id);
     if (!found) throw new NotFoundException(`domain ${id} is not configured`);
+    response.setHeader('ETag', etagOf(found));
     return found;
   }
 
@@ -71,8 +113,16 @@ export class DomainsController {
     @CurrentCaller() caller: Caller,
   ): Promise<DomainConfigView> {
     checkOverrides(body);
-    if (await this.domains.get(body.id)) throw new ConflictException(`domain ${body.id} already exists`);
-    return this.domains.save(body, caller);
+    const exists = (): ConflictException => new ConflictException(`domain ${body.id} already exists`);
+    if (await this.domains.get(body.id)) throw exists();
+    return this.domains.save(
+      body.id,
+      (current) => {
+        if (current) throw exists();
+        return body;
+      },
+      caller,
+    );
   }
 
   @Put(':id')
@@ -82,10 +132,13 @@ export class DomainsController {
     @Param('id') id: string,
     @Body(new ZodBody(DomainConfig)) body: DomainConfig,
     @CurrentCaller() caller: Caller,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) response: HeaderSink,
   ): Promise<DomainConfigView> {
+    const expectedVersion = expectedVersionOf(ifMatch);
     if (body.id !== id) throw new ConflictException('the body id must match the path');
     checkOverrides(body);
-    return this.domains.save(body, caller);
+    return saving(() => this.domains.save(id, () => body, caller, expectedVersion), response);
   }
 
   /**
@@ -99,11 +152,24 @@ export class DomainsController {
     @Param('id') id: string,
     @Body(new ZodBody(DomainSwitches)) body: DomainSwitches,
     @CurrentCaller() caller: Caller,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) response: HeaderSink,
   ): Promise<DomainConfigView> {
-    const current = await this.domains.get(id);
-    if (!current) throw new NotFoundException(`domain ${id} is not configured`);
-    const { keyId: _keyId, version: _version, createdAt: _created, updatedAt: _updated, ...config } = current;
-    return this.domains.save({ ...config, ...body }, caller);
+    const expectedVersion = expectedVersionOf(ifMatch);
+    if (!(await this.domains.get(id))) throw new NotFoundException(`domain ${id} is not configured`);
+    return saving(
+      () =>
+        this.domains.save(
+          id,
+          (current) => {
+            if (!current) throw new NotFoundException(`domain ${id} is not configured`);
+            return { ...current, ...body };
+          },
+          caller,
+          expectedVersion,
+        ),
+      response,
+    );
   }
 
   @Delete(':id')

@@ -15,6 +15,40 @@ import { keyIdOf } from '@writeback/sealing';
 
 export const CONFIG_PRODUCER = 'config-service';
 
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** How often a save without an expected version starts again after losing a race. */
+const SAVE_ATTEMPTS = 5;
+
+/** The stored version is not the one the caller read: its change would undo another. */
+export class DomainVersionConflict extends Error {
+  constructor(
+    readonly domainId: string,
+    readonly expectedVersion: number,
+    /** null when the domain does not exist, or changed while this save ran. */
+    readonly currentVersion: number | null,
+  ) {
+    super(
+      currentVersion === null
+        ? `domain ${domainId} is not at version ${expectedVersion}: it changed or does not exist; read it again and retry`
+        : `domain ${domainId} is at version ${currentVersion}, not ${expectedVersion}: it changed since it was read; read it again and retry`,
+    );
+  }
+}
+
+class ConcurrentChange extends Error {
+  constructor(readonly domainId: string) {
+    super(`domain ${domainId} changed during the save`);
+  }
+}
+
+const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown }).code === 'P2002';
+
+function configOf(d: DomainConfigView): DomainConfig {
+  const { keyId: _keyId, version: _version, createdAt: _created, updatedAt: _updated, ...config } = d;
+  return config;
+}
+
 const view = (d: Domain): DomainConfigView => ({
   id: d.id,
   displayName: d.displayName,
@@ -71,25 +105,67 @@ export class DomainsRepository {
     return found ? view(found) : null;
   }
 
-  /** Creates or replaces; a save that changes nothing records nothing. */
-  async save(config: DomainConfig, changedBy: Caller): Promise<DomainConfigView> {
-    return this.prisma
-      .$transaction(async (tx) => {
-        const existing = await tx.domain.findUnique({ where: { id: config.id } });
-        const before = existing ? view(existing) : null;
-        const data = { ...config, keyId: keyIdOf(config.publicKey) };
-        if (before && changedFields(snapshot(before), snapshot({ ...before, ...data })).length === 0) return before;
-        const saved = view(
-          await tx.domain.upsert({
-            where: { id: config.id },
-            create: data,
-            update: { ...data, version: { increment: 1 } },
-          }),
-        );
-        await this.recordChange(tx, before ? 'updated' : 'created', config.id, before, saved, changedBy);
-        return saved;
-      })
-      .finally(() => this.outbox.kick());
+  /**
+   * Creates or replaces domain `id`; a save that changes nothing records nothing. `change`
+   * builds the new configuration from the stored one (null when there is none) inside the
+   * transaction, so a partial change (the switches) starts from the latest version. With
+   * `expectedVersion` the save is refused unless that is the stored version; without it the
+   * last writer wins, but never with a configuration read before another change committed.
+   */
+  async save(
+    id: string,
+    change: (current: DomainConfig | null) => DomainConfig,
+    changedBy: Caller,
+    expectedVersion?: number,
+  ): Promise<DomainConfigView> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma
+          .$transaction((tx) => this.saveOnce(tx, id, change, changedBy, expectedVersion))
+          .finally(() => this.outbox.kick());
+      } catch (error) {
+        if (!(error instanceof ConcurrentChange) || attempt === SAVE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async saveOnce(
+    tx: Transaction,
+    id: string,
+    change: (current: DomainConfig | null) => DomainConfig,
+    changedBy: Caller,
+    expectedVersion: number | undefined,
+  ): Promise<DomainConfigView> {
+    const existing = await tx.domain.findUnique({ where: { id } });
+    const before = existing ? view(existing) : null;
+    if (expectedVersion !== undefined && before?.version !== expectedVersion) {
+      throw new DomainVersionConflict(id, expectedVersion, before?.version ?? null);
+    }
+    const config = change(before ? configOf(before) : null);
+    const data = { ...config, keyId: keyIdOf(config.publicKey) };
+    if (before && changedFields(snapshot(before), snapshot({ ...before, ...data })).length === 0) return before;
+    if (before) {
+      // Compare and set: under READ COMMITTED a concurrent update makes this match no row.
+      const { count } = await tx.domain.updateMany({
+        where: { id, version: before.version },
+        data: { ...data, version: { increment: 1 } },
+      });
+      if (count === 0) throw this.concurrent(id, expectedVersion);
+    } else {
+      await tx.domain.create({ data }).catch((error: unknown) => {
+        throw isUniqueViolation(error) ? this.concurrent(id, expectedVersion) : error;
+      });
+    }
+    const saved = view(await tx.domain.findUniqueOrThrow({ where: { id } }));
+    await this.recordChange(tx, before ? 'updated' : 'created', id, before, saved, changedBy);
+    return saved;
+  }
+
+  /** A change that committed after this save read the domain: a conflict when a version was expected. */
+  private concurrent(id: string, expectedVersion: number | undefined): Error {
+    return expectedVersion === undefined
+      ? new ConcurrentChange(id)
+      : new DomainVersionConflict(id, expectedVersion, null);
   }
 
   async remove(id: string, changedBy: Caller): Promise<boolean> {
@@ -105,7 +181,7 @@ export class DomainsRepository {
   }
 
   private async recordChange(
-    tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0],
+    tx: Transaction,
     action: 'created' | 'updated' | 'removed',
     domainId: string,
     before: DomainConfigView | null,

@@ -17,6 +17,27 @@ const operatorOnly = {
 };
 const invalid = { '400': { description: 'The body is invalid; `issues` names each field and why.' } };
 const notFound = { '404': { description: 'No such domain.' } };
+const ifMatch = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'The domain version the change was made from, in quotes (`"3"`; the ETag of GET /v1/domains/{id}). The change is refused with 409 unless it is the stored version, so a change made in between is never undone. Without it the change applies to the stored version, whatever it is.',
+  schema: { type: 'string', pattern: '^(W/)?"[0-9]+"$' },
+};
+const etag = {
+  ETag: { description: 'The domain version, in quotes: send it back as If-Match.', schema: { type: 'string' } },
+};
+const withEtag = (description: string, body: Record<string, unknown>): Record<string, unknown> => ({
+  ...json(description, body),
+  headers: etag,
+});
+const versionConflict = {
+  '409': {
+    description:
+      'If-Match names another version than the stored one: nothing changed. `message` says so; `expectedVersion` and `currentVersion` (null when unknown) give both.',
+  },
+};
 
 /**
  * config-service's OpenAPI document, its bodies taken from the zod schemas that validate
@@ -64,19 +85,21 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'getDomain',
           summary: 'One domain',
           parameters: [idParameter],
-          responses: { '200': json('The domain.', view), ...notFound },
+          responses: { '200': withEtag('The domain.', view), ...notFound },
         },
         put: {
           operationId: 'replaceDomain',
           summary: 'Create or replace a domain (operators)',
           security: [{ bearer: [] }],
-          parameters: [idParameter],
+          parameters: [idParameter, ifMatch],
           requestBody: { required: true, content: { 'application/json': { schema: body } } },
           responses: {
-            '200': json('The domain as stored.', view),
-            ...invalid,
+            '200': withEtag('The domain as stored.', view),
+            '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
             ...operatorOnly,
-            '409': { description: 'The body id differs from the path.' },
+            '409': {
+              description: `The body id differs from the path, or: ${versionConflict['409'].description}`,
+            },
           },
         },
         delete: {
@@ -92,9 +115,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'setDomainSwitches',
           summary: 'Change one or more switches (operators)',
           security: [{ bearer: [] }],
-          parameters: [idParameter],
+          parameters: [idParameter, ifMatch],
           requestBody: { required: true, content: { 'application/json': { schema: schema(DomainSwitches, 'input') } } },
-          responses: { '200': json('The domain as stored.', view), ...invalid, ...operatorOnly, ...notFound },
+          responses: {
+            '200': withEtag('The domain as stored.', view),
+            '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
+            ...operatorOnly,
+            ...notFound,
+            ...versionConflict,
+          },
         },
       },
     },
