@@ -287,7 +287,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
       headers: { ...asOperator, 'if-match': `"${String(version)}"` },
       body: JSON.stringify(staleScope),
     });
-    expect(conflict.status).toBe(409);
+    expect(conflict.status).toBe(412);
     expect(await conflict.json()).toMatchObject({
       message: `domain corp is at version ${Number(version) + 1}, not ${String(version)}: it changed since it was read; read it again and retry`,
       expectedVersion: version,
@@ -334,7 +334,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
       expect(interposed).toEqual([200]);
       expect(refused.code).toBe(1);
       expect(refused.json).toMatchObject({ exitCode: 1 });
-      expect(refused.stderr).toContain('409 domain corp is at version');
+      expect(refused.stderr).toContain('412 domain corp is at version');
       expect(refused.stderr).toContain('nothing was changed; run the command again');
     } finally {
       await new Promise((resolve) => proxy.close(resolve));

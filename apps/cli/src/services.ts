@@ -40,7 +40,7 @@ function describeRefusal(status: number, body: unknown): string {
       ? ' (set WRITEBACK_TOKEN or WRITEBACK_TOKEN_FILE to an operator token)'
       : status === 403
         ? ' (the token lacks the writeback.operator scope)'
-        : status === 409
+        : status === 412
           ? ' (nothing was changed; run the command again to apply it to the current configuration)'
           : '';
   return [`${status} ${message || 'refused'}${hint}`, ...issues].join('\n  ');

@@ -21,7 +21,7 @@ export async function getDomain(ctx: CliContext, id: string): Promise<DomainConf
 
 /**
  * Changes a domain as read: the PUT carries the version it was read at (If-Match), so a change
- * someone made in between (an `enable`) is never undone; config-service refuses it with 409.
+ * someone made in between (an `enable`) is never undone; config-service refuses it with 412.
  */
 export async function updateDomain(
   ctx: CliContext,

@@ -10,6 +10,7 @@ import {
   NotFoundException,
   Param,
   Patch,
+  PreconditionFailedException,
   Post,
   Put,
   Res,
@@ -67,7 +68,7 @@ function expectedVersionOf(ifMatch: string | undefined): number | undefined {
 
 const etagOf = (d: DomainConfigView): string => `"${d.version}"`;
 
-/** Saves, answering 409 when the stored version is not the one the caller read. */
+/** Saves, answering 412 (RFC 9110) when the stored version is not the one the caller read. */
 async function saving(save: () => Promise<DomainConfigView>, response: HeaderSink): Promise<DomainConfigView> {
   try {
     const saved = await save();
@@ -75,9 +76,9 @@ async function saving(save: () => Promise<DomainConfigView>, response: HeaderSin
     return saved;
   } catch (error) {
     if (error instanceof DomainVersionConflict) {
-      throw new ConflictException({
-        statusCode: 409,
-        error: 'Conflict',
+      throw new PreconditionFailedException({
+        statusCode: 412,
+        error: 'Precondition Failed',
         message: error.message,
         expectedVersion: error.expectedVersion,
         currentVersion: error.currentVersion,

@@ -22,7 +22,7 @@ const ifMatch = {
   in: 'header',
   required: false,
   description:
-    'The domain version the change was made from, in quotes (`"3"`; the ETag of GET /v1/domains/{id}). The change is refused with 409 unless it is the stored version, so a change made in between is never undone. Without it the change applies to the stored version, whatever it is.',
+    'The domain version the change was made from, in quotes (`"3"`; the ETag of GET /v1/domains/{id}). The change is refused with 412 unless it is the stored version, so a change made in between is never undone. Without it the change applies to the stored version, whatever it is.',
   schema: { type: 'string', pattern: '^(W/)?"[0-9]+"$' },
 };
 const etag = {
@@ -33,7 +33,7 @@ const withEtag = (description: string, body: Record<string, unknown>): Record<st
   headers: etag,
 });
 const versionConflict = {
-  '409': {
+  '412': {
     description:
       'If-Match names another version than the stored one: nothing changed. `message` says so; `expectedVersion` and `currentVersion` (null when unknown) give both.',
   },
@@ -97,9 +97,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': withEtag('The domain as stored.', view),
             '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
             ...operatorOnly,
-            '409': {
-              description: `The body id differs from the path, or: ${versionConflict['409'].description}`,
-            },
+            '409': { description: 'The body id differs from the path.' },
+            ...versionConflict,
           },
         },
         delete: {
