@@ -49,7 +49,8 @@ describe('observability (distributed)', () => {
     applied: `Traced-${distinct()}-Aa1!`,
     // Shorter than the domain's minimum (7): AD refuses it with a constraint violation.
     tooShort: `Q${distinct().slice(0, 2)}!#z`,
-    dcDown: `Unreached-${distinct()}-Aa1!`,
+    // Characters that URL encoding and JSON escaping change, so those forms differ from the plain one.
+    dcDown: `Unreached-${distinct()}-Aa1! "\\é&`,
     badRequest: `Malformed-${distinct()}-Aa1!`,
   };
   const ids: Record<'applied' | 'tooShort' | 'dcDown', string> = { applied: '', tooShort: '', dcDown: '' };
@@ -112,7 +113,9 @@ describe('observability (distributed)', () => {
     expect(outcome).toMatchObject({ status: 'applied' });
     ids.applied = outcome.operationId;
     const trace = await traceOf(ids.applied, 'WritebackApplied');
-    const [root] = trace.filter((s) => !s.parentSpanId);
+    const roots = trace.filter((s) => !s.parentSpanId);
+    expect(roots.map(label)).toHaveLength(1);
+    const [root] = roots;
 
     // Every span about the operation is in this one trace, and all four services took part.
     const traceId = root?.traceId;
@@ -428,6 +431,10 @@ describe('observability (distributed)', () => {
   });
 
   it('never lets a password appear in a log line, a span attribute or a metric', async () => {
+    // Every operation's spans up to its audit write have been exported before the search.
+    await traceOf(ids.applied, 'WritebackApplied');
+    await traceOf(ids.tooShort, 'WritebackRejected');
+    await traceOf(ids.dcDown, 'WritebackFailed');
     const metricsText = (await Promise.all(Object.values(serviceUrls()).map(scrape))).join('\n');
     const haystacks = { logs: await fixture.logs(), spans: otlp.rawText(), metrics: metricsText };
     // The haystacks hold this run's operations (metrics by design hold no ids, only counts).
