@@ -49,7 +49,8 @@ describe('observability (distributed)', () => {
     applied: `Traced-${distinct()}-Aa1!`,
     // Shorter than the domain's minimum (7): AD refuses it with a constraint violation.
     tooShort: `Q${distinct().slice(0, 2)}!#z`,
-    dcDown: `Unreached-${distinct()}-Aa1!`,
+    // Characters that URL encoding and JSON escaping change, so those forms differ from the plain one.
+    dcDown: `Unreached-${distinct()}-Aa1! "\\é&`,
     badRequest: `Malformed-${distinct()}-Aa1!`,
   };
   const ids: Record<'applied' | 'tooShort' | 'dcDown', string> = { applied: '', tooShort: '', dcDown: '' };
@@ -112,7 +113,9 @@ describe('observability (distributed)', () => {
     expect(outcome).toMatchObject({ status: 'applied' });
     ids.applied = outcome.operationId;
     const trace = await traceOf(ids.applied, 'WritebackApplied');
-    const [root] = trace.filter((s) => !s.parentSpanId);
+    const roots = trace.filter((s) => !s.parentSpanId);
+    expect(roots.map(label)).toHaveLength(1);
+    const [root] = roots;
 
     // Every span about the operation is in this one trace, and all four services took part.
     const traceId = root?.traceId;
@@ -260,10 +263,16 @@ describe('observability (distributed)', () => {
       const outcome = await ended(adminReset(nina.upn, passwords.dcDown));
       expect(outcome).toMatchObject({ status: 'failed', code: 'AD.DC_UNAVAILABLE' });
       ids.dcDown = outcome.operationId;
+      const down = parsePrometheusText(await scrape(executorUrl));
+      expect(sampleValue(down, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.99' })).toBe(0);
     } finally {
       await fixture.updateDomain('corp', { ldapUrls: [forests.corp.ldapsUrl] });
     }
     expect((await ready()).status).toBe(200);
+    // The removed DC's series is gone, so an alert on writeback_dc_up == 0 stops firing.
+    const recovered = parsePrometheusText(await scrape(executorUrl));
+    expect(sampleValue(recovered, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.99' })).toBeUndefined();
+    expect(sampleValue(recovered, 'writeback_dc_up', { domain: 'corp', dc: forests.corp.ip })).toBe(1);
     for (const url of Object.values(serviceUrls())) {
       const response = await fetch(new URL('/health/ready', url));
       expect(await response.json()).toMatchObject({ status: 'ok', checks: { database: 'up', bus: 'up' } });
@@ -388,7 +397,7 @@ describe('observability (distributed)', () => {
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: forests.corp.ip })).toBe(1);
-    expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.99' })).toBe(0);
+    expect(sampleValue(executor, 'writeback_dc_up', { domain: 'corp', dc: '127.0.0.99' })).toBeUndefined();
 
     expect(
       sampleValue(audit, 'writeback_stage_duration_seconds_count', { stage: 'audit', domain: 'corp' }),
@@ -422,6 +431,10 @@ describe('observability (distributed)', () => {
   });
 
   it('never lets a password appear in a log line, a span attribute or a metric', async () => {
+    // Every operation's spans up to its audit write have been exported before the search.
+    await traceOf(ids.applied, 'WritebackApplied');
+    await traceOf(ids.tooShort, 'WritebackRejected');
+    await traceOf(ids.dcDown, 'WritebackFailed');
     const metricsText = (await Promise.all(Object.values(serviceUrls()).map(scrape))).join('\n');
     const haystacks = { logs: await fixture.logs(), spans: otlp.rawText(), metrics: metricsText };
     // The haystacks hold this run's operations (metrics by design hold no ids, only counts).

@@ -60,12 +60,23 @@ export async function databaseDump(connectionString: string): Promise<string> {
   }
 }
 
-/** The forms a leaked password could take in text: as is, and base64/base64url/hex of UTF-8 and UTF-16LE. */
+/**
+ * The forms a leaked password could take in text: as is, URL-encoded (path or query, form),
+ * JSON-escaped (once, and twice as in a JSON string inside JSON), and base64/base64url/hex of
+ * UTF-8 and UTF-16LE.
+ */
 export function leakForms(password: string): string[] {
   const utf8 = Buffer.from(password, 'utf8');
   const utf16 = Buffer.from(`"${password}"`, 'utf16le');
+  const jsonEscaped = JSON.stringify(password).slice(1, -1);
   return [
-    password,
-    ...[utf8, utf16].flatMap((b) => [b.toString('base64'), b.toString('base64url'), b.toString('hex')]),
+    ...new Set([
+      password,
+      encodeURIComponent(password),
+      new URLSearchParams({ p: password }).toString().slice('p='.length),
+      jsonEscaped,
+      JSON.stringify(jsonEscaped).slice(1, -1),
+      ...[utf8, utf16].flatMap((b) => [b.toString('base64'), b.toString('base64url'), b.toString('hex')]),
+    ]),
   ];
 }

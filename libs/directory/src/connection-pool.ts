@@ -1,7 +1,7 @@
 import type { Client } from 'ldapts';
 import { type DirectoryError, isConnectionLevel, toDirectoryError } from './directory-error';
 import { createLdapsClient } from './ldaps-client';
-import { ldapRequests, type LdapRequests } from './ldap-telemetry';
+import { ldapRequests, type LdapRequests, retainDcs } from './ldap-telemetry';
 
 export interface PoolOptions {
   /** The domain the DCs serve: a label of the pool's spans and metrics. */
@@ -36,7 +36,10 @@ export class LdapConnectionPool {
   private closed = false;
   private readonly requests = new Map<string, LdapRequests>();
 
-  constructor(private readonly options: PoolOptions) {}
+  constructor(private readonly options: PoolOptions) {
+    // A domain gets a new pool whenever its configuration changes, DC list included.
+    retainDcs(options.domainId, options.urls);
+  }
 
   /** Traced, measured LDAP requests to the DC at `url`. */
   private ldap(url: string): LdapRequests {

@@ -10,6 +10,30 @@ export type LdapRequests = <T>(
   request: () => Promise<T>,
 ) => Promise<T>;
 
+/** The DCs each domain has a `writeback_dc_up` series for. */
+const reportedDcs = new Map<string, Set<string>>();
+
+function reportDcUp(domainId: string, dc: string, up: boolean): void {
+  metrics.dcUp.set({ domain: domainId, dc }, up ? 1 : 0);
+  let dcs = reportedDcs.get(domainId);
+  if (!dcs) reportedDcs.set(domainId, (dcs = new Set()));
+  dcs.add(dc);
+}
+
+/**
+ * Drops the health series of the domain's DCs that are no longer among `urls`: a DC removed
+ * from the configuration would otherwise stay at 0 until restart, and its alert fire forever.
+ */
+export function retainDcs(domainId: string, urls: readonly string[]): void {
+  const kept = new Set(urls.map((url) => new URL(url).hostname));
+  const dcs = reportedDcs.get(domainId);
+  for (const dc of dcs ?? []) {
+    if (kept.has(dc)) continue;
+    metrics.dcUp.remove({ domain: domainId, dc });
+    dcs?.delete(dc);
+  }
+}
+
 /**
  * One CLIENT span per LDAP request (DC host and port, operation, LDAP result code; never a DN's
  * value, a filter's value or a password), its duration, its failure counted by result code and
@@ -38,7 +62,7 @@ export function ldapRequests(domainId: string, url: string): LdapRequests {
           try {
             const result = await request();
             span.setAttribute('ldap.result_code', 0);
-            metrics.dcUp.set({ domain: domainId, dc }, 1);
+            reportDcUp(domainId, dc, true);
             return result;
           } catch (error) {
             const failure = toDirectoryError(error);
@@ -50,7 +74,7 @@ export function ldapRequests(domainId: string, url: string): LdapRequests {
               reason: failure.reason.code,
             });
             // An answer, even a refusal, shows the DC is up; no answer shows it is not.
-            metrics.dcUp.set({ domain: domainId, dc }, isConnectionLevel(failure) ? 0 : 1);
+            reportDcUp(domainId, dc, !isConnectionLevel(failure));
             throw error;
           }
         },

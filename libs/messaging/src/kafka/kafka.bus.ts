@@ -9,8 +9,8 @@ import {
   type LogEntry,
   type SASLOptions,
 } from 'kafkajs';
-import { metrics } from '@writeback/observability';
 import { DEFAULT_RETRY, deliver, type RetryPolicy } from '../delivery';
+import { ConsumerLagSeries } from './consumer-lag';
 import type {
   BusLogger,
   IncomingMessage,
@@ -141,15 +141,15 @@ export class KafkaBus implements MessageBus {
     });
     let running = true;
     // kafkajs reports each fetched batch's distance to the partition's end: the group's lag.
-    const lag = (payload: { topic: string; partition: number }, behind: string): void =>
-      metrics.consumerLag.set(
-        { topic: payload.topic, group: spec.groupId, partition: String(payload.partition) },
-        Number(behind),
-      );
+    // Only a fetched batch updates it (docs/operations.md says what that leaves unseen).
+    const lag = new ConsumerLagSeries(spec.groupId);
     consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) =>
-      lag(payload, String(Number(payload.offsetLagLow) + 1)),
+      lag.report(payload.topic, payload.partition, Number(payload.offsetLagLow) + 1),
     );
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => lag(payload, payload.offsetLag));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      lag.report(payload.topic, payload.partition, Number(payload.offsetLag)),
+    );
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => lag.assigned(payload.memberAssignment));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.crashed.add(spec.groupId);
     });
@@ -184,6 +184,7 @@ export class KafkaBus implements MessageBus {
         running = false;
         this.consumers.delete(consumer);
         await consumer.disconnect();
+        lag.clear();
       },
     };
   }
