@@ -41,6 +41,20 @@ export interface ExecutorOptions {
   domains: string[];
 }
 
+/**
+ * A command for an operation the gate never accepted (it has no deadline row): forged, replayed
+ * from elsewhere or meant for another installation. Nothing is written and no outcome is
+ * announced for an operation nobody asked for; redelivery cannot help, so it is dead-lettered.
+ */
+export class UnknownOperation extends Error {
+  readonly retriable = false;
+
+  constructor(operationId: string) {
+    super(`operation ${operationId} has no deadline record: the gate never accepted it; nothing is written`);
+    this.name = 'UnknownOperation';
+  }
+}
+
 type Outcome =
   | {
       kind: 'applied';
@@ -228,7 +242,9 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     }
     // Past this point the directory is written: the claim makes sure the gate has not told the
     // requester the operation failed, and never will by its deadline (ADR 0011).
-    if ((await this.outcomes.claim(operationId)) === 'expired') {
+    const claim = await this.outcomes.claim(operationId);
+    if (claim === 'unknown') throw new UnknownOperation(operationId);
+    if (claim === 'expired') {
       log.warn('deadline passed before this executor claimed the operation; nothing is written');
       return { kind: 'failed', reason: Reasons.DEADLINE_EXCEEDED, attempts: 0 };
     }
