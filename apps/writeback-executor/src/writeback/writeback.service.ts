@@ -55,6 +55,14 @@ export class UnknownOperation extends Error {
   }
 }
 
+/** The transport's hold on the command being applied (see IncomingMessage.heartbeat). */
+export interface CommandSession {
+  heartbeat?: (() => Promise<void>) | undefined;
+}
+
+/** Between retries the command's transport session is kept alive at least once a second. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
 type Outcome =
   | {
       kind: 'applied';
@@ -79,13 +87,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
   ) {}
 
   /** Runs on behalf of the command's operation (the bus set it), so every log line names it. */
-  apply(command: CommandEnvelope): Promise<void> {
+  apply(command: CommandEnvelope, session: CommandSession = {}): Promise<void> {
     return inSpan('writeback apply', { attributes: { 'writeback.domain.id': command.data.domainId } }, () =>
-      this.applyInSpan(command),
+      this.applyInSpan(command, session),
     );
   }
 
-  private async applyInSpan(command: CommandEnvelope): Promise<void> {
+  private async applyInSpan(command: CommandEnvelope, session: CommandSession): Promise<void> {
     const started = performance.now();
     const { operationId, domainId, request } = command.data;
     const log = this.logger.child({ domainId });
@@ -98,7 +106,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     metrics.stageDuration.observe({ stage: 'dispatch', domain: domainId }, secondsSince(command.occurredAt));
     const stopDirectoryTimer = metrics.stageDuration.startTimer({ stage: 'directory', domain: domainId });
     const timing = { ldapMs: 0 };
-    const outcome = await this.execute(command, log, timing);
+    const outcome = await this.execute(command, log, timing, session);
     stopDirectoryTimer();
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
@@ -212,7 +220,12 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     this.directories.clear();
   }
 
-  private async execute(command: CommandEnvelope, log: Logger, timing: { ldapMs: number }): Promise<Outcome> {
+  private async execute(
+    command: CommandEnvelope,
+    log: Logger,
+    timing: { ldapMs: number },
+    session: CommandSession,
+  ): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
     let scope: WritebackScope;
@@ -293,7 +306,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
         }
         metrics.directoryRetries.inc({ domain: domainId, reason: reason.code });
         const ceiling = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseDelayMs * 2 ** Math.min(attempt - 1, 16));
-        await delay(ceiling * (0.5 + Math.random() / 2));
+        // Retrying keeps the command: without heartbeats a rebalance would hand it to another
+        // replica mid-retry, and two executors would work the same claimed operation.
+        const until = Date.now() + ceiling * (0.5 + Math.random() / 2);
+        for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
+          await delay(Math.min(HEARTBEAT_EVERY_MS, left));
+          await session.heartbeat?.();
+        }
       }
     }
   }
