@@ -5,7 +5,7 @@
 # when everything is present.
 set -euo pipefail
 
-PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev kcat gcc libc6-dev iproute2 openssl
+PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev zlib1g-dev kcat gcc libc6-dev iproute2 openssl
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev)
 # Any kubectl renders Kustomize; Debian's would conflict with one installed otherwise (e.g. Google Cloud SDK's).
 command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)

@@ -20,6 +20,12 @@ export interface IncomingMessage {
   partition: string;
   /** Transport position, for logs and dead letters. */
   position: string;
+  /**
+   * For a handler that keeps a message long (its own retries): tells the transport it is still
+   * at work, so a Kafka group session does not expire and hand the message to another consumer
+   * mid-handling. Absent where no session can expire.
+   */
+  heartbeat?: () => Promise<void>;
 }
 
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;

@@ -33,10 +33,15 @@ export interface KafkaMock {
   brokerIds: number[];
   logFile: string;
   createTopic(name: string, partitions: number, replication?: number): Promise<void>;
+  /**
+   * Takes a broker down as a real cluster would: the leadership of its partitions and the
+   * consumer groups it coordinates move to live brokers first (the mock has no controller to
+   * do that), then it stops answering.
+   */
   brokerDown(brokerId: number): Promise<void>;
   brokerUp(brokerId: number): Promise<void>;
   setRtt(brokerId: number, ms: number): Promise<void>;
-  /** The mock never fails leadership over by itself; tests move it explicitly. */
+  /** Moves one partition's leadership explicitly (brokerDown fails over on its own). */
   setPartitionLeader(topic: string, partition: number, brokerId: number): Promise<void>;
   /** The next `count` requests with Kafka API key `apiKey` fail with `errorCode`. */
   pushRequestErrors(apiKey: number, errorCode: number, count?: number): Promise<void>;
@@ -129,7 +134,7 @@ export async function ensureKafkaMockBinary(): Promise<string> {
   await mkdir(cacheDir, { recursive: true });
   const partial = `${binary}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await runCommand('gcc', [...GCC_ARGS, '-o', partial, sourcePath, '-lrdkafka']);
+    await runCommand('gcc', [...GCC_ARGS, '-o', partial, sourcePath, '-lrdkafka', '-lz', '-lpthread']);
     await rename(partial, binary);
   } finally {
     await rm(partial, { force: true });

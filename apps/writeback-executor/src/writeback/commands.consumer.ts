@@ -9,6 +9,6 @@ export class CommandsConsumer {
 
   @EventPattern('commands')
   async onCommand(@Payload() message: IncomingMessage): Promise<void> {
-    await this.writeback.apply(decodeCommand(message.value));
+    await this.writeback.apply(decodeCommand(message.value), { heartbeat: message.heartbeat });
   }
 }

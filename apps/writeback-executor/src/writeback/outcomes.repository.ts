@@ -38,17 +38,19 @@ export class OutcomesRepository {
   /**
    * Claims the operation before anything is written to the directory: from then on the gate
    * will not end it by its deadline, and if the deadline passed first, nobody may write it (ADR
-   * 0009). The compare-and-set against the gate's expiry runs on PostgreSQL's clock. Operations
-   * accepted before deadlines existed have no row and need no claim.
+   * 0011). The compare-and-set against the gate's expiry runs on PostgreSQL's clock. Only a
+   * pending row, or one an earlier try of this operation claimed, lets the write go ahead: no
+   * row means the gate never accepted the operation (a forged or foreign command), and the
+   * absence of a check must never count as permission to write.
    */
-  async claim(operationId: string): Promise<'claimed' | 'expired'> {
+  async claim(operationId: string): Promise<'claimed' | 'expired' | 'unknown'> {
     const claimed = await this.prisma.$executeRaw`
       UPDATE operation_deadlines SET state = 'claimed', settled_at = COALESCE(settled_at, now())
        WHERE operation_id = ${operationId}::uuid
          AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`;
     if (claimed === 1) return 'claimed';
     const row = await this.prisma.operationDeadline.findUnique({ where: { operationId } });
-    return row ? 'expired' : 'claimed';
+    return row ? 'expired' : 'unknown';
   }
 
   /**

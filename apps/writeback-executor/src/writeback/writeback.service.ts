@@ -41,6 +41,28 @@ export interface ExecutorOptions {
   domains: string[];
 }
 
+/**
+ * A command for an operation the gate never accepted (it has no deadline row): forged, replayed
+ * from elsewhere or meant for another installation. Nothing is written and no outcome is
+ * announced for an operation nobody asked for; redelivery cannot help, so it is dead-lettered.
+ */
+export class UnknownOperation extends Error {
+  readonly retriable = false;
+
+  constructor(operationId: string) {
+    super(`operation ${operationId} has no deadline record: the gate never accepted it; nothing is written`);
+    this.name = 'UnknownOperation';
+  }
+}
+
+/** The transport's hold on the command being applied (see IncomingMessage.heartbeat). */
+export interface CommandSession {
+  heartbeat?: (() => Promise<void>) | undefined;
+}
+
+/** Between retries the command's transport session is kept alive at least once a second. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
 type Outcome =
   | {
       kind: 'applied';
@@ -65,13 +87,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
   ) {}
 
   /** Runs on behalf of the command's operation (the bus set it), so every log line names it. */
-  apply(command: CommandEnvelope): Promise<void> {
+  apply(command: CommandEnvelope, session: CommandSession = {}): Promise<void> {
     return inSpan('writeback apply', { attributes: { 'writeback.domain.id': command.data.domainId } }, () =>
-      this.applyInSpan(command),
+      this.applyInSpan(command, session),
     );
   }
 
-  private async applyInSpan(command: CommandEnvelope): Promise<void> {
+  private async applyInSpan(command: CommandEnvelope, session: CommandSession): Promise<void> {
     const started = performance.now();
     const { operationId, domainId, request } = command.data;
     const log = this.logger.child({ domainId });
@@ -84,7 +106,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     metrics.stageDuration.observe({ stage: 'dispatch', domain: domainId }, secondsSince(command.occurredAt));
     const stopDirectoryTimer = metrics.stageDuration.startTimer({ stage: 'directory', domain: domainId });
     const timing = { ldapMs: 0 };
-    const outcome = await this.execute(command, log, timing);
+    const outcome = await this.execute(command, log, timing, session);
     stopDirectoryTimer();
     const targetUpn = request.target.userPrincipalName;
     const now = new Date().toISOString();
@@ -198,7 +220,12 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     this.directories.clear();
   }
 
-  private async execute(command: CommandEnvelope, log: Logger, timing: { ldapMs: number }): Promise<Outcome> {
+  private async execute(
+    command: CommandEnvelope,
+    log: Logger,
+    timing: { ldapMs: number },
+    session: CommandSession,
+  ): Promise<Outcome> {
     const { operationId, domainId, request, credential } = command.data;
     let directory: LdapDirectory;
     let scope: WritebackScope;
@@ -228,7 +255,9 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     }
     // Past this point the directory is written: the claim makes sure the gate has not told the
     // requester the operation failed, and never will by its deadline (ADR 0011).
-    if ((await this.outcomes.claim(operationId)) === 'expired') {
+    const claim = await this.outcomes.claim(operationId);
+    if (claim === 'unknown') throw new UnknownOperation(operationId);
+    if (claim === 'expired') {
       log.warn('deadline passed before this executor claimed the operation; nothing is written');
       return { kind: 'failed', reason: Reasons.DEADLINE_EXCEEDED, attempts: 0 };
     }
@@ -277,7 +306,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
         }
         metrics.directoryRetries.inc({ domain: domainId, reason: reason.code });
         const ceiling = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseDelayMs * 2 ** Math.min(attempt - 1, 16));
-        await delay(ceiling * (0.5 + Math.random() / 2));
+        // Retrying keeps the command: without heartbeats a rebalance would hand it to another
+        // replica mid-retry, and two executors would work the same claimed operation.
+        const until = Date.now() + ceiling * (0.5 + Math.random() / 2);
+        for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
+          await delay(Math.min(HEARTBEAT_EVERY_MS, left));
+          await session.heartbeat?.();
+        }
       }
     }
   }

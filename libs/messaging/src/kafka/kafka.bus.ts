@@ -167,6 +167,7 @@ export class KafkaBus implements MessageBus {
           headers: headersOf(message.headers),
           partition: String(partition),
           position: `${partition}@${message.offset}`,
+          heartbeat: () => payload.heartbeat(),
         };
         await deliver(incoming, spec.handler, {
           groupId: spec.groupId,

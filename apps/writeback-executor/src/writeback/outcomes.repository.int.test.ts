@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  applyMigrations,
+  createPrismaClient,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+  type PrismaClient,
+} from '@writeback/persistence';
+import type { OutboxRelay } from '@writeback/platform';
+import { OutcomesRepository } from './outcomes.repository';
+
+jest.setTimeout(60_000);
+
+/** The claim against a real PostgreSQL: the one compare-and-set that decides who acts (ADR 0011). */
+describe('OutcomesRepository', () => {
+  let dataDir: string;
+  let pg: EmbeddedPostgresHandle | undefined;
+  let prisma: PrismaClient | undefined;
+  let sut: OutcomesRepository;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'wb-outcomes-'));
+    pg = await startEmbeddedPostgres({ dataDir });
+    await applyMigrations(pg.connectionString);
+    prisma = createPrismaClient(pg.connectionString, { poolSize: 2 });
+    // claim() publishes nothing; the relay is only needed by record() and republish().
+    sut = new OutcomesRepository(prisma, undefined as unknown as OutboxRelay);
+  });
+
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await pg?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function db(): PrismaClient {
+    if (!prisma) throw new Error('PostgreSQL not started');
+    return prisma;
+  }
+
+  /** The gate's insert, as policy-gate makes it when it accepts a request. */
+  async function accepted(deadlineSeconds: number, state = 'pending'): Promise<string> {
+    const operationId = randomUUID();
+    await db().$executeRaw`
+      INSERT INTO operation_deadlines (operation_id, deadline, state)
+      VALUES (${operationId}::uuid, now() + make_interval(secs => ${deadlineSeconds}), ${state})`;
+    return operationId;
+  }
+
+  const stateOf = async (operationId: string): Promise<string | undefined> =>
+    (await db().operationDeadline.findUnique({ where: { operationId } }))?.state;
+
+  it('refuses a command whose operation the gate never accepted (no deadline row), and creates none', async () => {
+    const forged = randomUUID();
+
+    expect(await sut.claim(forged)).toBe('unknown');
+    expect(await stateOf(forged)).toBeUndefined();
+  });
+
+  it('claims a pending operation before its deadline, and lets a later try of the same operation go on', async () => {
+    const operationId = await accepted(60);
+
+    expect(await sut.claim(operationId)).toBe('claimed');
+    expect(await sut.claim(operationId)).toBe('claimed');
+    expect(await stateOf(operationId)).toBe('claimed');
+  });
+
+  it('refuses an operation whose deadline passed, whether or not the gate has expired it yet', async () => {
+    const due = await accepted(-1);
+    const expired = await accepted(-1, 'expired');
+    const closed = await accepted(60, 'closed');
+
+    expect(await sut.claim(due)).toBe('expired');
+    expect(await sut.claim(expired)).toBe('expired');
+    expect(await sut.claim(closed)).toBe('expired');
+    expect(await stateOf(due)).toBe('pending');
+  });
+});
