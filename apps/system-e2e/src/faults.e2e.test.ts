@@ -11,7 +11,7 @@ import {
   type WritebackFixture,
 } from '@writeback/testing';
 import { EqualityFilter } from 'ldapts';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { adminReset } from './scenarios';
 
 const TERMINAL = ['applied', 'rejected', 'failed'];
@@ -66,7 +66,7 @@ describe('delivery guarantees under faults (distributed, two forests)', () => {
   const { forests } = testEnvironment();
   const stamp = Date.now().toString(36);
   let fixture: WritebackFixture;
-  let db: Client | undefined;
+  let db: Pool | undefined;
 
   beforeAll(async () => {
     fixture = await startWritebackFixture({
@@ -86,20 +86,10 @@ describe('delivery guarantees under faults (distributed, two forests)', () => {
 
   /** The gate's own table, read directly: it answers even while the gate is down. */
   async function query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-    if (!db) {
-      const client = new Client({ connectionString: fixture.databaseUrl });
-      client.on('error', () => undefined);
-      await client.connect();
-      db = client;
-    }
-    try {
-      return (await db.query<T>(sql, params)).rows;
-    } catch (error) {
-      // A restarted PostgreSQL ends the session: reconnect on the next call.
-      await db.end().catch(() => undefined);
-      db = undefined;
-      throw error;
-    }
+    // A pool: the suite queries concurrently, and a restarted PostgreSQL's dead sessions are
+    // dropped (their 'error' is expected) and replaced on the next query.
+    db ??= new Pool({ connectionString: fixture.databaseUrl, max: 4 }).on('error', () => undefined);
+    return (await db.query<T>(sql, params)).rows;
   }
 
   it('ends every accepted operation once, applies each password exactly once, and every applied password binds', async () => {
