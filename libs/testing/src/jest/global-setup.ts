@@ -8,7 +8,22 @@ import { startSambaForest, type SambaForest } from '../samba';
 import { TEST_ENV_VAR, type TestEnvironment } from '../test-environment';
 
 /** Users every suite may use; each suite picks its own so that suites never share a password. */
-const CORP_USERS = ['alice', 'bob', 'erin', 'frank', 'grace', 'heidi', 'ken', 'nina', 'olga', 'tess'];
+const CORP_USERS = [
+  'alice',
+  'bob',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ken',
+  'nina',
+  'olga',
+  'tess',
+  'quinn',
+  'ruth',
+  'sven',
+  'uma',
+];
 const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete'];
 
 const initialPassword = (sam: string): string => `Initial-${sam}-Pw1!`;
