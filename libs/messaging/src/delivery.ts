@@ -89,7 +89,7 @@ async function deliverWithRetries(
       { topic: message.topic, position: message.position, group: ctx.groupId, attempt, delay, err: outcome.error },
       'message handling failed; will retry',
     );
-    await pause(delay, ctx);
+    await waitKeepingSession(delay, ctx);
   }
 }
 
@@ -130,10 +130,19 @@ async function attemptOnce(
   return outcome;
 }
 
-async function pause(ms: number, ctx: DeliveryContext): Promise<void> {
+/**
+ * Waits `ms` while the message is held, heartbeating at least once a second so a Kafka group
+ * session does not expire and hand the message to another consumer; stops early once the
+ * subscription stops. For the transport's own retries and for a handler retrying by itself.
+ */
+export async function waitKeepingSession(
+  ms: number,
+  session: { heartbeat?: (() => Promise<void>) | undefined; isRunning?: () => boolean },
+): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until && ctx.isRunning()) {
+  const running = session.isRunning ?? (() => true);
+  while (Date.now() < until && running()) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
-    await ctx.heartbeat?.();
+    await session.heartbeat?.();
   }
 }

@@ -1,5 +1,5 @@
 export * from './message-bus';
-export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './delivery';
+export { backoffDelay, DEFAULT_RETRY, waitKeepingSession, type RetryPolicy } from './delivery';
 export { KafkaBus, type KafkaBusOptions, type KafkaSasl, type KafkaTls } from './kafka/kafka.bus';
 export { PostgresBus, type PostgresBusOptions } from './postgres/postgres.bus';
 export { BusConsumer, BusServer, RethrowRpcErrorsFilter, type BusServerOptions } from './nest/bus.server';

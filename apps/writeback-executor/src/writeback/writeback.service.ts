@@ -9,6 +9,7 @@ import {
 } from '@writeback/contracts';
 import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
 import { Reasons } from '@writeback/domain';
+import { waitKeepingSession } from '@writeback/messaging';
 import { currentTraceparent, inSpan, metrics, secondsSince, type Logger } from '@writeback/observability';
 import {
   ConfigServiceUnavailable,
@@ -20,7 +21,6 @@ import {
   type ReadinessChecks,
 } from '@writeback/platform';
 import { open, SealingError, type Secret } from '@writeback/sealing';
-import { setTimeout as delay } from 'node:timers/promises';
 import { DomainKeys } from './domain-keys';
 import { OutcomesRepository } from './outcomes.repository';
 
@@ -59,9 +59,6 @@ export class UnknownOperation extends Error {
 export interface CommandSession {
   heartbeat?: (() => Promise<void>) | undefined;
 }
-
-/** Between retries the command's transport session is kept alive at least once a second. */
-const HEARTBEAT_EVERY_MS = 1_000;
 
 type Outcome =
   | {
@@ -308,11 +305,7 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
         const ceiling = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseDelayMs * 2 ** Math.min(attempt - 1, 16));
         // Retrying keeps the command: without heartbeats a rebalance would hand it to another
         // replica mid-retry, and two executors would work the same claimed operation.
-        const until = Date.now() + ceiling * (0.5 + Math.random() / 2);
-        for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
-          await delay(Math.min(HEARTBEAT_EVERY_MS, left));
-          await session.heartbeat?.();
-        }
+        await waitKeepingSession(ceiling * (0.5 + Math.random() / 2), session);
       }
     }
   }
