@@ -4,6 +4,7 @@
  */
 export { createPrismaClient } from './client';
 export { PrismaClient, Prisma } from './generated/prisma/client';
+export { isUniqueViolation, retryOnUniqueViolation } from './errors';
 export type {
   Domain,
   Operation,

@@ -9,7 +9,7 @@ import {
   type DomainConfigSnapshot,
   type DomainConfigView,
 } from '@writeback/contracts';
-import type { Domain, PrismaClient } from '@writeback/persistence';
+import { isUniqueViolation, type Domain, type PrismaClient } from '@writeback/persistence';
 import { configEventMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
 import { keyIdOf } from '@writeback/sealing';
 
@@ -41,8 +41,6 @@ class ConcurrentChange extends Error {
     super(`domain ${domainId} changed during the save`);
   }
 }
-
-const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown }).code === 'P2002';
 
 function configOf(d: DomainConfigView): DomainConfig {
   const { keyId: _keyId, version: _version, createdAt: _created, updatedAt: _updated, ...config } = d;
