@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageBus, OutgoingMessage } from '@writeback/messaging';
 import type { Logger } from '@writeback/observability';
-import type { Prisma, PrismaClient } from '@writeback/persistence';
+import { Prisma, type PrismaClient } from '@writeback/persistence';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BackgroundLoop } from './background-loop';
 import { PRISMA } from './prisma.module';
@@ -22,6 +22,28 @@ export async function writeOutbox(
   await tx.outboxMessage.createMany({
     data: messages.map((m) => ({ producer, topic: m.topic, key: m.key, headers: m.headers ?? {}, value: m.value })),
   });
+}
+
+/**
+ * The same insert as one statement for a `WITH` clause, so a writer can commit its change and
+ * its messages in a single round trip (a statement is atomic on its own). Messages keep their
+ * order: the relay publishes by id.
+ */
+export function outboxInsert(
+  producer: string,
+  messages: readonly OutgoingMessage[],
+  /** A condition on the rest of the statement, e.g. `EXISTS (SELECT 1 FROM inserted)`. */
+  onlyIf: Prisma.Sql = Prisma.sql`true`,
+): Prisma.Sql {
+  const rows = JSON.stringify(
+    messages.map((m) => ({ topic: m.topic, key: m.key, headers: m.headers ?? {}, value: m.value })),
+  );
+  return Prisma.sql`
+    INSERT INTO outbox_messages (producer, topic, key, headers, value)
+    SELECT ${producer}, m.value->>'topic', m.value->>'key', m.value->'headers', m.value->>'value'
+      FROM jsonb_array_elements(${rows}::jsonb) WITH ORDINALITY AS m(value, position)
+     WHERE ${onlyIf}
+     ORDER BY m.position`;
 }
 
 /**
@@ -67,31 +89,41 @@ export class OutboxRelay extends BackgroundLoop {
     }
   }
 
-  /** Publishes one batch; true when more may be waiting. */
+  /**
+   * Publishes one batch; true when more may be waiting. Three round trips: the batch is taken
+   * (deleted and returned) under the producer's lock in one statement, published, and the
+   * deletion committed; a failed publish rolls it back, so the rows stay for the next round.
+   */
   private async drainOnce(): Promise<boolean> {
     return this.prisma.$transaction(
       async (tx) => {
-        const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`
-          SELECT pg_try_advisory_xact_lock(hashtext(${`outbox:${this.producer}`})) AS locked`;
-        if (!lock?.locked) {
+        const taken = await tx.$queryRaw<
+          Array<{
+            locked: boolean;
+            id: bigint | null;
+            topic: string;
+            key: string;
+            headers: Record<string, string>;
+            value: string;
+          }>
+        >`
+          WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext(${`outbox:${this.producer}`})) AS locked),
+          batch AS (
+            DELETE FROM outbox_messages o
+             USING (SELECT id FROM outbox_messages
+                     WHERE producer = ${this.producer} AND (SELECT locked FROM relay)
+                     ORDER BY id LIMIT ${BATCH}) next
+             WHERE o.id = next.id
+            RETURNING o.id, o.topic, o.key, o.headers, o.value)
+          SELECT relay.locked, batch.* FROM relay LEFT JOIN batch ON true ORDER BY batch.id`;
+        if (!taken[0]?.locked) {
+          // Another replica's relay is publishing: let it, rather than asking again at once.
           await delay(IDLE_POLL_MS);
           return false;
         }
-        const rows = await tx.outboxMessage.findMany({
-          where: { producer: this.producer },
-          orderBy: { id: 'asc' },
-          take: BATCH,
-        });
+        const rows = taken.filter((r) => r.id !== null);
         if (rows.length === 0) return false;
-        await this.bus.publish(
-          rows.map((r) => ({
-            topic: r.topic,
-            key: r.key,
-            value: r.value,
-            headers: r.headers as Record<string, string>,
-          })),
-        );
-        await tx.outboxMessage.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+        await this.bus.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })));
         return rows.length === BATCH;
       },
       { timeout: 60_000, maxWait: 10_000 },
