@@ -7,9 +7,9 @@ import {
   type SealedCredential,
 } from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
-import type { Prisma, PrismaClient } from '@writeback/persistence';
+import { retryOnUniqueViolation, type Prisma, type PrismaClient } from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
-import { PRISMA, writeOutbox } from '@writeback/platform';
+import { outboxInsert, PRISMA } from '@writeback/platform';
 import { OperationChanges } from './operation-changes';
 
 export const GATE_PRODUCER = 'policy-gate';
@@ -47,7 +47,41 @@ export interface AppendEffects {
   deadlineMs?: number;
 }
 
-/** The gate's store: each operation's event stream, its projection, and its sealed password. */
+/** Which events to append and which messages go with them, decided on the stream as it stands. */
+interface Decided {
+  events: readonly EventEnvelope[];
+  outbox?: (fresh: readonly EventEnvelope[]) => readonly OutgoingMessage[];
+}
+
+/** Fixed events (appended unless already recorded), or a decision taken on the current state. */
+type Decision = Decided | ((state: OperationState) => Decided);
+
+/** An operation's stream as stored: each event's id, and its envelope once parsed. */
+export interface Stream {
+  eventIds: ReadonlySet<string>;
+  events: readonly EventEnvelope[];
+}
+
+/** Anything that runs a raw statement: the client, or an interactive transaction. */
+type Db = Pick<Prisma.TransactionClient, '$queryRaw'>;
+
+/**
+ * How many times an append re-reads the stream after another writer took the sequence number
+ * it meant to use. Writers of one operation are its Kafka partition's consumer, its deadline
+ * watch and (once) its request, so a second try is already rare.
+ */
+const APPEND_ATTEMPTS = 8;
+
+/**
+ * The gate's store: each operation's event stream, its projection, and its sealed password.
+ *
+ * An append is optimistic: read the stream, decide, then write the new events, the projection,
+ * the outbox messages and the deadline in one SQL statement (one round trip, atomic on its own).
+ * The stream's `(operation_id, sequence)` key is the concurrency check: a writer that lost the
+ * race for a sequence number fails with a unique violation, writes nothing, and decides again
+ * on the stream as it now stands. This replaced an advisory lock and seven statements in an
+ * interactive transaction (docs/benchmarks.md).
+ */
 @Injectable()
 export class OperationsRepository {
   constructor(
@@ -55,18 +89,27 @@ export class OperationsRepository {
     private readonly changes: OperationChanges,
   ) {}
 
-  async load(operationId: string): Promise<{ state: OperationState; events: EventEnvelope[] }> {
-    const rows = await this.prisma.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
+  /** The operation's state, and its stream for a decision appended with `appendDecision`. */
+  async load(operationId: string): Promise<{ state: OperationState; stream: Stream }> {
+    const stream = await this.stream(this.prisma, operationId);
+    return { state: replay(stream.events), stream };
+  }
+
+  private async stream(db: Db, operationId: string): Promise<Stream> {
+    const rows = await db.$queryRaw<Array<{ payload: unknown }>>`
+      SELECT payload FROM operation_events WHERE operation_id = ${operationId}::uuid ORDER BY sequence`;
     const events = rows.map((r) => EventEnvelope.parse(r.payload));
-    return { state: replay(events), events };
+    return { eventIds: new Set(events.map((e) => e.eventId)), events };
   }
 
   /**
    * True when the event is already in its operation's stream: the gate's own decisions come
-   * back to it over the bus, and one indexed read spares them a locking transaction.
+   * back to it over the bus, and one indexed read spares them an append.
    */
   async knows(eventId: string): Promise<boolean> {
-    return (await this.prisma.operationEvent.count({ where: { eventId } })) > 0;
+    const rows = await this.prisma.$queryRaw<unknown[]>`
+      SELECT 1 FROM operation_events WHERE event_id = ${eventId}::uuid`;
+    return rows.length > 0;
   }
 
   async sealedCredential(operationId: string): Promise<SealedCredential | null> {
@@ -76,17 +119,50 @@ export class OperationsRepository {
 
   /**
    * Appends events not seen before (by eventId), refreshes the projection and queues the
-   * messages to publish, in one transaction. Returns null when every event was already recorded.
-   * `deadlineMs` starts the operation's deadline (ADR 0011), on PostgreSQL's clock.
+   * messages to publish, atomically. Returns null when every event was already recorded.
+   * `deadlineMs` starts the operation's deadline (ADR 0011), on PostgreSQL's clock. A `newStream`
+   * (an operation id just generated) is written without reading it first.
    */
   async append(
     operationId: string,
     envelopes: readonly EventEnvelope[],
-    effects: AppendEffects = {},
+    effects: AppendEffects & { newStream?: boolean } = {},
   ): Promise<Appended | null> {
+    const { outbox, newStream, ...rest } = effects;
+    const empty: Stream = { eventIds: new Set(), events: [] };
     return this.notifying(
       operationId,
-      this.prisma.$transaction((tx) => this.appendIn(tx, operationId, () => envelopes, effects)),
+      this.appending(
+        operationId,
+        { events: envelopes, outbox: () => outbox ?? [] },
+        rest,
+        newStream ? empty : undefined,
+      ),
+    );
+  }
+
+  /**
+   * Appends a decision taken on `decidedOn`, with its messages, only if the operation is still
+   * in that status when it is written: a decision raced by the deadline is dropped.
+   */
+  async appendDecision(
+    operationId: string,
+    decidedOn: Stream,
+    envelopes: readonly EventEnvelope[],
+    outbox: readonly OutgoingMessage[],
+  ): Promise<Appended | null> {
+    const status = replay(decidedOn.events).status;
+    return this.notifying(
+      operationId,
+      this.appending(
+        operationId,
+        (state) =>
+          state.status === status
+            ? { events: envelopes, outbox: (fresh) => (fresh.length > 0 ? outbox : []) }
+            : { events: [] },
+        {},
+        decidedOn,
+      ),
     );
   }
 
@@ -95,26 +171,6 @@ export class OperationsRepository {
     const result = await committed;
     if (result) this.changes.changed(operationId, typeof result === 'object' ? result.view : undefined);
     return result;
-  }
-
-  /**
-   * Appends a decision taken on `decidedOn`, with its messages, only if the operation is still
-   * in that status under the operation's lock: a decision raced by the deadline is dropped.
-   */
-  async appendDecision(
-    operationId: string,
-    decidedOn: OperationState['status'],
-    envelopes: readonly EventEnvelope[],
-    outbox: readonly OutgoingMessage[],
-  ): Promise<Appended | null> {
-    return this.notifying(
-      operationId,
-      this.prisma.$transaction((tx) =>
-        this.appendIn(tx, operationId, (state) => (state.status === decidedOn ? envelopes : []), {
-          outbox: (fresh) => (fresh.length > 0 ? [...outbox] : []),
-        }),
-      ),
-    );
   }
 
   /**
@@ -142,47 +198,123 @@ export class OperationsRepository {
   ): Promise<boolean> {
     return this.notifying(
       operationId,
-      this.prisma.$transaction(async (tx) => {
-        const settled = await tx.$executeRaw`
-        UPDATE operation_deadlines SET state = 'expired', settled_at = now()
-         WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND deadline <= now()`;
-        if (settled === 0) return false;
-        await this.appendIn(tx, operationId, decideExpiry, { outbox });
-        return true;
-      }),
+      retryOnUniqueViolation(APPEND_ATTEMPTS, () =>
+        this.prisma.$transaction(async (tx) => {
+          const settled = await tx.$executeRaw`
+            UPDATE operation_deadlines SET state = 'expired', settled_at = now()
+             WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND deadline <= now()`;
+          if (settled === 0) return false;
+          await this.appendOnce(tx, operationId, (state) => ({ events: decideExpiry(state), outbox }), {});
+          return true;
+        }),
+      ),
     );
   }
 
-  private async appendIn(
-    tx: Prisma.TransactionClient,
+  /** Appends on `read` first (when given), and on a fresh read after losing a race. */
+  private appending(
     operationId: string,
-    eventsFor: (state: OperationState) => readonly EventEnvelope[],
-    effects: Omit<AppendEffects, 'outbox'> & {
-      outbox?: readonly OutgoingMessage[] | ((fresh: readonly EventEnvelope[]) => OutgoingMessage[]);
-    },
+    decision: Decision,
+    effects: Omit<AppendEffects, 'outbox'>,
+    read?: Stream,
   ): Promise<Appended | null> {
-    // One writer per operation at a time; sequence numbers stay gapless.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${operationId}))`;
-    const existing = await tx.operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } });
-    const known = new Set(existing.map((e) => e.eventId));
-    const before = existing.map((r) => EventEnvelope.parse(r.payload));
-    const fresh = eventsFor(replay(before)).filter((e) => !known.has(e.eventId));
-    if (fresh.length === 0) return null;
-    await tx.operationEvent.createMany({
-      data: fresh.map((e, i) => ({
-        eventId: e.eventId,
-        operationId,
-        sequence: existing.length + i + 1,
-        type: e.type,
-        payload: e,
-        occurredAt: new Date(e.occurredAt),
-      })),
+    let stream = read;
+    return retryOnUniqueViolation(APPEND_ATTEMPTS, () => {
+      const onto = stream;
+      stream = undefined;
+      return this.appendOnce(this.prisma, operationId, decision, effects, onto);
     });
+  }
+
+  private async appendOnce(
+    db: Db,
+    operationId: string,
+    decision: Decision,
+    effects: Omit<AppendEffects, 'outbox'>,
+    read?: Stream,
+  ): Promise<Appended | null> {
+    const { eventIds: known, events: before } = read ?? (await this.stream(db, operationId));
+    const decided = typeof decision === 'function' ? decision(replay(before)) : decision;
+    const fresh = decided.events.filter((e) => !known.has(e.eventId));
+    if (fresh.length === 0) return null;
     const all = [...before, ...fresh];
     const state = replay(all);
     const first = all[0] as EventEnvelope;
-    if (state.status === 'initial') return { state, requestedAt: first.occurredAt };
-    const projection = {
+    const events = JSON.stringify(
+      fresh.map((e, i) => ({
+        event_id: e.eventId,
+        sequence: before.length + i + 1,
+        type: e.type,
+        payload: e,
+        occurred_at: e.occurredAt,
+      })),
+    );
+    if (state.status === 'initial') {
+      await db.$queryRaw`
+        INSERT INTO operation_events (event_id, operation_id, sequence, type, payload, occurred_at)
+        SELECT e.event_id, ${operationId}::uuid, e.sequence, e.type, e.payload,
+               e.occurred_at::timestamptz AT TIME ZONE 'UTC'
+          FROM jsonb_to_recordset(${events}::jsonb)
+            AS e(event_id uuid, sequence int, type text, payload jsonb, occurred_at text)
+        RETURNING 1`;
+      return { state, requestedAt: first.occurredAt };
+    }
+    const terminal = isTerminal(state.status);
+    // An operation that ends in this append keeps no sealed password and no pending deadline.
+    const sealed = !terminal && effects.sealed ? effects.sealed : null;
+    const deadlineSeconds = effects.deadlineMs === undefined ? null : effects.deadlineMs / 1000;
+    const now = new Date().toISOString();
+    const [op] = await db.$queryRaw<Array<{ created_at: Date; updated_at: Date; completed_at: Date | null }>>`
+      WITH stream AS (
+        INSERT INTO operation_events (event_id, operation_id, sequence, type, payload, occurred_at)
+        SELECT e.event_id, ${operationId}::uuid, e.sequence, e.type, e.payload,
+               e.occurred_at::timestamptz AT TIME ZONE 'UTC'
+          FROM jsonb_to_recordset(${events}::jsonb)
+            AS e(event_id uuid, sequence int, type text, payload jsonb, occurred_at text)
+        RETURNING 1
+      ), projection AS (
+        INSERT INTO operations AS o (id, status, kind, channel, target_upn, domain_id, initiator, caller,
+                                     reason_code, reason_message, correlation_id, traceparent,
+                                     created_at, updated_at, completed_at)
+        VALUES (${operationId}::uuid, ${state.status}, ${state.request.kind}, ${state.request.channel},
+                ${state.request.target.userPrincipalName}, ${state.domainId},
+                ${JSON.stringify(state.request.initiator)}::jsonb, ${JSON.stringify(state.caller)}::jsonb,
+                ${state.reason?.code ?? null}, ${state.reason?.message ?? null},
+                ${first.correlationId}, ${first.traceparent ?? null},
+                ${now}::timestamptz AT TIME ZONE 'UTC', ${now}::timestamptz AT TIME ZONE 'UTC',
+                CASE WHEN ${terminal} THEN ${now}::timestamptz AT TIME ZONE 'UTC' END)
+        ON CONFLICT (id) DO UPDATE SET
+          status = EXCLUDED.status, kind = EXCLUDED.kind, channel = EXCLUDED.channel,
+          target_upn = EXCLUDED.target_upn, domain_id = EXCLUDED.domain_id,
+          initiator = EXCLUDED.initiator, caller = EXCLUDED.caller,
+          reason_code = EXCLUDED.reason_code, reason_message = EXCLUDED.reason_message,
+          updated_at = EXCLUDED.updated_at,
+          completed_at = CASE WHEN ${terminal} THEN COALESCE(o.completed_at, EXCLUDED.completed_at) END
+        RETURNING o.created_at, o.updated_at, o.completed_at
+      ), sealing AS (
+        INSERT INTO sealed_credentials (operation_id, domain_id, key_id, sealed)
+        SELECT ${operationId}::uuid, ${sealed?.domainId ?? null}, ${sealed?.credential.keyId ?? null},
+               ${sealed ? JSON.stringify(sealed.credential) : null}
+         WHERE ${sealed !== null}
+        RETURNING 1
+      ), deadline AS (
+        INSERT INTO operation_deadlines (operation_id, deadline)
+        SELECT ${operationId}::uuid, now() + make_interval(secs => ${deadlineSeconds}::double precision)
+         WHERE ${deadlineSeconds !== null} AND NOT ${terminal}
+        RETURNING 1
+      ), messages AS (${outboxInsert(GATE_PRODUCER, decided.outbox?.(fresh) ?? [])}
+      ), unsealing AS (
+        DELETE FROM sealed_credentials WHERE operation_id = ${operationId}::uuid AND ${terminal}
+        RETURNING 1
+      ), closing AS (
+        UPDATE operation_deadlines SET state = 'closed', settled_at = now()
+         WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND ${terminal}
+        RETURNING 1
+      )
+      SELECT created_at, updated_at, completed_at FROM projection`;
+    if (!op) throw new Error(`operation ${operationId}: its projection was not written`);
+    const row: OperationRow = {
+      id: operationId,
       status: state.status,
       kind: state.request.kind,
       channel: state.request.channel,
@@ -192,46 +324,14 @@ export class OperationsRepository {
       caller: state.caller,
       reasonCode: state.reason?.code ?? null,
       reasonMessage: state.reason?.message ?? null,
-      completedAt: isTerminal(state.status) ? new Date() : null,
+      correlationId: first.correlationId,
+      traceparent: first.traceparent ?? null,
+      createdAt: op.created_at,
+      updatedAt: op.updated_at,
+      completedAt: op.completed_at,
     };
-    const op = await tx.operation.upsert({
-      where: { id: operationId },
-      create: {
-        id: operationId,
-        ...projection,
-        correlationId: first.correlationId,
-        traceparent: first.traceparent,
-      },
-      update: projection,
-    });
-    const { sealed, deadlineMs } = effects;
-    if (sealed) {
-      await tx.sealedCredential.create({
-        data: {
-          operationId,
-          domainId: sealed.domainId,
-          keyId: sealed.credential.keyId,
-          sealed: JSON.stringify(sealed.credential),
-        },
-      });
-    }
-    if (deadlineMs !== undefined) {
-      await tx.$executeRaw`
-        INSERT INTO operation_deadlines (operation_id, deadline)
-        VALUES (${operationId}::uuid, now() + make_interval(secs => ${deadlineMs / 1000}))`;
-    }
-    const outbox = typeof effects.outbox === 'function' ? effects.outbox(fresh) : (effects.outbox ?? []);
-    await writeOutbox(tx, GATE_PRODUCER, outbox);
-    if (isTerminal(state.status)) {
-      // Once an operation is over, nobody needs its sealed password any more, and a deadline
-      // nobody claimed has nothing left to guard.
-      await tx.sealedCredential.deleteMany({ where: { operationId } });
-      await tx.$executeRaw`
-        UPDATE operation_deadlines SET state = 'closed', settled_at = now()
-         WHERE operation_id = ${operationId}::uuid AND state = 'pending'`;
-    }
     const history = all.map((e) => ({ type: e.type, occurredAt: new Date(e.occurredAt) }));
-    return { state, requestedAt: first.occurredAt, view: toView(op, history) };
+    return { state, requestedAt: first.occurredAt, view: toView(row, history) };
   }
 
   async view(operationId: string): Promise<OperationView | null> {

@@ -82,6 +82,7 @@ export class OperationsService {
       ...(sealed ? { sealed } : {}),
       outbox: events.map(eventMessage),
       deadlineMs: this.options.deadlineMs,
+      newStream: true,
     });
     this.outbox.kick();
     this.logger.info(
@@ -100,7 +101,7 @@ export class OperationsService {
 
   private async decideInSpan(requested: EventEnvelope, span: Span): Promise<void> {
     const operationId = requested.correlationId;
-    const { state } = await this.operations.load(operationId);
+    const { state, stream } = await this.operations.load(operationId);
     if (state.status !== 'requested') return;
     const domain = state.domainId ? await this.domains.get(state.domainId) : null;
     const now = new Date().toISOString();
@@ -123,7 +124,8 @@ export class OperationsService {
         ),
       );
     }
-    const appended = await this.operations.appendDecision(operationId, state.status, events, messages);
+    // Written only onto the stream it was decided on; a deadline that ended it first drops it.
+    const appended = await this.operations.appendDecision(operationId, stream, events, messages);
     this.outbox.kick();
     const decision = events[0];
     const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;

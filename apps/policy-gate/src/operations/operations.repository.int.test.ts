@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
+import { decide, type OperationState } from '@writeback/domain';
+import {
+  applyMigrations,
+  createPrismaClient,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+  type PrismaClient,
+} from '@writeback/persistence';
+import { eventMessage } from '@writeback/platform';
+import { OperationChanges } from './operation-changes';
+import { GATE_PRODUCER, OperationsRepository } from './operations.repository';
+
+jest.setTimeout(60_000);
+
+const UPN = 'alice@corp.example.test';
+const request: WritebackRequest = {
+  kind: 'self-service-reset',
+  channel: 'sspr-portal',
+  initiator: { id: UPN, isAdministrator: false },
+  target: { userPrincipalName: UPN, isAdministrator: false },
+  options: { forceChangeAtNextLogon: false, unlockAccount: false },
+};
+const caller = { subject: 'sspr-frontend', issuer: 'https://login.example.test/' };
+const credential: SealedCredential = { keyId: 'k1', enc: 'ZW5j', ciphertext: 'b3BhcXVl' };
+const corp = {
+  id: 'corp',
+  writebackEnabled: true,
+  engineOwnsDomain: true,
+  allowUnlockWithoutReset: false,
+  policy: { refuse: [], allow: [], allowWidening: false },
+};
+
+/**
+ * The gate's event store against a real PostgreSQL: one statement per append, the stream's
+ * sequence key as the concurrency check, and the projection it hands back equal to a fresh read.
+ */
+describe('OperationsRepository', () => {
+  let dataDir: string;
+  let pg: EmbeddedPostgresHandle | undefined;
+  let prisma: PrismaClient | undefined;
+  let sut: OperationsRepository;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'wb-operations-'));
+    pg = await startEmbeddedPostgres({ dataDir });
+    await applyMigrations(pg.connectionString);
+    prisma = createPrismaClient(pg.connectionString, { poolSize: 8 });
+    sut = new OperationsRepository(prisma, new OperationChanges());
+  });
+
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await pg?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function db(): PrismaClient {
+    if (!prisma) throw new Error('PostgreSQL not started');
+    return prisma;
+  }
+
+  const ctx = (operationId: string) => ({ correlationId: operationId });
+
+  /** Records a request as the gate's edge does: new stream, sealed password, deadline, outbox. */
+  async function requested(deadlineMs = 60_000): Promise<{ operationId: string; events: EventEnvelope[] }> {
+    const operationId = randomUUID();
+    const events = decide(
+      {
+        type: 'RequestWriteback',
+        operationId,
+        request,
+        caller,
+        routing: 'resolved',
+        domainId: 'corp',
+        now: new Date().toISOString(),
+      },
+      { status: 'initial' },
+    ).map((e) => envelope(e, ctx(operationId)));
+    await sut.append(operationId, events, {
+      sealed: { domainId: 'corp', credential },
+      outbox: events.map(eventMessage),
+      deadlineMs,
+      newStream: true,
+    });
+    return { operationId, events };
+  }
+
+  const sequences = async (operationId: string): Promise<number[]> =>
+    (await db().operationEvent.findMany({ where: { operationId }, orderBy: { sequence: 'asc' } })).map(
+      (e) => e.sequence,
+    );
+  const deadlineState = async (operationId: string): Promise<string | undefined> =>
+    (await db().operationDeadline.findUnique({ where: { operationId } }))?.state;
+  const hasSealed = async (operationId: string): Promise<boolean> =>
+    (await db().sealedCredential.findUnique({ where: { operationId } })) !== null;
+  const outboxed = async (operationId: string): Promise<string[]> =>
+    (await db().outboxMessage.findMany({ where: { producer: GATE_PRODUCER }, orderBy: { id: 'asc' } }))
+      .map((m) => JSON.parse(m.value) as EventEnvelope)
+      .filter((e) => e.correlationId === operationId)
+      .map((e) => e.type);
+
+  function approval(operationId: string, state: OperationState): EventEnvelope[] {
+    return decide({ type: 'DecideWriteback', domain: corp, now: new Date().toISOString() }, state).map((e) =>
+      envelope(e, ctx(operationId)),
+    );
+  }
+
+  function expiry(operationId: string) {
+    return (state: OperationState) =>
+      decide({ type: 'ExpireWriteback', now: new Date().toISOString() }, state).map((e) =>
+        envelope(e, ctx(operationId)),
+      );
+  }
+
+  it('records a request in one go: the view it answers with is what a later read returns', async () => {
+    const before = Date.now();
+    const operationId = randomUUID();
+    const events = decide(
+      {
+        type: 'RequestWriteback',
+        operationId,
+        request,
+        caller,
+        routing: 'resolved',
+        domainId: 'corp',
+        now: new Date().toISOString(),
+      },
+      { status: 'initial' },
+    ).map((e) => envelope(e, ctx(operationId)));
+
+    const appended = await sut.append(operationId, events, {
+      sealed: { domainId: 'corp', credential },
+      outbox: events.map(eventMessage),
+      deadlineMs: 60_000,
+      newStream: true,
+    });
+
+    expect(appended?.state.status).toBe('requested');
+    expect(appended?.view).toEqual(await sut.view(operationId));
+    expect(appended?.view).toMatchObject({
+      status: 'requested',
+      targetUpn: UPN,
+      domainId: 'corp',
+      caller,
+      completedAt: null,
+    });
+    // Stored and read back in UTC, whatever the session's time zone.
+    expect(Math.abs(Date.parse(appended?.view?.createdAt ?? '') - before)).toBeLessThan(60_000);
+    expect(await sequences(operationId)).toEqual([1]);
+    expect(await deadlineState(operationId)).toBe('pending');
+    expect(await sut.sealedCredential(operationId)).toEqual(credential);
+    expect(await outboxed(operationId)).toEqual(['PasswordChangeRequested']);
+  });
+
+  it('records a redelivered event once, and says so by returning null', async () => {
+    const { operationId, events } = await requested();
+
+    expect(await sut.append(operationId, events)).toBeNull();
+    expect(await sut.knows(events[0]?.eventId ?? '')).toBe(true);
+    expect(await sut.knows(randomUUID())).toBe(false);
+    expect(await sequences(operationId)).toEqual([1]);
+  });
+
+  it('writes a decision with its messages, and drops one whose stream moved on (a deadline ended it first)', async () => {
+    const approvedOne = await requested();
+    const loaded = await sut.load(approvedOne.operationId);
+    const decision = approval(approvedOne.operationId, loaded.state);
+    const appended = await sut.appendDecision(
+      approvedOne.operationId,
+      loaded.stream,
+      decision,
+      decision.map(eventMessage),
+    );
+    expect(appended?.view?.status).toBe('approved');
+    expect(await outboxed(approvedOne.operationId)).toEqual(['PasswordChangeRequested', 'WritebackApproved']);
+
+    const expiredOne = await requested(-1_000);
+    const stale = await sut.load(expiredOne.operationId);
+    expect(await sut.expire(expiredOne.operationId, expiry(expiredOne.operationId), (e) => e.map(eventMessage))).toBe(
+      true,
+    );
+    const late = approval(expiredOne.operationId, stale.state);
+
+    expect(await sut.appendDecision(expiredOne.operationId, stale.stream, late, late.map(eventMessage))).toBeNull();
+    expect((await sut.view(expiredOne.operationId))?.status).toBe('failed');
+    expect(await sequences(expiredOne.operationId)).toEqual([1, 2]);
+    expect(await outboxed(expiredOne.operationId)).toEqual(['PasswordChangeRequested', 'WritebackFailed']);
+  });
+
+  it('ends an operation: completedAt set once, sealed password gone, deadline closed', async () => {
+    const { operationId } = await requested();
+    const loaded = await sut.load(operationId);
+    const decision = approval(operationId, loaded.state);
+    await sut.appendDecision(operationId, loaded.stream, decision, decision.map(eventMessage));
+    const applied: EventEnvelope = envelope(
+      {
+        type: 'WritebackApplied',
+        version: 1,
+        data: {
+          operationId,
+          domainId: 'corp',
+          targetUpn: UPN,
+          domainController: 'dc1.corp.example.test',
+          actions: ['password'],
+          policyHintsUsed: true,
+          appliedAt: new Date().toISOString(),
+        },
+      },
+      ctx(operationId),
+    );
+
+    const ended = await sut.append(operationId, [applied]);
+    const completedAt = ended?.view?.completedAt;
+    expect(ended?.view).toEqual(await sut.view(operationId));
+    expect(completedAt).not.toBeNull();
+    expect(await hasSealed(operationId)).toBe(false);
+    expect(await deadlineState(operationId)).toBe('closed');
+
+    // A late duplicate of the terminal event from elsewhere changes nothing.
+    const again = { ...applied, eventId: randomUUID() };
+    const after = await sut.append(operationId, [again]);
+    expect(after?.view?.completedAt).toBe(completedAt);
+    expect(after?.view?.status).toBe('applied');
+  });
+
+  it('keeps the stream gapless when many writers append to one operation at once', async () => {
+    const { operationId } = await requested();
+    // Each lost race means another writer committed, so no writer loses more than writers - 1
+    // times: within the repository's attempts, and the test cannot flake on scheduling.
+    const writers = 6;
+    const notes = Array.from({ length: writers }, () =>
+      envelope(
+        {
+          type: 'WritebackFailed',
+          version: 1,
+          data: {
+            operationId,
+            domainId: 'corp',
+            targetUpn: UPN,
+            reason: { code: 'DIRECTORY.UNAVAILABLE', message: 'no DC answered' },
+            attempts: 1,
+            failedAt: new Date().toISOString(),
+          },
+        },
+        ctx(operationId),
+      ),
+    );
+
+    const results = await Promise.all(notes.map((n) => sut.append(operationId, [n])));
+
+    expect(results.every((r) => r !== null)).toBe(true);
+    expect(await sequences(operationId)).toEqual(Array.from({ length: writers + 1 }, (_, i) => i + 1));
+  });
+
+  it('lets exactly one of a decision and an expiry racing on the same operation end it', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const { operationId } = await requested(-1_000);
+        const loaded = await sut.load(operationId);
+        const decision = approval(operationId, loaded.state);
+        const [decided, expired] = await Promise.all([
+          sut.appendDecision(operationId, loaded.stream, decision, decision.map(eventMessage)),
+          sut.expire(operationId, expiry(operationId), (e) => e.map(eventMessage)),
+        ]);
+        const types = (await sut.load(operationId)).stream.events.map((e) => e.type);
+        return { decided: decided !== null, expired, types };
+      }),
+    );
+
+    for (const { decided, expired, types } of outcomes) {
+      expect(expired).toBe(true);
+      // The expiry always lands; the approval only if it committed first, and then it is expired after it.
+      expect(types).toEqual(
+        decided
+          ? ['PasswordChangeRequested', 'WritebackApproved', 'WritebackFailed']
+          : ['PasswordChangeRequested', 'WritebackFailed'],
+      );
+    }
+  });
+});
