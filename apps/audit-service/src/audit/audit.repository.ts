@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
-import { appendAuditRecord } from '@writeback/audit-ledger';
+import { AuditLedger } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
 import type { AuditRecord, PrismaClient } from '@writeback/persistence';
-import { auditMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
+import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
   /** Position in the audit log; also the pagination cursor. */
@@ -100,10 +100,14 @@ function toEntry(r: AuditRecord): AuditEntry {
 
 @Injectable()
 export class AuditRepository {
+  private readonly ledger: AuditLedger;
+
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly outbox: OutboxRelay,
-  ) {}
+  ) {
+    this.ledger = new AuditLedger(prisma);
+  }
 
   /**
    * Append-only; a redelivered event (same eventId) is recorded once. Configuration changes
@@ -123,8 +127,7 @@ export class AuditRepository {
     domainId: string | null,
     targetUpn: string | null,
   ): Promise<boolean> {
-    const appended = await appendAuditRecord(
-      this.prisma,
+    const appended = await this.ledger.append(
       {
         eventId: event.eventId,
         operationId: event.correlationId,
@@ -136,7 +139,7 @@ export class AuditRepository {
         traceparent: event.traceparent,
         payload: event,
       },
-      (tx, record) => writeOutbox(tx, AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))]),
+      (record) => outboxInsert(AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))]),
     );
     if (appended) this.outbox.kick();
     return appended;
