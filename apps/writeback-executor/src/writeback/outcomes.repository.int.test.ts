@@ -9,8 +9,9 @@ import {
   type EmbeddedPostgresHandle,
   type PrismaClient,
 } from '@writeback/persistence';
+import { envelope, type EventEnvelope } from '@writeback/contracts';
 import type { OutboxRelay } from '@writeback/platform';
-import { OutcomesRepository } from './outcomes.repository';
+import { EXECUTOR_PRODUCER, OutcomesRepository } from './outcomes.repository';
 
 jest.setTimeout(60_000);
 
@@ -26,8 +27,8 @@ describe('OutcomesRepository', () => {
     pg = await startEmbeddedPostgres({ dataDir });
     await applyMigrations(pg.connectionString);
     prisma = createPrismaClient(pg.connectionString, { poolSize: 2 });
-    // claim() publishes nothing; the relay is only needed by record() and republish().
-    sut = new OutcomesRepository(prisma, undefined as unknown as OutboxRelay);
+    // The relay is only woken after a commit here; what it would publish is read from the outbox.
+    sut = new OutcomesRepository(prisma, { kick: () => undefined } as unknown as OutboxRelay);
   });
 
   afterAll(async () => {
@@ -77,5 +78,37 @@ describe('OutcomesRepository', () => {
     expect(await sut.claim(expired)).toBe('expired');
     expect(await sut.claim(closed)).toBe('expired');
     expect(await stateOf(due)).toBe('pending');
+  });
+
+  it('records an outcome and queues its event together, once, and forgets the pre-write count', async () => {
+    const operationId = await accepted(60);
+    const outcome = (failedAt: string): EventEnvelope =>
+      envelope(
+        {
+          type: 'WritebackFailed',
+          version: 1,
+          data: {
+            operationId,
+            domainId: 'corp',
+            targetUpn: 'ada@corp.example.test',
+            reason: { code: 'AD.PASSWORD_POLICY', message: 'too short' },
+            attempts: 1,
+            failedAt,
+          },
+        },
+        { correlationId: operationId },
+      );
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    const first = outcome(new Date().toISOString());
+
+    await sut.record(operationId, 'corp', first);
+    await sut.record(operationId, 'corp', outcome(new Date(Date.now() + 1000).toISOString()));
+
+    expect(await sut.find(operationId)).toEqual(first);
+    const queued = (await db().outboxMessage.findMany({ where: { producer: EXECUTOR_PRODUCER } }))
+      .map((m) => JSON.parse(m.value) as EventEnvelope)
+      .filter((e) => e.correlationId === operationId);
+    expect(queued).toEqual([first]);
+    expect(await db().executorWrite.findUnique({ where: { operationId } })).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
-import type { PrismaClient } from '@writeback/persistence';
-import { eventMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
+import { Prisma, type PrismaClient } from '@writeback/persistence';
+import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
 
 export const EXECUTOR_PRODUCER = 'writeback-executor';
 
@@ -22,16 +22,23 @@ export class OutcomesRepository {
     return row ? EventEnvelope.parse(row.event) : null;
   }
 
+  /**
+   * Records the outcome and queues its event in one statement; a second outcome for the same
+   * operation (a redelivered command's) is neither recorded nor announced.
+   */
   async record(operationId: string, domainId: string, outcome: EventEnvelope): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.executorOutcome.createMany({
-        data: [{ operationId, domainId, event: outcome }],
-        skipDuplicates: true,
-      });
-      if (count === 1) await writeOutbox(tx, EXECUTOR_PRODUCER, [eventMessage(outcome)]);
-      // The outcome now answers any redelivery; the pre-write count has done its job.
-      await tx.executorWrite.deleteMany({ where: { operationId } });
-    });
+    await this.prisma.$queryRaw`
+      WITH recorded AS (
+        INSERT INTO executor_outcomes (operation_id, domain_id, event)
+        VALUES (${operationId}::uuid, ${domainId}, ${JSON.stringify(outcome)}::jsonb)
+        ON CONFLICT (operation_id) DO NOTHING
+        RETURNING 1
+      ), announced AS (${outboxInsert(EXECUTOR_PRODUCER, [eventMessage(outcome)], Prisma.sql`EXISTS (SELECT 1 FROM recorded)`)}
+      ), forgotten AS (
+        -- The outcome now answers any redelivery; the pre-write count has done its job.
+        DELETE FROM executor_writes WHERE operation_id = ${operationId}::uuid
+      )
+      SELECT 1`;
     this.outbox.kick();
   }
 
