@@ -13,12 +13,22 @@ import {
   type WritebackFixture,
 } from '@writeback/testing';
 import { DirectLdap } from './baseline';
+import { cpuBetween, cpuSnapshot, measuringCpu, type Classify } from './cpu';
 import { compareWrites, passwordWriteCounts } from './dc-writes';
 import { GateClient, resetRequest, type WritebackSample } from './gate-client';
 import { closedLoop, openLoop } from './load';
 import { peakRssMiB } from './memory';
 import { parseOptions, USAGE, type BenchOptions } from './options';
-import { checkTargets, renderMarkdown, type BenchResult, type MachineInfo, type MassResetResult } from './report';
+import {
+  checkTargets,
+  renderMarkdown,
+  type BenchResult,
+  DOMAIN_CONTROLLERS,
+  LOAD_GENERATOR,
+  type CpuPhase,
+  type MachineInfo,
+  type MassResetResult,
+} from './report';
 import { executorTimings, stageLatencies } from './stages';
 import { summarize, throughput } from './stats';
 
@@ -102,7 +112,27 @@ function target(forests: Forests, options: BenchOptions, index: number): { fores
 let passwordCounter = 0;
 const newPassword = (): string => `Bench-${Date.now().toString(36)}-${passwordCounter++}-Aa1!`;
 
-async function measureBaseline(forests: Forests, options: BenchOptions) {
+/** Service processes by pid, filled in once the services run; everything else by its command line. */
+const servicePids = new Map<number, string>();
+
+const classify: Classify = ({ pid, comm, cmdline }) => {
+  const service = servicePids.get(pid);
+  if (service) return service;
+  if (pid === process.pid) return LOAD_GENERATOR;
+  if (/samba|smbd|winbindd/.test(`${comm} ${cmdline}`)) return DOMAIN_CONTROLLERS;
+  if (/postgres/.test(`${comm} ${cmdline}`)) return 'PostgreSQL';
+  if (/kafka-mock/.test(cmdline)) return 'Kafka-protocol mock';
+  return 'other';
+};
+
+/** Runs one phase of `operations` and records the CPU every component spent on it. */
+async function cpuPhase<T>(phases: CpuPhase[], phase: string, operations: number, work: () => Promise<T>): Promise<T> {
+  const { result, cpu, wallMs } = await measuringCpu(process.pid, classify, work);
+  phases.push({ phase, operations, wallMs, seconds: Object.fromEntries(cpu) });
+  return result;
+}
+
+async function measureBaseline(forests: Forests, options: BenchOptions, phases: CpuPhase[]) {
   const direct = await Promise.all(forests.all.map((forest) => DirectLdap.open(forest, options.connections)));
   const reset = (index: number): Promise<number> => {
     const { forest, upn } = target(forests, options, index);
@@ -111,7 +141,9 @@ async function measureBaseline(forests: Forests, options: BenchOptions) {
   try {
     await closedLoop(WARM_UP_OPERATIONS, options.connections * 2, reset);
     log(`baseline: ${options.operations} resets, ${options.connections} connections per forest, closed loop`);
-    const saturated = await closedLoop(options.operations, options.connections * 2, reset);
+    const saturated = await cpuPhase(phases, 'baseline, closed loop', options.operations, () =>
+      closedLoop(options.operations, options.connections * 2, reset),
+    );
     const rate = throughput(options.operations, saturated.elapsedMs);
     const arrivalRate = rate * options.arrivalShare;
     log(`baseline: ${rate.toFixed(1)}/s; now ${options.operations} resets arriving at ${arrivalRate.toFixed(1)}/s`);
@@ -132,6 +164,7 @@ async function measureWriteback(
   forests: Forests,
   options: BenchOptions,
   arrivalRate: number,
+  phases: CpuPhase[],
 ) {
   const gate = new GateClient(fixture.system.gateUrl, fixture.issuer);
   const reset = (index: number): Promise<WritebackSample> =>
@@ -140,7 +173,9 @@ async function measureWriteback(
   log(`writeback: ${options.operations} resets arriving at ${arrivalRate.toFixed(1)}/s`);
   const atRate = await openLoop(options.operations, arrivalRate, reset);
   log(`writeback: ${options.operations} resets, ${options.callers} callers, closed loop`);
-  const saturated = await closedLoop(options.operations, options.callers, reset);
+  const saturated = await cpuPhase(phases, 'Writeback, closed loop', options.operations, () =>
+    closedLoop(options.operations, options.callers, reset),
+  );
   const latency = (samples: WritebackSample[]) => summarize(samples.map((s) => s.endedAt - s.sentAt));
   const notApplied = [...atRate.results, ...saturated.results].filter((s) => s.view.status !== 'applied').length;
   const timings = executorTimings(await fixture.logs(/executor/));
@@ -158,12 +193,18 @@ async function measureWriteback(
   };
 }
 
-async function massReset(fixture: WritebackFixture, forests: Forests, options: BenchOptions): Promise<MassResetResult> {
+async function massReset(
+  fixture: WritebackFixture,
+  forests: Forests,
+  options: BenchOptions,
+  phases: CpuPhase[],
+): Promise<MassResetResult> {
   const gate = new GateClient(fixture.system.gateUrl, fixture.issuer);
   const before = await Promise.all(forests.all.map((f) => passwordWriteCounts(f, BENCH_OU)));
   log(`mass reset: submitting ${options.users} forced resets`);
   const refusals: string[] = [];
   const submitStartEpoch = Date.now();
+  const cpuBefore = await cpuSnapshot(process.pid, classify);
   const submitted = await closedLoop(options.users, SUBMITTERS, (index) => {
     const forest = index < options.users / 2 ? 0 : 1;
     const domain = forests.all[forest]?.domainDnsName ?? '';
@@ -207,6 +248,12 @@ async function massReset(fixture: WritebackFixture, forests: Forests, options: B
   } finally {
     await db.end();
   }
+  phases.push({
+    phase: 'mass reset (submitted and drained)',
+    operations: accepted.length,
+    wallMs: Date.now() - submitStartEpoch,
+    seconds: Object.fromEntries(cpuBetween(cpuBefore, await cpuSnapshot(process.pid, classify))),
+  });
   // Late redeliveries would write again: give them a moment before counting on the DCs.
   await delay(5_000);
   const after = await Promise.all(forests.all.map((f) => passwordWriteCounts(f, BENCH_OU)));
@@ -251,7 +298,8 @@ async function main(): Promise<void> {
   const forests = await startForests(options);
   let fixture: WritebackFixture | undefined;
   try {
-    const baseline = await measureBaseline(forests, options);
+    const cpu: CpuPhase[] = [];
+    const baseline = await measureBaseline(forests, options, cpu);
     log('starting the services in distributed mode');
     fixture = await startWritebackFixture({
       mode: 'distributed',
@@ -265,8 +313,9 @@ async function main(): Promise<void> {
         WRITEBACK_CONSUMER_CONCURRENCY: String(options.consumerConcurrency),
       },
     });
-    const writeback = await measureWriteback(fixture, forests, options, baseline.arrivalRate);
-    const mass = await massReset(fixture, forests, options);
+    for (const p of fixture.system.processes.values()) servicePids.set(p.pid, p.name);
+    const writeback = await measureWriteback(fixture, forests, options, baseline.arrivalRate, cpu);
+    const mass = await massReset(fixture, forests, options, cpu);
     const memory = await Promise.all(
       [...fixture.system.processes.values()].map(async (p) => ({ process: p.name, peakMiB: await peakRssMiB(p.pid) })),
     );
@@ -294,6 +343,7 @@ async function main(): Promise<void> {
       writeback,
       massReset: mass,
       memory,
+      cpu,
     };
     const markdown = renderMarkdown(result);
     await mkdir(options.outDir, { recursive: true });

@@ -46,6 +46,19 @@ export interface ProcessMemory {
   peakMiB: number;
 }
 
+/** The components the CPU table treats apart from the pipeline. */
+export const DOMAIN_CONTROLLERS = 'Samba AD DCs';
+export const LOAD_GENERATOR = 'load generator (this benchmark)';
+const OTHER = 'other';
+
+/** CPU seconds each component spent on one phase of the run (from /proc, all descendants). */
+export interface CpuPhase {
+  phase: string;
+  operations: number;
+  wallMs: number;
+  seconds: Record<string, number>;
+}
+
 export interface BenchResult {
   startedAt: string;
   finishedAt: string;
@@ -63,6 +76,7 @@ export interface BenchResult {
   };
   massReset: MassResetResult;
   memory: ProcessMemory[];
+  cpu: CpuPhase[];
 }
 
 export interface TargetCheck {
@@ -106,6 +120,55 @@ function latencyRows(label: string, base: LatencySummary, wb: LatencySummary): s
   return (['p50', 'p95', 'p99'] as const).map(
     (p) => `| ${label} ${p} | ${ms(base[p])} | ${ms(wb[p])} | ${ratio(wb[p], base[p])} | +${ms(wb[p] - base[p])} |`,
   );
+}
+
+/** Writeback's own CPU per operation: every component but the DCs, the load generator and strangers. */
+export function pipelineSeconds(phase: CpuPhase): number {
+  return Object.entries(phase.seconds)
+    .filter(([component]) => ![DOMAIN_CONTROLLERS, LOAD_GENERATOR, OTHER].includes(component))
+    .reduce((sum, [, seconds]) => sum + seconds, 0);
+}
+
+function cpuSection(result: BenchResult): string[] {
+  const phases = result.cpu;
+  if (phases.length === 0) return [];
+  const perOp = (phase: CpuPhase, seconds: number | undefined): string =>
+    seconds === undefined || phase.operations === 0 ? '' : `${((seconds * 1000) / phase.operations).toFixed(1)} ms`;
+  // The DCs first, then the rest by name.
+  const components = [...new Set(phases.flatMap((p) => Object.keys(p.seconds)))].sort((a, b) =>
+    a === DOMAIN_CONTROLLERS ? -1 : b === DOMAIN_CONTROLLERS ? 1 : a.localeCompare(b),
+  );
+  const writeback = phases.find((p) => p.phase.startsWith('Writeback'));
+  const baseline = phases.find((p) => p.phase.startsWith('baseline'));
+  const lines = [
+    '## CPU per operation, by component',
+    '',
+    `CPU time (user + system, from \`/proc\`) each component spent in a phase, divided by the phase's operations. ` +
+      'Unlike throughput, it does not depend on what else shares the machine.',
+    '',
+    `| component | ${phases.map((p) => p.phase).join(' | ')} |`,
+    `|---|${phases.map(() => '---|').join('')}`,
+    ...components.map((c) => `| ${c} | ${phases.map((p) => perOp(p, p.seconds[c] ?? 0)).join(' | ')} |`),
+    `| **Writeback (all its services, PostgreSQL, the broker)** | ${phases.map((p) => perOp(p, pipelineSeconds(p))).join(' | ')} |`,
+    `| wall time of the phase | ${phases.map((p) => `${(p.wallMs / 1000).toFixed(1)} s`).join(' | ')} |`,
+    '',
+  ];
+  if (writeback && baseline && writeback.operations > 0 && baseline.operations > 0) {
+    const dcBase = ((baseline.seconds[DOMAIN_CONTROLLERS] ?? 0) * 1000) / baseline.operations;
+    const dcWb = ((writeback.seconds[DOMAIN_CONTROLLERS] ?? 0) * 1000) / writeback.operations;
+    const pipeline = (pipelineSeconds(writeback) * 1000) / writeback.operations;
+    const cores = result.machine.cpus;
+    lines.push(
+      `A reset costs the DCs ${dcBase.toFixed(1)} ms of CPU directly and ${dcWb.toFixed(1)} ms through Writeback; ` +
+        `Writeback itself spends ${pipeline.toFixed(1)} ms per operation (${ratio(pipeline, dcWb)} the DC's share). ` +
+        `Here the DCs and Writeback share ${cores} cores, so Writeback's throughput is bounded by ` +
+        `${rate((cores * 1000) / (pipeline + dcWb))} and the baseline's by ${rate((cores * 1000) / dcBase)}; ` +
+        `with the DCs on their own machines, as in production, these cores would carry Writeback's side at up to ` +
+        `${rate((cores * 1000) / pipeline)}.`,
+      '',
+    );
+  }
+  return lines;
 }
 
 export function renderMarkdown(result: BenchResult): string {
@@ -158,6 +221,7 @@ export function renderMarkdown(result: BenchResult): string {
     '|---|---|',
     ...result.memory.map((p) => `| ${p.process} | ${p.peakMiB.toFixed(0)} MiB |`),
     '',
+    ...cpuSection(result),
     '## Targets',
     '',
     '| target | measured | met |',

@@ -1,4 +1,4 @@
-import { checkTargets, renderMarkdown, type BenchResult } from './report';
+import { checkTargets, pipelineSeconds, renderMarkdown, type BenchResult, type CpuPhase } from './report';
 import { summarize } from './stats';
 
 const latency = (values: number[]) => summarize(values);
@@ -45,6 +45,7 @@ function resultWith(overrides: Partial<BenchResult['writeback']> = {}): BenchRes
       { process: 'policy-gate', peakMiB: 150 },
       { process: 'executor-corp', peakMiB: 120 },
     ],
+    cpu: [],
   };
 }
 
@@ -74,5 +75,47 @@ describe('checkTargets', () => {
     expect(p50).toEqual({ target: 'added latency at p50 ≤ 10 ms', measured: '15.0 ms', met: false });
     expect(p99?.met).toBe(false);
     expect(share).toEqual({ target: 'throughput ≥ 0.9 × baseline', measured: '0.50×', met: false });
+  });
+});
+
+describe('the CPU section', () => {
+  const baselinePhase: CpuPhase = {
+    phase: 'baseline, closed loop',
+    operations: 100,
+    wallMs: 2_000,
+    seconds: { 'Samba AD DCs': 5, 'load generator (this benchmark)': 0.5 },
+  };
+  const writebackPhase: CpuPhase = {
+    phase: 'Writeback, closed loop',
+    operations: 100,
+    wallMs: 10_000,
+    seconds: {
+      'Samba AD DCs': 6,
+      'policy-gate': 2,
+      'executor-corp': 3,
+      PostgreSQL: 1,
+      'load generator (this benchmark)': 1,
+      other: 4,
+    },
+  };
+
+  it("counts Writeback's own CPU without the DCs, the load generator or unrelated processes", () => {
+    expect(pipelineSeconds(writebackPhase)).toBe(6);
+  });
+
+  it('reports milliseconds of CPU per operation for each component and phase, and the bounds they imply', () => {
+    const markdown = renderMarkdown({ ...resultWith(), cpu: [baselinePhase, writebackPhase] });
+
+    expect(markdown).toContain('| component | baseline, closed loop | Writeback, closed loop |');
+    expect(markdown).toContain('| Samba AD DCs | 50.0 ms | 60.0 ms |');
+    expect(markdown).toContain('| policy-gate | 0.0 ms | 20.0 ms |');
+    expect(markdown).toContain('| **Writeback (all its services, PostgreSQL, the broker)** | 0.0 ms | 60.0 ms |');
+    // 2 cores: (2 × 1000) / (60 + 60) ms, / 50 ms, and / 60 ms alone.
+    expect(markdown).toContain("bounded by 16.7/s and the baseline's by 40.0/s");
+    expect(markdown).toContain('at up to 33.3/s');
+  });
+
+  it('leaves the section out when no phase was measured', () => {
+    expect(renderMarkdown(resultWith())).not.toContain('CPU per operation');
   });
 });
