@@ -17,6 +17,7 @@ import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
 import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
 import { DeadlineWatch } from './operations/deadline.watch';
+import { WaiterSweep } from './operations/waiter-sweep';
 import { operationThrottles } from './operations/operation-throttle.guard';
 
 @Module({
@@ -31,6 +32,7 @@ import { operationThrottles } from './operations/operation-throttle.guard';
     OperationsRepository,
     OperationsService,
     DeadlineWatch,
+    WaiterSweep,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },

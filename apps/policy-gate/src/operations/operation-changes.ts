@@ -13,8 +13,8 @@ export interface ChangeWatch {
 
 /**
  * Wakes the callers holding `GET /v1/operations/:id?waitSeconds` as soon as this replica records
- * an event of their operation, instead of each of them querying the database every 100 ms.
- * Events recorded by another replica are still seen, by the waiters' periodic re-read.
+ * an event of their operation, instead of each of them querying the database. Operations that
+ * another replica ended are found by `WaiterSweep`, one query for all the waiters.
  */
 @Injectable()
 export class OperationChanges {
@@ -22,6 +22,11 @@ export class OperationChanges {
 
   changed(operationId: string, view?: OperationView): void {
     this.emitter.emit(operationId, view);
+  }
+
+  /** The operations somebody is waiting on now. */
+  watched(): string[] {
+    return this.emitter.eventNames().filter((name): name is string => typeof name === 'string');
   }
 
   watch(operationId: string, timeoutMs: number): ChangeWatch {

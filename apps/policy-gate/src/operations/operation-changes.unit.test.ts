@@ -57,4 +57,17 @@ describe('OperationChanges', () => {
     sut.changed(OPERATION, applied);
     await expect(again.changed).resolves.toEqual(applied);
   });
+
+  it('lists the operations waited on, until their watches end', async () => {
+    const first = sut.watch(OPERATION, 5_000);
+    const second = sut.watch(OTHER, 5_000);
+    expect(sut.watched().sort()).toEqual([OPERATION, OTHER].sort());
+
+    sut.changed(OPERATION, applied);
+    await first.changed;
+    expect(sut.watched()).toEqual([OTHER]);
+
+    second.cancel();
+    expect(sut.watched()).toEqual([]);
+  });
 });

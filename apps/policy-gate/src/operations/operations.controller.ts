@@ -21,8 +21,6 @@ import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
 const MAX_WAIT_SECONDS = 30;
-/** A waiting caller re-reads its operation this often, for events recorded by another replica. */
-const REREAD_MS = 1000;
 
 @Controller('v1/operations')
 @UseGuards(BearerAuthGuard)
@@ -60,16 +58,17 @@ export class OperationsController {
   ): Promise<OperationView> {
     const wait = Math.min(Math.max(Number(waitSeconds ?? 0) || 0, 0), MAX_WAIT_SECONDS);
     const deadline = Date.now() + wait * 1000;
+    // What a commit of this replica handed over; read from the database when there is none.
+    let handed: OperationView | undefined;
     for (;;) {
-      // Watching before reading: a change committed in between still wakes us.
-      const watch = this.changes.watch(id, Math.max(0, Math.min(REREAD_MS, deadline - Date.now())));
-      const view = await this.operations.view(id);
+      // Watching before reading: a change committed in between still wakes us. Ends recorded
+      // by another replica wake us through the WaiterSweep.
+      const watch = this.changes.watch(id, Math.max(0, deadline - Date.now()));
+      const view = handed ?? (await this.operations.view(id));
       if (!view || isTerminal(view.status) || Date.now() >= deadline) watch.cancel();
       if (!view) throw new NotFoundException(`operation ${id} not found`);
       if (isTerminal(view.status) || Date.now() >= deadline) return view;
-      // The commit that ends the operation hands its view over: no need to read it back.
-      const changed = await watch.changed;
-      if (changed && isTerminal(changed.status)) return changed;
+      handed = await watch.changed;
     }
   }
 }

@@ -11,11 +11,21 @@ import {
   type EmbeddedPostgresHandle,
   type PrismaClient,
 } from '@writeback/persistence';
+import { createLogger } from '@writeback/observability';
 import { eventMessage } from '@writeback/platform';
+import { Writable } from 'node:stream';
 import { OperationChanges } from './operation-changes';
 import { GATE_PRODUCER, OperationsRepository } from './operations.repository';
+import { WaiterSweep } from './waiter-sweep';
 
 jest.setTimeout(60_000);
+
+const quietLogger = createLogger(
+  'operations-test',
+  new Writable({
+    write: (_chunk, _encoding, done) => done(),
+  }),
+);
 
 const UPN = 'alice@corp.example.test';
 const request: WritebackRequest = {
@@ -281,5 +291,29 @@ describe('OperationsRepository', () => {
           : ['PasswordChangeRequested', 'WritebackFailed'],
       );
     }
+  });
+
+  it("wakes a replica's waiter when another replica records the end, in one sweep for all its waiters", async () => {
+    const { operationId } = await requested();
+    const stillRunning = await requested();
+    // This replica holds the waiters; the end is recorded through another replica's repository.
+    const here = new OperationChanges();
+    const sweep = new WaiterSweep(here, new OperationsRepository(db(), here), quietLogger);
+    const waiting = here.watch(operationId, 30_000);
+    const other = here.watch(stillRunning.operationId, 30_000);
+    await sweep.sweep();
+    expect(here.watched().sort()).toEqual([operationId, stillRunning.operationId].sort());
+
+    const loaded = await sut.load(operationId);
+    const rejection = decide(
+      { type: 'DecideWriteback', domain: { ...corp, writebackEnabled: false }, now: new Date().toISOString() },
+      loaded.state,
+    ).map((e) => envelope(e, ctx(operationId)));
+    await sut.appendDecision(operationId, loaded.stream, rejection, []);
+    await sweep.sweep();
+
+    await expect(waiting.changed).resolves.toBeUndefined();
+    expect(here.watched()).toEqual([stillRunning.operationId]);
+    other.cancel();
   });
 });

@@ -334,6 +334,14 @@ export class OperationsRepository {
     return { state, requestedAt: first.occurredAt, view: toView(row, history) };
   }
 
+  /** Which of these operations have ended (by the projection, whoever recorded the end). */
+  async ended(operationIds: readonly string[]): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT id::text FROM operations
+       WHERE id = ANY(${operationIds}::uuid[]) AND status IN ('applied', 'rejected', 'failed')`;
+    return rows.map((r) => r.id);
+  }
+
   async view(operationId: string): Promise<OperationView | null> {
     const op = await this.prisma.operation.findUnique({ where: { id: operationId } });
     if (!op) return null;
