@@ -20,6 +20,7 @@ export class ConfigServiceUnavailable extends Error {
  */
 export class DomainConfigClient {
   private cache: { at: number; domains: DomainConfigView[] } | undefined;
+  private inFlight: Promise<DomainConfigView[]> | undefined;
 
   constructor(
     private readonly baseUrl: string,
@@ -28,6 +29,14 @@ export class DomainConfigClient {
 
   async list(): Promise<DomainConfigView[]> {
     if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.domains;
+    // Everyone who finds the cache stale at the same time waits for one request, not one each.
+    this.inFlight ??= this.fetchList().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async fetchList(): Promise<DomainConfigView[]> {
     let response: Response;
     try {
       response = await fetch(new URL('/v1/domains', this.baseUrl), { signal: AbortSignal.timeout(5000) });
