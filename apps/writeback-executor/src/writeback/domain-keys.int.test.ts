@@ -21,4 +21,17 @@ describe('DomainKeys', () => {
     await expect(sut.privateKey('corp', other?.keyId ?? '')).rejects.toThrow(ConfigurationError);
     expect(await sut.privateKey('corp-eu', other?.keyId ?? '')).toBe(other?.privateKey);
   });
+
+  it('follows a key file whose content is replaced in place, as a Secret update does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'writeback-keys-'));
+    const [before, after] = await Promise.all([1, 2].map(() => generateDomainKeyPair()));
+    await writeFile(join(dir, 'corp.key'), before?.privateKey ?? '');
+    const sut = new DomainKeys(dir);
+    expect(await sut.privateKey('corp', before?.keyId ?? '')).toBe(before?.privateKey);
+
+    await writeFile(join(dir, 'corp.key'), after?.privateKey ?? '');
+
+    expect(await sut.privateKey('corp', after?.keyId ?? '')).toBe(after?.privateKey);
+    await expect(sut.privateKey('corp', before?.keyId ?? '')).rejects.toThrow(ConfigurationError);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '@writeback/platform';
@@ -11,6 +12,13 @@ import { isDomainKeyFile, keyIdOf, publicKeyOf } from '@writeback/sealing';
  * to the Secret is picked up without a restart.
  */
 export class DomainKeys {
+  /**
+   * Key id by a digest of the file's content: deriving a public key is the costly step, and the
+   * content, not the file name, decides the id. Keyed by digest so that no key material stays
+   * in memory after use; bounded by the keys ever present in the directory.
+   */
+  private readonly keyIds = new Map<string, string | null>();
+
   constructor(private readonly directory: string) {}
 
   /** Whether this executor holds a key of the domain (and so, with `*`, serves it). */
@@ -28,12 +36,23 @@ export class DomainKeys {
   async privateKey(domainId: string, keyId: string): Promise<string> {
     for (const file of await this.keyFiles(domainId)) {
       const key = (await readFile(join(this.directory, file), 'utf8').catch(() => '')).trim();
-      try {
-        if (keyIdOf(publicKeyOf(key)) === keyId) return key;
-      } catch {
-        // Not a key: other files may share the directory.
-      }
+      if (this.keyIdOf(key) === keyId) return key;
     }
     throw new ConfigurationError(`no private key ${keyId} for domain ${domainId} in ${this.directory}`);
+  }
+
+  private keyIdOf(key: string): string | null {
+    const digest = createHash('sha256').update(key).digest('hex');
+    let id = this.keyIds.get(digest);
+    if (id === undefined) {
+      try {
+        id = keyIdOf(publicKeyOf(key));
+      } catch {
+        // Not a key: other files may share the directory.
+        id = null;
+      }
+      this.keyIds.set(digest, id);
+    }
+    return id;
   }
 }
