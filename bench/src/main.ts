@@ -18,7 +18,7 @@ import { compareWrites, passwordWriteCounts } from './dc-writes';
 import { GateClient, resetRequest, type WritebackSample } from './gate-client';
 import { closedLoop, openLoop } from './load';
 import { peakRssMiB } from './memory';
-import { parseOptions, USAGE, type BenchOptions } from './options';
+import { parseOptions, serviceNodeArgs, USAGE, type BenchOptions } from './options';
 import {
   checkTargets,
   renderMarkdown,
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
       mode: 'distributed',
       forests: forests.all,
       executorPartitions: options.executorPartitions,
-      ...(options.cpuProfileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] } : {}),
+      nodeArgs: serviceNodeArgs(options),
       env: {
         // Production settings, not the test fixture's: domain configuration is cached as shipped.
         WRITEBACK_CONFIG_CACHE_MS: '2000',
@@ -333,6 +333,7 @@ async function main(): Promise<void> {
         arrivalRate: baseline.arrivalRate,
         arrivalShare: options.arrivalShare,
         callers: options.callers,
+        ...(options.heapMiB ? { serviceHeapMiB: options.heapMiB } : {}),
       },
       seeding: { users: options.users, ms: forests.seedMs },
       baseline: {

@@ -19,6 +19,8 @@ export interface BenchOptions {
   outDir: string;
   /** Where every service writes a V8 CPU profile (`--cpu-prof`) when it stops; off when unset. */
   cpuProfileDir: string | undefined;
+  /** V8 old-space limit of every service in MiB (as a container memory limit sets it); V8's own when unset. */
+  heapMiB: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD DCs)
@@ -34,6 +36,8 @@ export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD 
   --work-dir DIR        forests, database and logs (default /tmp/writeback-bench)
   --out DIR             where results/<date>.md and .json go (default bench/results)
   --cpu-profile DIR     every service writes a CPU profile (.cpuprofile, one per process id) here
+  --heap-mib N          every service runs with --max-old-space-size=N --max-semi-space-size=4
+                        (default: V8's own sizing, which on a large machine lets heaps grow)
 
 Environment: BENCH_USERS and BENCH_OPERATIONS stand in for the first two flags.`;
 
@@ -60,6 +64,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
       'work-dir': { type: 'string', default: '/tmp/writeback-bench' },
       out: { type: 'string', default: defaultOutDir },
       'cpu-profile': { type: 'string' },
+      'heap-mib': { type: 'string' },
     },
     strict: true,
   });
@@ -81,5 +86,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
     workDir: values['work-dir'],
     outDir: values.out,
     cpuProfileDir: values['cpu-profile'],
+    heapMiB: values['heap-mib'] === undefined ? undefined : positive('heap-mib', values['heap-mib']),
   };
+}
+
+/** Node flags of every service: a CPU profile and a heap limit, when asked for. */
+export function serviceNodeArgs(options: Pick<BenchOptions, 'cpuProfileDir' | 'heapMiB'>): string[] {
+  return [
+    ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`, '--max-semi-space-size=4'] : []),
+  ];
 }

@@ -23,6 +23,8 @@ export interface BenchSettings {
   arrivalShare: number;
   /** Callers in flight in the throughput phases. */
   callers: number;
+  /** The services' V8 old-space limit, when the run set one (`--heap-mib`). */
+  serviceHeapMiB?: number;
 }
 
 export interface MassResetResult {
@@ -182,7 +184,10 @@ export function renderMarkdown(result: BenchResult): string {
       `connections per forest, consumer concurrency ${settings.consumerConcurrency}, ` +
       `${settings.executorPartitions} partitions per executor topic, ${settings.operations} operations per phase, ` +
       `${settings.callers} callers in the throughput phases, arrival rate ${rate(settings.arrivalRate)} ` +
-      `(${Math.round(settings.arrivalShare * 100)}% of the baseline's throughput).`,
+      `(${Math.round(settings.arrivalShare * 100)}% of the baseline's throughput)` +
+      (settings.serviceHeapMiB
+        ? `, every service's V8 heap limited to ${settings.serviceHeapMiB} MiB old space and 4 MiB semi-spaces.`
+        : `, V8's default heap sizing.`),
     `Seeding ${result.seeding.users} users: ${(result.seeding.ms / 1000).toFixed(1)} s.`,
     '',
     '| measure | direct LDAP (baseline) | Writeback | Writeback / baseline | added |',

@@ -1,0 +1,25 @@
+import { parseOptions, serviceNodeArgs } from './options';
+
+describe('parseOptions', () => {
+  it("leaves the services' heap to V8 unless --heap-mib is given", () => {
+    expect(parseOptions([], {}, '/out').heapMiB).toBeUndefined();
+    expect(parseOptions(['--heap-mib', '96'], {}, '/out').heapMiB).toBe(96);
+  });
+
+  it('refuses a heap limit that is not a positive integer', () => {
+    expect(() => parseOptions(['--heap-mib', '0'], {}, '/out')).toThrow('--heap-mib must be a positive integer');
+    expect(() => parseOptions(['--heap-mib', 'lots'], {}, '/out')).toThrow('--heap-mib must be a positive integer');
+  });
+});
+
+describe('serviceNodeArgs', () => {
+  it('passes the CPU profile and heap flags to every service only when asked for', () => {
+    expect(serviceNodeArgs({ cpuProfileDir: undefined, heapMiB: undefined })).toEqual([]);
+    expect(serviceNodeArgs({ cpuProfileDir: '/p', heapMiB: 96 })).toEqual([
+      '--cpu-prof',
+      '--cpu-prof-dir=/p',
+      '--max-old-space-size=96',
+      '--max-semi-space-size=4',
+    ]);
+  });
+});
