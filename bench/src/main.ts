@@ -18,7 +18,7 @@ import { compareWrites, passwordWriteCounts } from './dc-writes';
 import { GateClient, resetRequest, type WritebackSample } from './gate-client';
 import { closedLoop, openLoop } from './load';
 import { peakRssMiB } from './memory';
-import { parseOptions, serviceNodeArgs, USAGE, type BenchOptions } from './options';
+import { massResetDeadlineMs, parseOptions, serviceNodeArgs, USAGE, type BenchOptions } from './options';
 import {
   checkTargets,
   renderMarkdown,
@@ -311,6 +311,9 @@ async function main(): Promise<void> {
         WRITEBACK_CONFIG_CACHE_MS: '2000',
         WRITEBACK_EXECUTOR_LDAP_POOL_SIZE: String(options.connections),
         WRITEBACK_CONSUMER_CONCURRENCY: String(options.consumerConcurrency),
+        // The mass reset is a bulk job, not a user waiting: its operations may queue for longer
+        // than the default two minutes before an executor claims them (ADR 0011).
+        WRITEBACK_OPERATION_DEADLINE_MS: String(massResetDeadlineMs(options.users)),
       },
     });
     for (const p of fixture.system.processes.values()) servicePids.set(p.pid, p.name);

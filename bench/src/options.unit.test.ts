@@ -1,4 +1,4 @@
-import { parseOptions, serviceNodeArgs } from './options';
+import { massResetDeadlineMs, parseOptions, serviceNodeArgs } from './options';
 
 describe('parseOptions', () => {
   it("leaves the services' heap to V8 unless --heap-mib is given", () => {
@@ -21,5 +21,12 @@ describe('serviceNodeArgs', () => {
       '--max-old-space-size=96',
       '--max-semi-space-size=4',
     ]);
+  });
+});
+
+describe('massResetDeadlineMs', () => {
+  it("keeps the gate's default deadline for small runs and lengthens it for a mass reset that needs longer", () => {
+    expect(massResetDeadlineMs(400)).toBe(120_000);
+    expect(massResetDeadlineMs(10_000)).toBe(2_500_000);
   });
 });
