@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  applyMigrations,
-  createPrismaClient,
-  Prisma,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-  type PrismaClient,
-} from '@writeback/persistence';
+import { Prisma, type PrismaClient } from '@writeback/persistence';
+import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { applyRetention, AuditLedger, verifyAuditChains, type AuditEntry } from './ledger';
 
 jest.setTimeout(60_000);
@@ -19,26 +10,17 @@ jest.setTimeout(60_000);
  * the chain's position key between processes, and the statement committed alongside a record.
  */
 describe('AuditLedger', () => {
-  let dataDir: string;
-  let pg: EmbeddedPostgresHandle | undefined;
-  let prisma: PrismaClient | undefined;
+  let database: MigratedDatabase | undefined;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'wb-ledger-'));
-    pg = await startEmbeddedPostgres({ dataDir });
-    await applyMigrations(pg.connectionString);
-    prisma = createPrismaClient(pg.connectionString, { poolSize: 8 });
+    database = await startMigratedDatabase('wb-ledger', { poolSize: 8 });
   });
 
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.stop());
 
   function db(): PrismaClient {
-    if (!prisma) throw new Error('PostgreSQL not started');
-    return prisma;
+    if (!database) throw new Error('PostgreSQL not started');
+    return database.prisma;
   }
 
   function entry(domainId: string | null, occurredAt = new Date()): AuditEntry {

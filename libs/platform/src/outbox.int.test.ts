@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PostgresBus, type MessageBus, type OutgoingMessage } from '@writeback/messaging';
 import { createLogger } from '@writeback/observability';
-import {
-  applyMigrations,
-  createPrismaClient,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-  type PrismaClient,
-} from '@writeback/persistence';
-import { waitFor } from '@writeback/testing';
+import type { PrismaClient } from '@writeback/persistence';
+import { startMigratedDatabase, waitFor, type MigratedDatabase } from '@writeback/testing';
 import { Writable } from 'node:stream';
 import { OutboxRelay, outboxInsert, writeOutbox } from './outbox';
 
@@ -30,18 +21,13 @@ const quiet = createLogger(
  * in commit order, and kept when a publish fails.
  */
 describe('OutboxRelay', () => {
-  let dataDir: string;
-  let pg: EmbeddedPostgresHandle | undefined;
-  let prisma: PrismaClient | undefined;
+  let database: MigratedDatabase | undefined;
   let bus: PostgresBus | undefined;
   const relays: OutboxRelay[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'wb-outbox-'));
-    pg = await startEmbeddedPostgres({ dataDir });
-    await applyMigrations(pg.connectionString);
-    prisma = createPrismaClient(pg.connectionString, { poolSize: 6 });
-    bus = new PostgresBus({ connectionString: pg.connectionString, logger: quiet });
+    database = await startMigratedDatabase('wb-outbox', { poolSize: 6 });
+    bus = new PostgresBus({ connectionString: database.connectionString, logger: quiet });
   });
 
   afterEach(async () => {
@@ -50,14 +36,12 @@ describe('OutboxRelay', () => {
 
   afterAll(async () => {
     await bus?.close();
-    await prisma?.$disconnect();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await database?.stop();
   });
 
   function db(): PrismaClient {
-    if (!prisma) throw new Error('PostgreSQL not started');
-    return prisma;
+    if (!database) throw new Error('PostgreSQL not started');
+    return database.prisma;
   }
 
   function start(producer: string, through: MessageBus | undefined = bus): OutboxRelay {

@@ -5,3 +5,4 @@ export * from './test-issuer';
 export { committedJson } from './committed-document';
 export * from './otlp-receiver';
 export * from './prometheus-text';
+export * from './migrated-database';

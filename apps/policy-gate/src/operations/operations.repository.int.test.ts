@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
 import { decide, type OperationState } from '@writeback/domain';
-import {
-  applyMigrations,
-  createPrismaClient,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-  type PrismaClient,
-} from '@writeback/persistence';
+import type { PrismaClient } from '@writeback/persistence';
+import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { createLogger } from '@writeback/observability';
 import { eventMessage } from '@writeback/platform';
 import { Writable } from 'node:stream';
 import { OperationChanges } from './operation-changes';
-import { GATE_PRODUCER, OperationsRepository } from './operations.repository';
+import { GATE_PRODUCER, OperationsRepository, type Appended } from './operations.repository';
 import { WaiterSweep } from './waiter-sweep';
 
 jest.setTimeout(60_000);
@@ -50,34 +42,27 @@ const corp = {
  * sequence key as the concurrency check, and the projection it hands back equal to a fresh read.
  */
 describe('OperationsRepository', () => {
-  let dataDir: string;
-  let pg: EmbeddedPostgresHandle | undefined;
-  let prisma: PrismaClient | undefined;
+  let database: MigratedDatabase | undefined;
   let sut: OperationsRepository;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'wb-operations-'));
-    pg = await startEmbeddedPostgres({ dataDir });
-    await applyMigrations(pg.connectionString);
-    prisma = createPrismaClient(pg.connectionString, { poolSize: 8 });
-    sut = new OperationsRepository(prisma, new OperationChanges());
+    database = await startMigratedDatabase('wb-operations', { poolSize: 8 });
+    sut = new OperationsRepository(database.prisma, new OperationChanges());
   });
 
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.stop());
 
   function db(): PrismaClient {
-    if (!prisma) throw new Error('PostgreSQL not started');
-    return prisma;
+    if (!database) throw new Error('PostgreSQL not started');
+    return database.prisma;
   }
 
   const ctx = (operationId: string) => ({ correlationId: operationId });
 
   /** Records a request as the gate's edge does: new stream, sealed password, deadline, outbox. */
-  async function requested(deadlineMs = 60_000): Promise<{ operationId: string; events: EventEnvelope[] }> {
+  async function requested(
+    deadlineMs = 60_000,
+  ): Promise<{ operationId: string; events: EventEnvelope[]; appended: Appended | null }> {
     const operationId = randomUUID();
     const events = decide(
       {
@@ -91,13 +76,13 @@ describe('OperationsRepository', () => {
       },
       { status: 'initial' },
     ).map((e) => envelope(e, ctx(operationId)));
-    await sut.append(operationId, events, {
+    const appended = await sut.append(operationId, events, {
       sealed: { domainId: 'corp', credential },
       outbox: events.map(eventMessage),
       deadlineMs,
       newStream: true,
     });
-    return { operationId, events };
+    return { operationId, events, appended };
   }
 
   const sequences = async (operationId: string): Promise<number[]> =>
@@ -129,26 +114,8 @@ describe('OperationsRepository', () => {
 
   it('records a request in one go: the view it answers with is what a later read returns', async () => {
     const before = Date.now();
-    const operationId = randomUUID();
-    const events = decide(
-      {
-        type: 'RequestWriteback',
-        operationId,
-        request,
-        caller,
-        routing: 'resolved',
-        domainId: 'corp',
-        now: new Date().toISOString(),
-      },
-      { status: 'initial' },
-    ).map((e) => envelope(e, ctx(operationId)));
 
-    const appended = await sut.append(operationId, events, {
-      sealed: { domainId: 'corp', credential },
-      outbox: events.map(eventMessage),
-      deadlineMs: 60_000,
-      newStream: true,
-    });
+    const { operationId, appended } = await requested();
 
     expect(appended?.state.status).toBe('requested');
     expect(appended?.view).toEqual(await sut.view(operationId));

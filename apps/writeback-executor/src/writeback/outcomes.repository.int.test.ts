@@ -1,45 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  applyMigrations,
-  createPrismaClient,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-  type PrismaClient,
-} from '@writeback/persistence';
 import { envelope, type EventEnvelope } from '@writeback/contracts';
+import type { PrismaClient } from '@writeback/persistence';
 import type { OutboxRelay } from '@writeback/platform';
+import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { EXECUTOR_PRODUCER, OutcomesRepository } from './outcomes.repository';
 
 jest.setTimeout(60_000);
 
 /** The claim against a real PostgreSQL: the one compare-and-set that decides who acts (ADR 0011). */
 describe('OutcomesRepository', () => {
-  let dataDir: string;
-  let pg: EmbeddedPostgresHandle | undefined;
-  let prisma: PrismaClient | undefined;
+  let database: MigratedDatabase | undefined;
   let sut: OutcomesRepository;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'wb-outcomes-'));
-    pg = await startEmbeddedPostgres({ dataDir });
-    await applyMigrations(pg.connectionString);
-    prisma = createPrismaClient(pg.connectionString, { poolSize: 2 });
+    database = await startMigratedDatabase('wb-outcomes', { poolSize: 2 });
     // The relay is only woken after a commit here; what it would publish is read from the outbox.
-    sut = new OutcomesRepository(prisma, { kick: () => undefined } as unknown as OutboxRelay);
+    sut = new OutcomesRepository(database.prisma, { kick: () => undefined } as unknown as OutboxRelay);
   });
 
-  afterAll(async () => {
-    await prisma?.$disconnect();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.stop());
 
   function db(): PrismaClient {
-    if (!prisma) throw new Error('PostgreSQL not started');
-    return prisma;
+    if (!database) throw new Error('PostgreSQL not started');
+    return database.prisma;
   }
 
   /** The gate's insert, as policy-gate makes it when it accepts a request. */
