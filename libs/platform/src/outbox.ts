@@ -77,9 +77,12 @@ export class OutboxRelay extends BackgroundLoop {
     while (this.active) {
       try {
         this.kicked = false;
-        const more = await this.drainOnce();
+        const round = await this.drainOnce();
         failures = 0;
-        if (!more && !this.kicked) await this.idle(IDLE_POLL_MS);
+        // Another replica's relay is publishing: let it, rather than asking again at once
+        // (a kick does not cut this wait short), and without holding a transaction meanwhile.
+        if (round === 'busy') await delay(IDLE_POLL_MS);
+        else if (round === 'done' && !this.kicked) await this.idle(IDLE_POLL_MS);
       } catch (error) {
         failures++;
         const wait = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
@@ -90,11 +93,12 @@ export class OutboxRelay extends BackgroundLoop {
   }
 
   /**
-   * Publishes one batch; true when more may be waiting. Three round trips: the batch is taken
+   * Publishes one batch: 'more' when more may be waiting, 'busy' when another relay of the
+   * producer holds its lock. Three round trips: the batch is taken
    * (deleted and returned) under the producer's lock in one statement, published, and the
    * deletion committed; a failed publish rolls it back, so the rows stay for the next round.
    */
-  private async drainOnce(): Promise<boolean> {
+  private async drainOnce(): Promise<'more' | 'done' | 'busy'> {
     return this.prisma.$transaction(
       async (tx) => {
         const taken = await tx.$queryRaw<
@@ -116,15 +120,11 @@ export class OutboxRelay extends BackgroundLoop {
              WHERE o.id = next.id
             RETURNING o.id, o.topic, o.key, o.headers, o.value)
           SELECT relay.locked, batch.* FROM relay LEFT JOIN batch ON true ORDER BY batch.id`;
-        if (!taken[0]?.locked) {
-          // Another replica's relay is publishing: let it, rather than asking again at once.
-          await delay(IDLE_POLL_MS);
-          return false;
-        }
+        if (!taken[0]?.locked) return 'busy';
         const rows = taken.filter((r) => r.id !== null);
-        if (rows.length === 0) return false;
+        if (rows.length === 0) return 'done';
         await this.bus.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })));
-        return rows.length === BATCH;
+        return rows.length === BATCH ? 'more' : 'done';
       },
       { timeout: 60_000, maxWait: 10_000 },
     );
