@@ -13,13 +13,14 @@ WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
   && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \; \
-  && cp package-lock.json /manifests/
+  && cp -r package-lock.json patches /manifests/
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
-# Prisma's install scripts are not needed: `npm run build` generates the client offline.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# Prisma's install scripts are not needed: `npm run build` generates the client offline. Ours
+# is: it applies patches/ (a kafkajs fix, docs/adr/0013), so it runs here by name.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 COPY . .
 # Removed after the prune: the embedded PostgreSQL binaries (`npm start` only), and the Prisma
 # CLI, TypeScript and their trees, which npm keeps as peers of @prisma/client although the
