@@ -64,25 +64,48 @@ async function receiver(
  * import the OTLP/HTTP exporter makes (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG).
  */
 const exportOneSpan = `
-  const { trace } = require('@opentelemetry/api');
+  const { isSpanContextValid, trace } = require('@opentelemetry/api');
   const { startTelemetry, stopTelemetry } = require('./libs/observability/dist/telemetry.js');
   startTelemetry('telemetry-test');
-  trace.getTracer('test').startSpan('export-probe').end();
-  stopTelemetry().catch((error) => { console.error(error); process.exitCode = 1; });
+  const span = trace.getTracer('test').startSpan('export-probe');
+  span.end();
+  stopTelemetry()
+    .then(() => {
+      const loaded = Object.keys(require.cache)
+        .map((file) => new RegExp('node_modules/(@opentelemetry/exporter-[^/]+|@grpc/grpc-js)/').exec(file)?.[1])
+        .filter(Boolean);
+      console.log(JSON.stringify({ loaded: [...new Set(loaded)].sort(), traced: isSpanContextValid(span.spanContext()) }));
+    })
+    .catch((error) => { console.error(error); process.exitCode = 1; });
 `;
+
+/** Runs `exportOneSpan`: the exporter packages the process loaded, and whether its span had a trace id. */
+async function runService(env: Record<string, string>): Promise<{ loaded: string[]; traced: boolean }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', exportOneSpan], {
+    timeout: 30_000,
+    cwd: join(__dirname, '../../..'),
+    env: { ...process.env, ...env },
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { loaded: string[]; traced: boolean };
+}
 
 describe('startTelemetry', () => {
   it.each([
     ['grpc', '/opentelemetry.proto.collector.trace.v1.TraceService/Export', 'application/grpc'],
     ['http/protobuf', '/v1/traces', 'application/x-protobuf'],
-  ] as const)('exports spans over OTLP %s', async (protocol, path, contentType) => {
+  ] as const)('exports spans over OTLP %s, loading only that exporter', async (protocol, path, contentType) => {
     const collector = await receiver(protocol);
     try {
-      await promisify(execFile)(process.execPath, ['-e', exportOneSpan], {
-        timeout: 30_000,
-        cwd: join(__dirname, '../../..'),
-        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol },
+      const { loaded } = await runService({
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       });
+      // sdk-node requires every exporter it can build; patched, it loads the configured one (ADR 0014).
+      expect(loaded).toEqual(
+        protocol === 'grpc'
+          ? ['@grpc/grpc-js', '@opentelemetry/exporter-trace-otlp-grpc']
+          : ['@opentelemetry/exporter-trace-otlp-proto'],
+      );
       const exported = await waitFor(() => collector.received.find((r) => r.body.includes('export-probe')), {
         timeoutMs: 10_000,
         description: `an OTLP ${protocol} export holding the span`,
@@ -94,5 +117,12 @@ describe('startTelemetry', () => {
     } finally {
       await collector.close();
     }
+  });
+
+  it('loads no exporter when no OTLP endpoint is set, and still traces', async () => {
+    const env = { ...process.env } as Record<string, string>;
+    delete env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    delete env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+    await expect(runService(env)).resolves.toEqual({ loaded: [], traced: true });
   });
 });

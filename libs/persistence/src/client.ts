@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -13,7 +14,20 @@ export interface PrismaClientOptions {
   transactionMaxWaitMs?: number;
 }
 
+/**
+ * Prisma's query compiler is a 4.5 MB WebAssembly module. V8 compiles it with its baseline
+ * compiler (Liftoff) and then recompiles the functions it finds hot with its optimising one
+ * (TurboFan), which holds about 50 MiB more per process. Our hot statements are raw SQL, so the
+ * compiler's own CPU is under 1% of any service's (docs/benchmarks.md): the baseline code is
+ * enough. Set before the module is first compiled (on the client's first query); process-wide,
+ * and it only concerns WebAssembly (ADR 0014).
+ */
+function compileWebAssemblyWithBaselineOnly(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 export function createPrismaClient(connectionString: string, options: PrismaClientOptions = {}): PrismaClient {
+  compileWebAssemblyWithBaselineOnly();
   let schema: string | undefined;
   try {
     schema = new URL(connectionString).searchParams.get('schema') ?? undefined;
