@@ -18,7 +18,7 @@ export interface PrismaClientOptions {
  * Prisma's query compiler is a 4.5 MB WebAssembly module. V8 compiles it with its baseline
  * compiler (Liftoff) and then recompiles the functions it finds hot with its optimising one
  * (TurboFan), which holds about 50 MiB more per process. Our hot statements are raw SQL, so the
- * compiler's own CPU is under 1% of any service's (docs/benchmarks.md): the baseline code is
+ * compiler's own CPU is under 1% of any service's in the CPU profiles: the baseline code is
  * enough. Set before the module is first compiled (on the client's first query); process-wide,
  * and it only concerns WebAssembly (ADR 0014).
  */
