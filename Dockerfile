@@ -19,7 +19,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
 # Prisma's install scripts are not needed: `npm run build` generates the client offline. Ours
-# is: it applies patches/ (kafkajs and sdk-node, docs/adr/0013 and 0014), so it runs by name.
+# is: it applies patches/ (kafkajs and sdk-node, docs/adr/0013, 0014 and 0015), so it runs by name.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 COPY . .
 # Removed after the prune: the embedded PostgreSQL binaries (`npm start` only), and the Prisma

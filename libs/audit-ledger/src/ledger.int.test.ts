@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@writeback/persistence';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
-import { applyRetention, AuditLedger, verifyAuditChains, type AuditEntry } from './ledger';
+import { applyRetention, AuditLedger, verifyAuditChains, type Alongside, type AuditEntry } from './ledger';
 
 jest.setTimeout(60_000);
 
@@ -67,6 +67,18 @@ describe('AuditLedger', () => {
     expect(await verifyAuditChains(db())).toMatchObject({ ok: true });
   });
 
+  it('takes the next position when the head it remembered went stale (another replica appended)', async () => {
+    const [one, two] = [new AuditLedger(db()), new AuditLedger(db())];
+    const chain = `stale-${randomUUID()}`;
+
+    expect(await one.append(entry(chain))).toBe(true); // one remembers position 1
+    expect(await two.append(entry(chain))).toBe(true); // two reads the head: position 2
+    expect(await one.append(entry(chain))).toBe(true); // one's head is stale: it loses 2, reads, takes 3
+
+    expect(await positions(chain)).toEqual([1, 2, 3]);
+    expect(await verifyAuditChains(db())).toMatchObject({ ok: true });
+  });
+
   it('records a redelivered event once, also when two replicas receive it at the same time', async () => {
     const [one, two] = [new AuditLedger(db()), new AuditLedger(db())];
     const chain = `redelivery-${randomUUID()}`;
@@ -85,23 +97,26 @@ describe('AuditLedger', () => {
     const ledger = new AuditLedger(db());
     const chain = `alongside-${randomUUID()}`;
     const producer = `ledger-test-${randomUUID()}`;
-    const queue = (value: (id: bigint) => string) => (record: { id: bigint }) =>
+    const queue: Alongside = (record, recordId) =>
       Prisma.sql`INSERT INTO outbox_messages (producer, topic, key, headers, value)
-                 VALUES (${producer}, 'audit', 'k', '{}'::jsonb, ${value(record.id)})`;
+                 SELECT ${producer}, 'audit', 'k', '{}'::jsonb, ${`record ${record.chainSeq} id `} || ${recordId}
+                  WHERE ${recordId} IS NOT NULL`;
 
-    expect(
-      await ledger.append(
-        entry(chain),
-        queue((id) => `record ${id}`),
-      ),
-    ).toBe(true);
+    const first = entry(chain);
+    expect(await ledger.append(first, queue)).toBe(true);
+    // A redelivery writes neither the record nor what goes alongside it.
+    expect(await ledger.append(first, queue)).toBe(false);
     const [stored] = await db().auditRecord.findMany({ where: { chain } });
     const queued = await db().outboxMessage.findMany({ where: { producer } });
-    expect(queued.map((m) => m.value)).toEqual([`record ${stored?.id}`]);
+    expect(queued.map((m) => m.value)).toEqual([`record 1 id ${stored?.id}`]);
 
     const failing = (): Prisma.Sql => Prisma.sql`INSERT INTO outbox_messages (producer) VALUES (NULL)`;
     await expect(ledger.append(entry(chain), failing)).rejects.toThrow();
     expect(await positions(chain)).toEqual([1]);
+    // The failed append left no hole: the next takes position 2.
+    expect(await ledger.append(entry(chain))).toBe(true);
+    expect(await positions(chain)).toEqual([1, 2]);
+    expect(await verifyAuditChains(db())).toMatchObject({ ok: true });
   });
 
   it('resumes a chain from its checkpoint after retention removed every record', async () => {

@@ -52,27 +52,43 @@ export function recordHash(prevHash: string, chain: string, chainSeq: bigint, en
  */
 const APPEND_ATTEMPTS = 25;
 
+/** A record as the ledger chains it, before PostgreSQL assigns its id. */
+export type ChainedRecord = Omit<AuditRecord, 'id'>;
+
+/**
+ * A statement committed atomically with the record, in the same `WITH` clause (e.g. queueing
+ * the record's public event in an outbox). `recordId` is an SQL expression for the id
+ * PostgreSQL gives the record: a `bigint`, or NULL when the event was already recorded and
+ * nothing is written.
+ */
+export type Alongside = (record: ChainedRecord, recordId: Prisma.Sql) => Prisma.Sql;
+
+interface Head {
+  chainSeq: bigint;
+  hash: string;
+}
+
 /**
  * Appends audit records to their domain chains.
  *
  * Within a process, appends to one chain run one at a time, in arrival order, so they never
- * compete for a position. Each is two round trips and no transaction: read the chain's head
- * (and whether the event is already recorded), hash, then insert in one statement. Across
- * replicas, the `(chain, chain_seq)` key is the concurrency check: a writer that lost the race
- * for a position wrote nothing and tries again on the new head. (This replaced an advisory
- * lock and six statements in an interactive transaction: docs/benchmarks.md.)
+ * compete for a position, and the process remembers each chain's head after its own appends.
+ * An append is then one round trip and no transaction: hash on the remembered head, insert in
+ * one statement, which also skips an event already recorded. The head is read from the
+ * database only when the process has none for the chain yet (one more round trip) or lost it.
+ * Across replicas, the `(chain, chain_seq)` key is the concurrency check: a writer whose head
+ * was stale loses the race for the position, writes nothing, forgets the head and tries again
+ * on the one it reads. (This replaced an advisory lock and six statements in an interactive
+ * transaction, then a read before every insert: docs/benchmarks.md.)
  */
 export class AuditLedger {
   private readonly chains = new Map<string, ReturnType<typeof pLimit>>();
+  private readonly heads = new Map<string, Head>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
-  /**
-   * Appends to the entry's domain chain. Returns false for an event already recorded
-   * (redelivery). `alongside` is a statement committed atomically with the record (e.g.
-   * queueing the record's public event in an outbox): it runs in the same `WITH` clause.
-   */
-  append(entry: AuditEntry, alongside?: (record: AuditRecord) => Prisma.Sql): Promise<boolean> {
+  /** Appends to the entry's domain chain. Returns false for an event already recorded (redelivery). */
+  append(entry: AuditEntry, alongside?: Alongside): Promise<boolean> {
     const chain = chainOf(entry.domainId);
     let serial = this.chains.get(chain);
     if (!serial) {
@@ -82,49 +98,56 @@ export class AuditLedger {
     return serial(() => retryOnUniqueViolation(APPEND_ATTEMPTS, () => this.appendOnce(chain, entry, alongside)));
   }
 
-  private async appendOnce(
-    chain: string,
-    entry: AuditEntry,
-    alongside?: (record: AuditRecord) => Prisma.Sql,
-  ): Promise<boolean> {
+  /** The chain's last position and hash, from its last record or, after retention, its checkpoint. */
+  private async readHead(chain: string, eventId: string): Promise<Head | 'known'> {
     const [head] = await this.prisma.$queryRaw<
-      Array<{ known: boolean; id: bigint | null; chain_seq: bigint | null; hash: string | null }>
+      Array<{ known: boolean; chain_seq: bigint | null; hash: string | null }>
     >`
-      SELECT known, id, COALESCE(last.chain_seq, cp.chain_seq) AS chain_seq, COALESCE(last.hash, cp.hash) AS hash
-        FROM (SELECT EXISTS (SELECT 1 FROM audit_records WHERE event_id = ${entry.eventId}::uuid) AS known) k
-        CROSS JOIN LATERAL (SELECT CASE WHEN NOT k.known
-                                        THEN nextval(pg_get_serial_sequence('audit_records', 'id')) END AS id) n
+      SELECT EXISTS (SELECT 1 FROM audit_records WHERE event_id = ${eventId}::uuid) AS known,
+             COALESCE(last.chain_seq, cp.chain_seq) AS chain_seq, COALESCE(last.hash, cp.hash) AS hash
+        FROM (SELECT 1) one
         LEFT JOIN LATERAL (SELECT chain_seq, hash FROM audit_records WHERE chain = ${chain}
                             ORDER BY chain_seq DESC LIMIT 1) last ON true
         -- After retention emptied a chain, it resumes from its checkpoint.
         LEFT JOIN audit_checkpoints cp ON cp.chain = ${chain}`;
-    if (!head || head.known || head.id === null) return false;
-    const chainSeq = BigInt(head.chain_seq ?? 0n) + 1n;
-    const prevHash = head.hash ?? GENESIS_HASH;
-    const record: AuditRecord = {
+    if (head?.known) return 'known';
+    return { chainSeq: BigInt(head?.chain_seq ?? 0n), hash: head?.hash ?? GENESIS_HASH };
+  }
+
+  private async appendOnce(chain: string, entry: AuditEntry, alongside?: Alongside): Promise<boolean> {
+    const head = this.heads.get(chain) ?? (await this.readHead(chain, entry.eventId));
+    if (head === 'known') return false;
+    // Forgotten until this append's outcome is known: a failed one leaves the next to read it.
+    this.heads.delete(chain);
+    const chainSeq = head.chainSeq + 1n;
+    const record: ChainedRecord = {
       ...entry,
-      id: BigInt(head.id),
       payload: entry.payload as AuditRecord['payload'],
       recordedAt: new Date(),
       chain,
       chainSeq,
-      prevHash,
-      hash: recordHash(prevHash, chain, chainSeq, entry),
+      prevHash: head.hash,
+      hash: recordHash(head.hash, chain, chainSeq, entry),
     };
-    await this.prisma.$queryRaw`
+    const inserted = await this.prisma.$queryRaw<Array<{ id: bigint }>>`
       WITH record AS (
-        INSERT INTO audit_records (id, event_id, operation_id, type, domain_id, target_upn, occurred_at,
+        INSERT INTO audit_records (event_id, operation_id, type, domain_id, target_upn, occurred_at,
                                    recorded_at, correlation_id, traceparent, payload, chain, chain_seq,
                                    prev_hash, hash)
-        VALUES (${record.id}, ${record.eventId}::uuid, ${record.operationId}::uuid, ${record.type},
+        VALUES (${record.eventId}::uuid, ${record.operationId}::uuid, ${record.type},
                 ${record.domainId}, ${record.targetUpn},
                 ${record.occurredAt.toISOString()}::timestamptz AT TIME ZONE 'UTC',
                 ${record.recordedAt.toISOString()}::timestamptz AT TIME ZONE 'UTC',
                 ${record.correlationId}, ${record.traceparent}, ${JSON.stringify(entry.payload)}::jsonb,
-                ${chain}, ${chainSeq}, ${prevHash}, ${record.hash})
-      ), alongside AS (${alongside ? alongside(record) : Prisma.sql`SELECT 1`})
-      SELECT 1`;
-    return true;
+                ${chain}, ${chainSeq}, ${record.prevHash}, ${record.hash})
+        -- A redelivered event: nothing is written, alongside included (its record id is NULL).
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING id
+      ), alongside AS (${alongside ? alongside(record, Prisma.sql`(SELECT id FROM record)`) : Prisma.sql`SELECT 1`})
+      SELECT id FROM record`;
+    // Already recorded: the head is as it was.
+    this.heads.set(chain, inserted.length > 0 ? { chainSeq, hash: record.hash } : head);
+    return inserted.length > 0;
   }
 }
 

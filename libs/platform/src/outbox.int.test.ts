@@ -114,4 +114,19 @@ describe('OutboxRelay', () => {
 
     expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
   });
+
+  it('finds messages nobody announced with a kick (another replica left them) on its idle rounds', async () => {
+    const producer = `p-${randomUUID()}`;
+    const topic = `t-${randomUUID()}`;
+    await db().$transaction((tx) => writeOutbox(tx, producer, messages(topic, 0, 5)));
+    start(producer).kick();
+    await waitForPublished(topic, 5);
+
+    // The relay has drained its outbox and idles; these arrive without a kick.
+    await db().$transaction((tx) => writeOutbox(tx, producer, messages(topic, 5, 5)));
+    const values = await waitForPublished(topic, 10);
+
+    expect(values).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    expect(await db().outboxMessage.count({ where: { producer } })).toBe(0);
+  });
 });

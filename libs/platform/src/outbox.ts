@@ -12,6 +12,9 @@ export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
 const BATCH = 100;
 const IDLE_POLL_MS = 500;
 
+/** How a relay's round ended: a full batch sent (more may wait), all sent, or another replica's turn. */
+type Round = 'more' | 'done' | 'busy';
+
 /** Adds messages to the outbox inside the caller's transaction, next to its state change. */
 export async function writeOutbox(
   tx: Prisma.TransactionClient,
@@ -74,17 +77,22 @@ export class OutboxRelay extends BackgroundLoop {
 
   protected async run(): Promise<void> {
     let failures = 0;
+    // Rows are likely waiting: at start, after a kick, a full batch, a failure, or a busy lock.
+    let expecting = true;
     while (this.active) {
       try {
+        expecting ||= this.kicked;
         this.kicked = false;
-        const round = await this.drainOnce();
+        const round: Round = expecting || (await this.anyQueued()) ? await this.drainOnce() : 'done';
         failures = 0;
+        expecting = round !== 'done';
         // Another replica's relay is publishing: let it, rather than asking again at once
         // (a kick does not cut this wait short), and without holding a transaction meanwhile.
         if (round === 'busy') await delay(IDLE_POLL_MS);
         else if (round === 'done' && !this.kicked) await this.idle(IDLE_POLL_MS);
       } catch (error) {
         failures++;
+        expecting = true;
         const wait = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
         this.logger.warn({ err: error, failures, wait }, 'outbox publish failed; will retry');
         await this.idle(wait);
@@ -93,12 +101,22 @@ export class OutboxRelay extends BackgroundLoop {
   }
 
   /**
+   * Whether the producer has queued messages nobody announced (another replica's, left when it
+   * stopped): an idle round's one round trip, where taking a batch costs three.
+   */
+  private async anyQueued(): Promise<boolean> {
+    const [row] = await this.prisma.$queryRaw<Array<{ queued: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM outbox_messages WHERE producer = ${this.producer}) AS queued`;
+    return row?.queued === true;
+  }
+
+  /**
    * Publishes one batch: 'more' when more may be waiting, 'busy' when another relay of the
    * producer holds its lock. Three round trips: the batch is taken
    * (deleted and returned) under the producer's lock in one statement, published, and the
    * deletion committed; a failed publish rolls it back, so the rows stay for the next round.
    */
-  private async drainOnce(): Promise<'more' | 'done' | 'busy'> {
+  private async drainOnce(): Promise<Round> {
     return this.prisma.$transaction(
       async (tx) => {
         const taken = await tx.$queryRaw<

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
-import { AuditLedger } from '@writeback/audit-ledger';
+import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
-import type { AuditRecord, PrismaClient } from '@writeback/persistence';
-import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
+import { Prisma, type AuditRecord, type PrismaClient } from '@writeback/persistence';
+import type { OutgoingMessage } from '@writeback/messaging';
+import { auditMessage, OutboxRelay, PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
   /** Position in the audit log; also the pagination cursor. */
@@ -26,8 +27,11 @@ export interface AuditEntry {
 
 export const AUDIT_PRODUCER = 'audit-service';
 
-/** The public view of a record: what other services may know, never a secret. */
-function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: AuditRecord): AuditMessage {
+/**
+ * The public view of a record: what other services may know, never a secret. Its `recordId`
+ * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`queueRecorded`).
+ */
+function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: ChainedRecord): AuditMessage {
   const data = event.data as { reason?: { code: string }; caller?: { subject: string; issuer: string | null } };
   const traceId = event.traceparent?.split('-')[1] ?? null;
   return envelope(
@@ -35,7 +39,7 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: AuditR
       type: 'AuditRecorded',
       version: 1,
       data: {
-        recordId: record.id.toString(),
+        recordId: '0',
         chain: record.chain,
         chainSeq: record.chainSeq.toString(),
         prevHash: record.prevHash,
@@ -54,6 +58,15 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: AuditR
     },
     { correlationId: record.operationId, causationId: record.eventId, traceparent: event.traceparent },
   );
+}
+
+/** Queues the record's public event, with the id the same statement gives the record. */
+function queueRecorded(message: OutgoingMessage, recordId: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO outbox_messages (producer, topic, key, headers, value)
+    SELECT ${AUDIT_PRODUCER}, ${message.topic}, ${message.key}, ${JSON.stringify(message.headers ?? {})}::jsonb,
+           jsonb_set(${message.value}::jsonb, '{data,recordId}', to_jsonb(${recordId}::text))::text
+     WHERE ${recordId} IS NOT NULL`;
 }
 
 export const OUTCOME_TYPES = {
@@ -139,7 +152,7 @@ export class AuditRepository {
         traceparent: event.traceparent,
         payload: event,
       },
-      (record) => outboxInsert(AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))]),
+      (record, recordId) => queueRecorded(auditMessage(publicRecord(event, record)), recordId),
     );
     if (appended) this.outbox.kick();
     return appended;

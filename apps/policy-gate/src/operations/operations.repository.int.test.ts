@@ -130,16 +130,21 @@ describe('OperationsRepository', () => {
     expect(Math.abs(Date.parse(appended?.view?.createdAt ?? '') - before)).toBeLessThan(60_000);
     expect(await sequences(operationId)).toEqual([1]);
     expect(await deadlineState(operationId)).toBe('pending');
-    expect(await sut.sealedCredential(operationId)).toEqual(credential);
+    expect((await sut.load(operationId)).sealed).toEqual(credential);
     expect(await outboxed(operationId)).toEqual(['PasswordChangeRequested']);
   });
 
   it('records a redelivered event once, and says so by returning null', async () => {
     const { operationId, events } = await requested();
+    const eventId = events[0]?.eventId ?? '';
 
     expect(await sut.append(operationId, events)).toBeNull();
-    expect(await sut.knows(events[0]?.eventId ?? '')).toBe(true);
-    expect(await sut.knows(randomUUID())).toBe(false);
+    // This process appended it; another replica did not, and its append writes nothing either.
+    expect(sut.appendedHere(eventId)).toBe(true);
+    expect(sut.appendedHere(randomUUID())).toBe(false);
+    const otherReplica = new OperationsRepository(db(), new OperationChanges());
+    expect(otherReplica.appendedHere(eventId)).toBe(false);
+    expect(await otherReplica.append(operationId, events)).toBeNull();
     expect(await sequences(operationId)).toEqual([1]);
   });
 

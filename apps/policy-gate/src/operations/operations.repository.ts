@@ -73,6 +73,18 @@ type Db = Pick<Prisma.TransactionClient, '$queryRaw'>;
 const APPEND_ATTEMPTS = 8;
 
 /**
+ * How many of its own appended events the gate remembers, to skip them when they come back over
+ * the bus, which takes milliseconds: minutes' worth at the rates it sustains. One forgotten
+ * costs a read.
+ */
+const REMEMBERED_EVENTS = 10_000;
+
+function streamOf(rows: ReadonlyArray<{ payload: unknown }>): Stream {
+  const events = rows.map((r) => EventEnvelope.parse(r.payload));
+  return { eventIds: new Set(events.map((e) => e.eventId)), events };
+}
+
+/**
  * The gate's store: each operation's event stream, its projection, and its sealed password.
  *
  * An append is optimistic: read the stream, decide, then write the new events, the projection,
@@ -84,37 +96,42 @@ const APPEND_ATTEMPTS = 8;
  */
 @Injectable()
 export class OperationsRepository {
+  /** Ids of the events this process appended lately, oldest first (`appendedHere`). */
+  private readonly appended = new Set<string>();
+
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly changes: OperationChanges,
   ) {}
 
-  /** The operation's state, and its stream for a decision appended with `appendDecision`. */
-  async load(operationId: string): Promise<{ state: OperationState; stream: Stream }> {
-    const stream = await this.stream(this.prisma, operationId);
-    return { state: replay(stream.events), stream };
+  /**
+   * The operation's state, its stream for a decision appended with `appendDecision`, and its
+   * sealed password while it has one, in one round trip.
+   */
+  async load(operationId: string): Promise<{ state: OperationState; stream: Stream; sealed: SealedCredential | null }> {
+    const rows = await this.prisma.$queryRaw<Array<{ payload: unknown; sealed: string | null }>>`
+      SELECT payload, (SELECT sealed FROM sealed_credentials WHERE operation_id = ${operationId}::uuid) AS sealed
+        FROM operation_events WHERE operation_id = ${operationId}::uuid ORDER BY sequence`;
+    const stream = streamOf(rows);
+    const sealed = rows[0]?.sealed;
+    return { state: replay(stream.events), stream, sealed: sealed ? (JSON.parse(sealed) as SealedCredential) : null };
   }
 
   private async stream(db: Db, operationId: string): Promise<Stream> {
-    const rows = await db.$queryRaw<Array<{ payload: unknown }>>`
-      SELECT payload FROM operation_events WHERE operation_id = ${operationId}::uuid ORDER BY sequence`;
-    const events = rows.map((r) => EventEnvelope.parse(r.payload));
-    return { eventIds: new Set(events.map((e) => e.eventId)), events };
+    return streamOf(
+      await db.$queryRaw<Array<{ payload: unknown }>>`
+        SELECT payload FROM operation_events WHERE operation_id = ${operationId}::uuid ORDER BY sequence`,
+    );
   }
 
   /**
-   * True when the event is already in its operation's stream: the gate's own decisions come
-   * back to it over the bus, and one indexed read spares them an append.
+   * True when this process appended the event (among its most recent appends): the gate's own
+   * decisions come back to it over the bus, already recorded, since a message is queued in the
+   * statement that records its event. Anything else is appended, which skips what the stream
+   * already holds: another replica's decisions cost a read, not a write.
    */
-  async knows(eventId: string): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<unknown[]>`
-      SELECT 1 FROM operation_events WHERE event_id = ${eventId}::uuid`;
-    return rows.length > 0;
-  }
-
-  async sealedCredential(operationId: string): Promise<SealedCredential | null> {
-    const row = await this.prisma.sealedCredential.findUnique({ where: { operationId } });
-    return row ? (JSON.parse(row.sealed) as SealedCredential) : null;
+  appendedHere(eventId: string): boolean {
+    return this.appended.has(eventId);
   }
 
   /**
@@ -237,6 +254,7 @@ export class OperationsRepository {
     const decided = typeof decision === 'function' ? decision(replay(before)) : decision;
     const fresh = decided.events.filter((e) => !known.has(e.eventId));
     if (fresh.length === 0) return null;
+    const remember = (): void => this.remember(fresh);
     const all = [...before, ...fresh];
     const state = replay(all);
     const first = all[0] as EventEnvelope;
@@ -257,6 +275,7 @@ export class OperationsRepository {
           FROM jsonb_to_recordset(${events}::jsonb)
             AS e(event_id uuid, sequence int, type text, payload jsonb, occurred_at text)
         RETURNING 1`;
+      remember();
       return { state, requestedAt: first.occurredAt };
     }
     const terminal = isTerminal(state.status);
@@ -313,6 +332,7 @@ export class OperationsRepository {
       )
       SELECT created_at, updated_at, completed_at FROM projection`;
     if (!op) throw new Error(`operation ${operationId}: its projection was not written`);
+    remember();
     const row: OperationRow = {
       id: operationId,
       status: state.status,
@@ -332,6 +352,18 @@ export class OperationsRepository {
     };
     const history = all.map((e) => ({ type: e.type, occurredAt: new Date(e.occurredAt) }));
     return { state, requestedAt: first.occurredAt, view: toView(row, history) };
+  }
+
+  /**
+   * Remembers appended event ids, up to `REMEMBERED_EVENTS`. An id remembered from a transaction
+   * that then rolled back (an expiry's) is never seen again: its message was rolled back with it.
+   */
+  private remember(events: readonly EventEnvelope[]): void {
+    for (const e of events) this.appended.add(e.eventId);
+    for (const oldest of this.appended) {
+      if (this.appended.size <= REMEMBERED_EVENTS) break;
+      this.appended.delete(oldest);
+    }
   }
 
   /** Which of these operations have ended (by the projection, whoever recorded the end). */

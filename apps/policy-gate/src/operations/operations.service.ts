@@ -101,14 +101,14 @@ export class OperationsService {
 
   private async decideInSpan(requested: EventEnvelope, span: Span): Promise<void> {
     const operationId = requested.correlationId;
-    const { state, stream } = await this.operations.load(operationId);
+    const { state, stream, sealed } = await this.operations.load(operationId);
     if (state.status !== 'requested') return;
     const domain = state.domainId ? await this.domains.get(state.domainId) : null;
     const now = new Date().toISOString();
     const context = { correlationId: operationId, causationId: requested.eventId, traceparent: currentTraceparent() };
     const events = decide({ type: 'DecideWriteback', domain, now }, state).map((e) => envelope(e, context));
     const approved = events.some((e) => e.type === 'WritebackApproved');
-    const credential = approved ? await this.operations.sealedCredential(operationId) : null;
+    const credential = approved ? sealed : null;
     const messages = events.map(eventMessage);
     if (approved && state.domainId) {
       messages.push(
@@ -163,9 +163,12 @@ export class OperationsService {
     return expired;
   }
 
-  /** Consumer of every other lifecycle event: keeps the operation's projection current. */
+  /**
+   * Consumer of every other lifecycle event: keeps the operation's projection current. Its own
+   * decisions come back too, already recorded; a redelivered event appends nothing.
+   */
   async record(event: EventEnvelope): Promise<void> {
-    if (await this.operations.knows(event.eventId)) return;
+    if (this.operations.appendedHere(event.eventId)) return;
     this.observeEnd(await this.operations.append(event.correlationId, [event]), event);
   }
 

@@ -94,4 +94,23 @@ describe('OutcomesRepository', () => {
     expect(queued).toEqual([first]);
     expect(await db().executorWrite.findUnique({ where: { operationId } })).toBeNull();
   });
+
+  it('keeps the count seen before the first write, and skips a later try once the count rose', async () => {
+    const operationId = randomUUID();
+    const kept = async () => db().executorWrite.findUnique({ where: { operationId } });
+
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', null)).toBe('write');
+    expect(await kept()).toBeNull();
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    // A try that finds the count unchanged writes, and keeps the first count.
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    expect(await kept()).toMatchObject({ userDn: 'CN=Ada,DC=corp', versionBefore: 3 });
+    // The count rose: the earlier try's write reached the DC.
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 4)).toBe('skip');
+    expect(await kept()).toMatchObject({ versionBefore: 3 });
+    // Another user under that operation (the account was renamed or moved): counted afresh.
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 7)).toBe('write');
+    expect(await kept()).toMatchObject({ userDn: 'CN=Ada,OU=Moved,DC=corp', versionBefore: 7 });
+    expect(await sut.passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 8)).toBe('skip');
+  });
 });

@@ -67,13 +67,19 @@ export class OutcomesRepository {
    */
   async passwordWrite(operationId: string, dn: string, version: number | null): Promise<'write' | 'skip'> {
     if (version === null) return 'write';
-    const before = await this.prisma.executorWrite.findUnique({ where: { operationId } });
-    if (before && before.userDn === dn) return version > before.versionBefore ? 'skip' : 'write';
-    await this.prisma.executorWrite.upsert({
-      where: { operationId },
-      create: { operationId, userDn: dn, versionBefore: version },
-      update: { userDn: dn, versionBefore: version },
-    });
+    // One round trip: the count kept by an earlier try for this user (as it was before this
+    // statement), and this count kept unless an earlier try kept one for the same user.
+    const [kept] = await this.prisma.$queryRaw<Array<{ user_dn: string | null; version_before: number | null }>>`
+      WITH kept AS (
+        SELECT user_dn, version_before FROM executor_writes WHERE operation_id = ${operationId}::uuid
+      ), keeping AS (
+        INSERT INTO executor_writes (operation_id, user_dn, version_before)
+        VALUES (${operationId}::uuid, ${dn}, ${version})
+        ON CONFLICT (operation_id) DO UPDATE SET user_dn = EXCLUDED.user_dn, version_before = EXCLUDED.version_before
+         WHERE executor_writes.user_dn IS DISTINCT FROM EXCLUDED.user_dn
+      )
+      SELECT (SELECT user_dn FROM kept) AS user_dn, (SELECT version_before FROM kept) AS version_before`;
+    if (kept?.user_dn === dn && kept.version_before !== null) return version > kept.version_before ? 'skip' : 'write';
     return 'write';
   }
 

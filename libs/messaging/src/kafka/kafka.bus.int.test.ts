@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { startKafkaMock, waitFor, type KafkaMock } from '@writeback/testing';
 import type { BusLogger, IncomingMessage, OutgoingMessage } from '../message-bus';
 import { KafkaBus } from './kafka.bus';
@@ -27,13 +28,14 @@ describe('KafkaBus against the Kafka-protocol mock cluster', () => {
   const buses: KafkaBus[] = [];
   let log: string[] = [];
 
-  const bus = (clientId: string): KafkaBus => {
+  const bus = (clientId: string, commitIntervalMs?: number): KafkaBus => {
     const created = new KafkaBus({
       clientId,
       brokers: kafka.bootstrapServers,
       idempotent: false,
       logger: collectingLogger(log),
       sessionTimeoutMs: 6000,
+      ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }),
     });
     buses.push(created);
     return created;
@@ -55,6 +57,36 @@ describe('KafkaBus against the Kafka-protocol mock cluster', () => {
       description: `the end marker on both partitions of ${TOPIC} (read ${received.length} messages)`,
     });
     return received;
+  };
+
+  /** The group's committed offset per partition of the topic, as the cluster has it ('-1': none). */
+  const committed = async (groupId: string): Promise<Record<string, string>> => {
+    const admin = new Kafka({
+      clientId: 'offsets',
+      brokers: kafka.bootstrapServers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
+      return Object.fromEntries((topic?.partitions ?? []).map((p) => [String(p.partition), p.offset]));
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  /** Subscribes a consumer that records the values it handles. */
+  const consume = async (groupId: string, commitIntervalMs: number) => {
+    const handled: IncomingMessage[] = [];
+    const subscription = await bus(groupId, commitIntervalMs).subscribe({
+      groupId,
+      topics: [TOPIC],
+      handler: (message) => {
+        handled.push(message);
+        return Promise.resolve();
+      },
+    });
+    return { handled, subscription };
   };
 
   beforeEach(async () => {
@@ -95,5 +127,49 @@ describe('KafkaBus against the Kafka-protocol mock cluster', () => {
     expect(moved.map((m) => m.value).sort()).toEqual(sent.map((m) => m.value).sort());
     // Both partitions carried the batch, so the move was exercised, not sidestepped.
     expect(new Set(moved.map((m) => m.partition))).toEqual(new Set(['0', '1']));
+  });
+
+  it('commits handled offsets when its interval is due, not after every fetched batch, and before a clean stop', async () => {
+    const producer = bus('producer');
+    // An interval that never comes due in this test: only the stop may commit.
+    const { handled, subscription } = await consume('lazy', 3_600_000);
+    // One message at a time, each handled before the next is sent: five batches of one.
+    for (let i = 0; i < 5; i++) {
+      const value = `one-at-a-time-${i}`;
+      await producer.publish([{ topic: TOPIC, key: 'user-0', value }]);
+      await waitFor(() => handled.some((m) => m.value === value), {
+        timeoutMs: DELIVERY_TIMEOUT_MS,
+        description: `${value} handled`,
+      });
+    }
+    // kafkajs 2.2.4 committed after each of those batches whatever the interval said
+    // (patches/kafkajs+2.2.4.patch): nothing may be committed yet.
+    expect(Object.values(await committed('lazy')).every((offset) => offset === '-1')).toBe(true);
+    const partition = handled[0]?.partition ?? '';
+    await subscription.stop();
+    // The stop committed what was handled: the next offset to read is the sixth.
+    const offsets = await committed('lazy');
+    const last = handled[handled.length - 1]?.position.split('@')[1];
+    expect(offsets[partition]).toBe(String(Number(last) + 1));
+    expect(handled.filter((m) => m.partition === partition)).toHaveLength(5);
+  });
+
+  it('commits while idle once its interval is due', async () => {
+    const producer = bus('producer');
+    const { handled } = await consume('idle', 300);
+    await producer.publish([{ topic: TOPIC, key: 'user-0', value: 'alone' }]);
+    await waitFor(() => handled.length === 1, { timeoutMs: DELIVERY_TIMEOUT_MS, description: 'the message handled' });
+    const [message] = handled;
+    const next = String(Number(message?.position.split('@')[1]) + 1);
+    // No further message arrives: only the consumer's empty fetches can commit it.
+    const offsets = await waitFor(
+      async () => {
+        const now = await committed('idle');
+        return now[message?.partition ?? ''] === next ? now : undefined;
+      },
+      { timeoutMs: DELIVERY_TIMEOUT_MS, description: `offset ${next} committed while the consumer is idle` },
+    );
+    expect(offsets[message?.partition ?? '']).toBe(next);
+    expect(handled).toHaveLength(1);
   });
 });
