@@ -24,7 +24,24 @@ export interface Appended {
 
 type OperationRow = Awaited<ReturnType<PrismaClient['operation']['findUniqueOrThrow']>>;
 
-function toView(op: OperationRow, history: ReadonlyArray<{ type: string; occurredAt: Date }>): OperationView {
+/** The projection's columns a view shows. */
+type ViewRow = Pick<
+  OperationRow,
+  | 'id'
+  | 'status'
+  | 'kind'
+  | 'channel'
+  | 'targetUpn'
+  | 'domainId'
+  | 'caller'
+  | 'reasonCode'
+  | 'reasonMessage'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'completedAt'
+>;
+
+function toView(op: ViewRow, history: ReadonlyArray<{ type: string; occurredAt: string }>): OperationView {
   return {
     operationId: op.id,
     status: OperationStatus.parse(op.status),
@@ -37,7 +54,7 @@ function toView(op: OperationRow, history: ReadonlyArray<{ type: string; occurre
     createdAt: op.createdAt.toISOString(),
     updatedAt: op.updatedAt.toISOString(),
     completedAt: op.completedAt?.toISOString() ?? null,
-    history: history.map((h) => ({ type: h.type, occurredAt: h.occurredAt.toISOString() })),
+    history: history.map((h) => ({ type: h.type, occurredAt: new Date(h.occurredAt).toISOString() })),
   };
 }
 
@@ -333,25 +350,21 @@ export class OperationsRepository {
       SELECT created_at, updated_at, completed_at FROM projection`;
     if (!op) throw new Error(`operation ${operationId}: its projection was not written`);
     remember();
-    const row: OperationRow = {
+    const row: ViewRow = {
       id: operationId,
       status: state.status,
       kind: state.request.kind,
       channel: state.request.channel,
       targetUpn: state.request.target.userPrincipalName,
       domainId: state.domainId,
-      initiator: state.request.initiator,
       caller: state.caller,
       reasonCode: state.reason?.code ?? null,
       reasonMessage: state.reason?.message ?? null,
-      correlationId: first.correlationId,
-      traceparent: first.traceparent ?? null,
       createdAt: op.created_at,
       updatedAt: op.updated_at,
       completedAt: op.completed_at,
     };
-    const history = all.map((e) => ({ type: e.type, occurredAt: new Date(e.occurredAt) }));
-    return { state, requestedAt: first.occurredAt, view: toView(row, history) };
+    return { state, requestedAt: first.occurredAt, view: toView(row, all) };
   }
 
   /**
@@ -374,14 +387,52 @@ export class OperationsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** What `GET /v1/operations/:id` answers: the projection and its history, in one round trip. */
   async view(operationId: string): Promise<OperationView | null> {
-    const op = await this.prisma.operation.findUnique({ where: { id: operationId } });
+    const [op] = await this.prisma.$queryRaw<
+      Array<{
+        status: string;
+        kind: string;
+        channel: string;
+        target_upn: string;
+        domain_id: string | null;
+        caller: unknown;
+        reason_code: string | null;
+        reason_message: string | null;
+        created_at: Date;
+        updated_at: Date;
+        completed_at: Date | null;
+        types: string[];
+        occurred: string[];
+      }>
+    >`
+      SELECT o.status, o.kind, o.channel, o.target_upn, o.domain_id, o.caller, o.reason_code, o.reason_message,
+             o.created_at, o.updated_at, o.completed_at, h.types, h.occurred
+        FROM operations o
+        CROSS JOIN LATERAL (
+          SELECT COALESCE(array_agg(e.type ORDER BY e.sequence), '{}') AS types,
+                 -- Stored in UTC without a zone: written out as UTC.
+                 COALESCE(array_agg(to_char(e.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ORDER BY e.sequence), '{}')
+                   AS occurred
+            FROM operation_events e WHERE e.operation_id = o.id) h
+       WHERE o.id = ${operationId}::uuid`;
     if (!op) return null;
-    const history = await this.prisma.operationEvent.findMany({
-      where: { operationId },
-      orderBy: { sequence: 'asc' },
-      select: { type: true, occurredAt: true },
-    });
-    return toView(op, history);
+    return toView(
+      {
+        id: operationId,
+        status: op.status,
+        kind: op.kind,
+        channel: op.channel,
+        targetUpn: op.target_upn,
+        domainId: op.domain_id,
+        caller: op.caller as ViewRow['caller'],
+        reasonCode: op.reason_code,
+        reasonMessage: op.reason_message,
+        createdAt: op.created_at,
+        updatedAt: op.updated_at,
+        completedAt: op.completed_at,
+      },
+      op.types.map((type, i) => ({ type, occurredAt: op.occurred[i] ?? '' })),
+    );
   }
 }
