@@ -271,7 +271,6 @@ export class OperationsRepository {
     const decided = typeof decision === 'function' ? decision(replay(before)) : decision;
     const fresh = decided.events.filter((e) => !known.has(e.eventId));
     if (fresh.length === 0) return null;
-    const remember = (): void => this.remember(fresh);
     const all = [...before, ...fresh];
     const state = replay(all);
     const first = all[0] as EventEnvelope;
@@ -292,7 +291,7 @@ export class OperationsRepository {
           FROM jsonb_to_recordset(${events}::jsonb)
             AS e(event_id uuid, sequence int, type text, payload jsonb, occurred_at text)
         RETURNING 1`;
-      remember();
+      this.remember(fresh);
       return { state, requestedAt: first.occurredAt };
     }
     const terminal = isTerminal(state.status);
@@ -349,7 +348,7 @@ export class OperationsRepository {
       )
       SELECT created_at, updated_at, completed_at FROM projection`;
     if (!op) throw new Error(`operation ${operationId}: its projection was not written`);
-    remember();
+    this.remember(fresh);
     const row: ViewRow = {
       id: operationId,
       status: state.status,
