@@ -99,24 +99,20 @@ export class AuditLedger {
   }
 
   /** The chain's last position and hash, from its last record or, after retention, its checkpoint. */
-  private async readHead(chain: string, eventId: string): Promise<Head | 'known'> {
-    const [head] = await this.prisma.$queryRaw<
-      Array<{ known: boolean; chain_seq: bigint | null; hash: string | null }>
-    >`
-      SELECT EXISTS (SELECT 1 FROM audit_records WHERE event_id = ${eventId}::uuid) AS known,
-             COALESCE(last.chain_seq, cp.chain_seq) AS chain_seq, COALESCE(last.hash, cp.hash) AS hash
+  private async readHead(chain: string): Promise<Head> {
+    const [head] = await this.prisma.$queryRaw<Array<{ chain_seq: bigint | null; hash: string | null }>>`
+      SELECT COALESCE(last.chain_seq, cp.chain_seq) AS chain_seq, COALESCE(last.hash, cp.hash) AS hash
         FROM (SELECT 1) one
         LEFT JOIN LATERAL (SELECT chain_seq, hash FROM audit_records WHERE chain = ${chain}
                             ORDER BY chain_seq DESC LIMIT 1) last ON true
         -- After retention emptied a chain, it resumes from its checkpoint.
         LEFT JOIN audit_checkpoints cp ON cp.chain = ${chain}`;
-    if (head?.known) return 'known';
     return { chainSeq: BigInt(head?.chain_seq ?? 0n), hash: head?.hash ?? GENESIS_HASH };
   }
 
   private async appendOnce(chain: string, entry: AuditEntry, alongside?: Alongside): Promise<boolean> {
-    const head = this.heads.get(chain) ?? (await this.readHead(chain, entry.eventId));
-    if (head === 'known') return false;
+    // A redelivered event is found by the insert itself (`ON CONFLICT (event_id)`).
+    const head = this.heads.get(chain) ?? (await this.readHead(chain));
     // Forgotten until this append's outcome is known: a failed one leaves the next to read it.
     this.heads.delete(chain);
     const chainSeq = head.chainSeq + 1n;

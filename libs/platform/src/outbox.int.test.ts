@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresBus, type MessageBus, type OutgoingMessage } from '@writeback/messaging';
 import { createLogger } from '@writeback/observability';
-import type { PrismaClient } from '@writeback/persistence';
+import { Prisma, type PrismaClient } from '@writeback/persistence';
 import { startMigratedDatabase, waitFor, type MigratedDatabase } from '@writeback/testing';
 import { Writable } from 'node:stream';
 import { OutboxRelay, outboxInsert, writeOutbox } from './outbox';
@@ -128,5 +128,24 @@ describe('OutboxRelay', () => {
 
     expect(values).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
     expect(await db().outboxMessage.count({ where: { producer } })).toBe(0);
+  });
+
+  it('sets a field of each queued value to what the statement computes, and queues nothing unless asked', async () => {
+    const producer = `p-${randomUUID()}`;
+    const topic = `t-${randomUUID()}`;
+    const message = { topic, key: 'k', value: JSON.stringify({ data: { recordId: '0', kept: 'yes' } }) };
+    const queue = (id: Prisma.Sql) =>
+      db().$queryRaw`WITH computed AS (SELECT ${id}::bigint AS id), queued AS (${outboxInsert(
+        producer,
+        [message],
+        Prisma.sql`(SELECT id FROM computed) IS NOT NULL`,
+        { path: ['data', 'recordId'], to: Prisma.sql`(SELECT id FROM computed)` },
+      )}) SELECT 1`;
+
+    await queue(Prisma.sql`42`);
+    await queue(Prisma.sql`NULL`);
+
+    const queued = await db().outboxMessage.findMany({ where: { producer } });
+    expect(queued.map((m) => JSON.parse(m.value) as unknown)).toEqual([{ data: { recordId: '42', kept: 'yes' } }]);
   });
 });

@@ -4,8 +4,7 @@ import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
 import { Prisma, type AuditRecord, type PrismaClient } from '@writeback/persistence';
-import type { OutgoingMessage } from '@writeback/messaging';
-import { auditMessage, OutboxRelay, PRISMA } from '@writeback/platform';
+import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
 
 export interface AuditEntry {
   /** Position in the audit log; also the pagination cursor. */
@@ -29,7 +28,7 @@ export const AUDIT_PRODUCER = 'audit-service';
 
 /**
  * The public view of a record: what other services may know, never a secret. Its `recordId`
- * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`queueRecorded`).
+ * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`append`).
  */
 function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: ChainedRecord): AuditMessage {
   const data = event.data as { reason?: { code: string }; caller?: { subject: string; issuer: string | null } };
@@ -58,15 +57,6 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: Chaine
     },
     { correlationId: record.operationId, causationId: record.eventId, traceparent: event.traceparent },
   );
-}
-
-/** Queues the record's public event, with the id the same statement gives the record. */
-function queueRecorded(message: OutgoingMessage, recordId: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`
-    INSERT INTO outbox_messages (producer, topic, key, headers, value)
-    SELECT ${AUDIT_PRODUCER}, ${message.topic}, ${message.key}, ${JSON.stringify(message.headers ?? {})}::jsonb,
-           jsonb_set(${message.value}::jsonb, '{data,recordId}', to_jsonb(${recordId}::text))::text
-     WHERE ${recordId} IS NOT NULL`;
 }
 
 export const OUTCOME_TYPES = {
@@ -152,7 +142,12 @@ export class AuditRepository {
         traceparent: event.traceparent,
         payload: event,
       },
-      (record, recordId) => queueRecorded(auditMessage(publicRecord(event, record)), recordId),
+      // Queued only with a record, and carrying the id the same statement gives it.
+      (record, recordId) =>
+        outboxInsert(AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))], Prisma.sql`${recordId} IS NOT NULL`, {
+          path: ['data', 'recordId'],
+          to: recordId,
+        }),
     );
     if (appended) this.outbox.kick();
     return appended;
