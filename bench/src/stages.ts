@@ -15,8 +15,8 @@ export interface ExecutorTiming {
 }
 
 export const STAGES = [
-  'gate: POST until 202 (seal, commit)',
-  'queue: requested → decided (outbox, Kafka, gate consumer)',
+  'gate: POST until 202 (seal, decide, commit)',
+  'gate: requested → decided (at the edge, ADR 0016)',
   'queue: decided → executor picks it up (outbox, Kafka)',
   'executor, without LDAP (config, key, unseal, outcome)',
   'LDAP: find user, write (incl. pool wait)',

@@ -152,8 +152,6 @@ describe('observability (distributed)', () => {
     const executorTopicName = executorTopic('corp');
     expect(toModify.filter((l) => !/request handler|^policy-gate: POST/.test(l))).toEqual([
       'policy-gate: writeback accept',
-      `policy-gate: send ${Topics.events}`,
-      `policy-gate: process ${Topics.events}`,
       'policy-gate: writeback decide',
       `policy-gate: send ${executorTopicName}`,
       `writeback-executor: process ${executorTopicName}`,

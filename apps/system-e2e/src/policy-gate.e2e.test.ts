@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { AUDIT_SCHEMA_FILE, executorTopic, Topics } from '@writeback/contracts';
+import { AUDIT_SCHEMA_FILE, CreateOperationRequest, envelope, executorTopic, Topics } from '@writeback/contracts';
+import { decide, initialState } from '@writeback/domain';
+import { createPrismaClient } from '@writeback/persistence';
+import { DomainConfigClient, eventMessage } from '@writeback/platform';
+import { seal, Secret } from '@writeback/sealing';
 import { repositoryRoot } from '@writeback/supervisor';
 import {
   canBind,
@@ -73,6 +78,12 @@ describe('policy gate (distributed, two forests)', () => {
   async function applied(request: Record<string, unknown>): Promise<string> {
     const { status, body: accepted } = await fixture.request(request);
     expect(status).toBe(202);
+    // Decided where it was accepted: the answer already carries the policy's approval.
+    expect(accepted).toMatchObject({ status: 'approved', reason: null });
+    expect((accepted['history'] as Array<{ type: string }>).map((h) => h.type)).toEqual([
+      'PasswordChangeRequested',
+      'WritebackApproved',
+    ]);
     const operationId = accepted['operationId'] as string;
     expect(await fixture.outcome(operationId)).toMatchObject({ status: 'applied', reason: null });
     return operationId;
@@ -187,6 +198,8 @@ describe('policy gate (distributed, two forests)', () => {
     it.each(rows)('%s', async (_row, request, code) => {
       const { status, body: accepted } = await fixture.request(request());
       expect(status).toBe(202);
+      // The refusal is in the answer itself, with its reason.
+      expect(accepted).toMatchObject({ status: 'rejected', reason: { code } });
       const operationId = accepted['operationId'] as string;
       refused.push(operationId);
       expect(await fixture.outcome(operationId)).toMatchObject({ status: 'rejected', reason: { code } });
@@ -346,6 +359,83 @@ describe('policy gate (distributed, two forests)', () => {
     const audit = await fixture.auditHistory(operationId, 3);
     expect(audit[0]?.['data']).toMatchObject({ caller: { subject: 'admin-console' } });
     current.fabrikam = `Auth-${stamp}-Aa1!`;
+  });
+
+  it('decides a request that a gate recorded without deciding it (a gate of the version before, in a rolling upgrade)', async () => {
+    // Written as that version wrote an accepted request, in one transaction: the request event,
+    // its projection, the sealed password, the deadline, and the event queued for the bus. The
+    // running gate's relay publishes it; its consumer, which did not record it, decides it.
+    const prisma = createPrismaClient(fixture.databaseUrl, { poolSize: 1 });
+    try {
+      const password = `Upgrade-${stamp}-Aa1!`;
+      const { newPassword, ...request } = CreateOperationRequest.parse(
+        body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password),
+      );
+      const domain = await new DomainConfigClient(fixture.system.configUrl, 0).get('corp');
+      const operationId = randomUUID();
+      const caller = { subject: 'previous-gate', issuer: null };
+      const [requested] = decide(
+        {
+          type: 'RequestWriteback',
+          operationId,
+          request,
+          caller,
+          routing: 'resolved',
+          domainId: 'corp',
+          now: new Date().toISOString(),
+        },
+        initialState(),
+      ).map((e) => envelope(e, { correlationId: operationId }));
+      if (!requested || !domain || newPassword === undefined) throw new Error('no request to record');
+      const sealed = await seal(domain.publicKey, new Secret(newPassword), {
+        operationId,
+        domainId: 'corp',
+        targetUpn: users.corp.upn,
+      });
+      const message = eventMessage(requested);
+      await prisma.$transaction([
+        prisma.operationEvent.create({
+          data: {
+            eventId: requested.eventId,
+            operationId,
+            sequence: 1,
+            type: requested.type,
+            payload: requested,
+            occurredAt: new Date(requested.occurredAt),
+          },
+        }),
+        prisma.operation.create({
+          data: {
+            id: operationId,
+            status: 'requested',
+            kind: request.kind,
+            channel: request.channel,
+            targetUpn: users.corp.upn,
+            domainId: 'corp',
+            initiator: request.initiator,
+            caller,
+            correlationId: operationId,
+          },
+        }),
+        prisma.sealedCredential.create({
+          data: { operationId, domainId: 'corp', keyId: sealed.keyId, sealed: JSON.stringify(sealed) },
+        }),
+        prisma.operationDeadline.create({ data: { operationId, deadline: new Date(Date.now() + 120_000) } }),
+        prisma.outboxMessage.create({
+          data: { producer: 'policy-gate', topic: message.topic, key: message.key, headers: {}, value: message.value },
+        }),
+      ]);
+      expect(await fixture.outcome(operationId)).toMatchObject({ status: 'applied', reason: null });
+      expect((await fixture.operation(operationId)).history.map((h) => h.type)).toEqual([
+        'PasswordChangeRequested',
+        'WritebackApproved',
+        'WritebackApplied',
+      ]);
+      expect(await canBind(forests.corp, users.corp.upn, password)).toBe(true);
+      current.corp = password;
+    } finally {
+      await prisma.$disconnect();
+    }
   });
 
   it('serves its OpenAPI document', async () => {

@@ -36,7 +36,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateOperationRequest' } } },
           },
           responses: {
-            '202': { description: 'Accepted and durable; the decision follows asynchronously.', content: operation },
+            '202': {
+              description:
+                "Accepted and durable, with the policy's decision: `approved` (the write follows asynchronously; wait on GET /v1/operations/{operationId}) or `rejected` with its reason.",
+              content: operation,
+            },
             '400': error('The body breaks the contract; `issues` names each field and why.'),
             '401': error('Missing or invalid bearer token.'),
             '413': error('The body is larger than the API takes.'),

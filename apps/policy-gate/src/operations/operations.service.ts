@@ -8,7 +8,16 @@ import {
   type SealedCredential,
   type WritebackRequest,
 } from '@writeback/contracts';
-import { decide, isTerminal, Reasons, resolveTargetDomain, type Routing } from '@writeback/domain';
+import {
+  decide,
+  isTerminal,
+  Reasons,
+  replay,
+  resolveTargetDomain,
+  type DomainPolicySnapshot,
+  type OperationState,
+  type Routing,
+} from '@writeback/domain';
 import {
   currentTraceparent,
   inSpan,
@@ -18,6 +27,7 @@ import {
   type Logger,
   type Span,
 } from '@writeback/observability';
+import type { OutgoingMessage } from '@writeback/messaging';
 import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
 import { GATE_OPTIONS, type GateOptions } from './gate-options';
@@ -59,28 +69,39 @@ export class OperationsService {
     const routing: Routing =
       resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
     const domainId = resolution.kind === 'resolved' ? resolution.domainId : null;
+    const domain = domainId ? await this.domains.get(domainId) : null;
     let sealed: { domainId: string; credential: SealedCredential } | undefined;
-    if (domainId && newPassword) {
-      const domain = await this.domains.get(domainId);
-      if (domain) {
-        sealed = {
+    if (domainId && domain && newPassword) {
+      sealed = {
+        domainId,
+        credential: await seal(domain.publicKey, newPassword, {
+          operationId,
           domainId,
-          credential: await seal(domain.publicKey, newPassword, {
-            operationId,
-            domainId,
-            targetUpn: request.target.userPrincipalName,
-          }),
-        };
-      }
+          targetUpn: request.target.userPrincipalName,
+        }),
+      };
     }
-    const events = decide(
+    const requested = decide(
       { type: 'RequestWriteback', operationId, request, caller, routing, domainId, now: new Date().toISOString() },
       { status: 'initial' },
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
-    // Accepted means durable: the request and its event are committed before the caller hears back.
+    // The policy decides at once, on the configuration the request was routed with: the request,
+    // its decision and (approved) the executor's command are recorded together (ADR 0016).
+    const decided = await inSpan('writeback decide', {}, (span) => {
+      const decision = this.decision(
+        replay(requested),
+        requested[0] as EventEnvelope,
+        domain,
+        sealed?.credential ?? null,
+      );
+      this.describe(span, decision.events[0]);
+      return Promise.resolve(decision);
+    });
+    const events = [...requested, ...decided.events];
+    // Accepted means durable: the request and its decision are committed before the caller hears back.
     const appended = await this.operations.append(operationId, events, {
       ...(sealed ? { sealed } : {}),
-      outbox: events.map(eventMessage),
+      outbox: [...events.map(eventMessage), ...decided.commands],
       deadlineMs: this.options.deadlineMs,
       newStream: true,
     });
@@ -89,13 +110,79 @@ export class OperationsService {
       { operationId, kind: request.kind, channel: request.channel, routing, domainId },
       'writeback requested',
     );
+    this.decided(operationId, appended, decided.events[0], requested[0] as EventEnvelope);
     // A fresh operation id: its first append always records the request and its projection.
     if (!appended?.view) throw new Error(`operation ${operationId} was not recorded`);
     return appended.view;
   }
 
-  /** Consumer of PasswordChangeRequested: applies the policy and hands approved work to the executor. */
+  /**
+   * The policy's decision on an operation in `requested`, and what it sends: its event and, when
+   * approved, the executor's command carrying the sealed password. No I/O.
+   */
+  private decision(
+    state: OperationState,
+    requested: EventEnvelope,
+    domain: DomainPolicySnapshot | null,
+    credential: SealedCredential | null,
+  ): { events: EventEnvelope[]; commands: OutgoingMessage[] } {
+    if (state.status === 'initial') return { events: [], commands: [] };
+    const { operationId, domainId } = state;
+    const context = { correlationId: operationId, causationId: requested.eventId, traceparent: currentTraceparent() };
+    const events = decide({ type: 'DecideWriteback', domain, now: new Date().toISOString() }, state).map((e) =>
+      envelope(e, context),
+    );
+    const approved = events.some((e) => e.type === 'WritebackApproved');
+    if (!approved || !domainId) return { events, commands: [] };
+    return {
+      events,
+      commands: [
+        commandMessage(
+          envelope(
+            {
+              type: 'ApplyPasswordWriteback',
+              version: 1,
+              data: { operationId, domainId, request: state.request, credential },
+            },
+            context,
+          ),
+        ),
+      ],
+    };
+  }
+
+  private describe(span: Span, decision: EventEnvelope | undefined): void {
+    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+    span.setAttributes({
+      'writeback.decision': decision?.type ?? 'none',
+      ...(reasonCode ? { 'writeback.reason': reasonCode } : {}),
+    });
+  }
+
+  /** Counts and logs a decision once it is recorded (a redelivery that recorded nothing is not). */
+  private decided(
+    operationId: string,
+    appended: Appended | null,
+    decision: EventEnvelope | undefined,
+    requested: EventEnvelope,
+  ): void {
+    if (appended && appended.state.status !== 'initial')
+      metrics.stageDuration.observe(
+        { stage: 'policy', domain: appended.state.domainId ?? 'none' },
+        secondsSince(requested.occurredAt),
+      );
+    this.observeEnd(appended, decision);
+    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+    this.logger.info({ operationId, decision: decision?.type, reasonCode }, 'writeback decided');
+  }
+
+  /**
+   * Consumer of PasswordChangeRequested. A request is decided where it is accepted, so this
+   * decides only what no gate decided yet: a request recorded by a gate version that left
+   * deciding to this consumer (a rolling upgrade). Its own requests are skipped without a read.
+   */
   decide(requested: EventEnvelope): Promise<void> {
+    if (this.operations.appendedHere(requested.eventId)) return Promise.resolve();
     return inSpan('writeback decide', {}, (span) => this.decideInSpan(requested, span));
   }
 
@@ -104,42 +191,15 @@ export class OperationsService {
     const { state, stream, sealed } = await this.operations.load(operationId);
     if (state.status !== 'requested') return;
     const domain = state.domainId ? await this.domains.get(state.domainId) : null;
-    const now = new Date().toISOString();
-    const context = { correlationId: operationId, causationId: requested.eventId, traceparent: currentTraceparent() };
-    const events = decide({ type: 'DecideWriteback', domain, now }, state).map((e) => envelope(e, context));
-    const approved = events.some((e) => e.type === 'WritebackApproved');
-    const credential = approved ? sealed : null;
-    const messages = events.map(eventMessage);
-    if (approved && state.domainId) {
-      messages.push(
-        commandMessage(
-          envelope(
-            {
-              type: 'ApplyPasswordWriteback',
-              version: 1,
-              data: { operationId, domainId: state.domainId, request: state.request, credential },
-            },
-            context,
-          ),
-        ),
-      );
-    }
+    const { events, commands } = this.decision(state, requested, domain, sealed);
+    this.describe(span, events[0]);
     // Written only onto the stream it was decided on; a deadline that ended it first drops it.
-    const appended = await this.operations.appendDecision(operationId, stream, events, messages);
+    const appended = await this.operations.appendDecision(operationId, stream, events, [
+      ...events.map(eventMessage),
+      ...commands,
+    ]);
     this.outbox.kick();
-    const decision = events[0];
-    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
-    span.setAttributes({
-      'writeback.decision': decision?.type ?? 'none',
-      ...(reasonCode ? { 'writeback.reason': reasonCode } : {}),
-    });
-    if (appended)
-      metrics.stageDuration.observe(
-        { stage: 'policy', domain: state.domainId ?? 'none' },
-        secondsSince(requested.occurredAt),
-      );
-    this.observeEnd(appended, decision);
-    this.logger.info({ operationId, decision: decision?.type, reasonCode }, 'writeback decided');
+    this.decided(operationId, appended, events[0], requested);
   }
 
   /**
