@@ -314,6 +314,7 @@ async function main(): Promise<void> {
         // The mass reset is a bulk job, not a user waiting: its operations may queue for longer
         // than the default two minutes before an executor claims them (ADR 0011).
         WRITEBACK_OPERATION_DEADLINE_MS: String(massResetDeadlineMs(options.users)),
+        ...(options.fetchMaxWaitMs ? { WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: String(options.fetchMaxWaitMs) } : {}),
       },
     });
     for (const p of fixture.system.processes.values()) servicePids.set(p.pid, p.name);
@@ -337,6 +338,7 @@ async function main(): Promise<void> {
         arrivalShare: options.arrivalShare,
         callers: options.callers,
         ...(options.heapMiB ? { serviceHeapMiB: options.heapMiB } : {}),
+        ...(options.fetchMaxWaitMs ? { fetchMaxWaitMs: options.fetchMaxWaitMs } : {}),
       },
       seeding: { users: options.users, ms: forests.seedMs },
       baseline: {

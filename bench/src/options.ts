@@ -21,6 +21,8 @@ export interface BenchOptions {
   cpuProfileDir: string | undefined;
   /** V8 old-space limit of every service in MiB (as a container memory limit sets it); V8's own when unset. */
   heapMiB: number | undefined;
+  /** WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS of every service; the production default when unset. */
+  fetchMaxWaitMs: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD DCs)
@@ -38,6 +40,10 @@ export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD 
   --cpu-profile DIR     every service writes a CPU profile (.cpuprofile, one per process id) here
   --heap-mib N          every service runs with --max-old-space-size=N --max-semi-space-size=4
                         (default: V8's own sizing, which on a large machine lets heaps grow)
+  --fetch-max-wait-ms N WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS of every service (default: the services'
+                        own, 250). The Kafka mock answers an empty fetch only after this wait,
+                        where a broker answers once a message arrives: a shorter one shows the
+                        hops without that wait, at the cost of polling (docs/benchmarks.md)
 
 Environment: BENCH_USERS and BENCH_OPERATIONS stand in for the first two flags.`;
 
@@ -65,6 +71,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
       out: { type: 'string', default: defaultOutDir },
       'cpu-profile': { type: 'string' },
       'heap-mib': { type: 'string' },
+      'fetch-max-wait-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -87,6 +94,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
     outDir: values.out,
     cpuProfileDir: values['cpu-profile'],
     heapMiB: values['heap-mib'] === undefined ? undefined : positive('heap-mib', values['heap-mib']),
+    fetchMaxWaitMs:
+      values['fetch-max-wait-ms'] === undefined
+        ? undefined
+        : positive('fetch-max-wait-ms', values['fetch-max-wait-ms']),
   };
 }
 

@@ -10,6 +10,14 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--heap-mib', '0'], {}, '/out')).toThrow('--heap-mib must be a positive integer');
     expect(() => parseOptions(['--heap-mib', 'lots'], {}, '/out')).toThrow('--heap-mib must be a positive integer');
   });
+
+  it("leaves the services' Kafka fetch wait at their default unless --fetch-max-wait-ms is given", () => {
+    expect(parseOptions([], {}, '/out').fetchMaxWaitMs).toBeUndefined();
+    expect(parseOptions(['--fetch-max-wait-ms', '20'], {}, '/out').fetchMaxWaitMs).toBe(20);
+    expect(() => parseOptions(['--fetch-max-wait-ms', '0'], {}, '/out')).toThrow(
+      '--fetch-max-wait-ms must be a positive integer',
+    );
+  });
 });
 
 describe('serviceNodeArgs', () => {

@@ -25,6 +25,8 @@ export interface BenchSettings {
   callers: number;
   /** The services' V8 old-space limit, when the run set one (`--heap-mib`). */
   serviceHeapMiB?: number;
+  /** The services' Kafka fetch wait, when the run set one (`--fetch-max-wait-ms`). */
+  fetchMaxWaitMs?: number;
 }
 
 export interface MassResetResult {
@@ -186,8 +188,11 @@ export function renderMarkdown(result: BenchResult): string {
       `${settings.callers} callers in the throughput phases, arrival rate ${rate(settings.arrivalRate)} ` +
       `(${Math.round(settings.arrivalShare * 100)}% of the baseline's throughput)` +
       (settings.serviceHeapMiB
-        ? `, every service's V8 heap limited to ${settings.serviceHeapMiB} MiB old space and 4 MiB semi-spaces.`
-        : `, V8's default heap sizing.`),
+        ? `, every service's V8 heap limited to ${settings.serviceHeapMiB} MiB old space and 4 MiB semi-spaces`
+        : `, V8's default heap sizing`) +
+      (settings.fetchMaxWaitMs
+        ? `; Kafka fetches wait at most ${settings.fetchMaxWaitMs} ms (WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS).`
+        : '.'),
     `Seeding ${result.seeding.users} users: ${(result.seeding.ms / 1000).toFixed(1)} s.`,
     '',
     '| measure | direct LDAP (baseline) | Writeback | Writeback / baseline | added |',

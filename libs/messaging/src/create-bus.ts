@@ -9,6 +9,7 @@ export type BusConfig =
       brokers: string[];
       idempotent: boolean;
       sessionTimeoutMs?: number;
+      fetchMaxWaitMs?: number;
       concurrency?: number;
       tls?: KafkaTls;
       sasl?: KafkaSasl;

@@ -9,6 +9,7 @@ const Env = z.object({
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
   WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
+  WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(250),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
   WRITEBACK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(300_000).default(0),
   WRITEBACK_KAFKA_TLS: z.enum(['true', 'false']).default('false'),
@@ -114,6 +115,7 @@ export function readServiceConfig(
           brokers,
           idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
           sessionTimeoutMs: parsed.data.WRITEBACK_KAFKA_SESSION_TIMEOUT_MS,
+          fetchMaxWaitMs: parsed.data.WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS,
           concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
         }
       : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };

@@ -22,6 +22,18 @@ describe('readServiceConfig', () => {
     expect(bus).not.toHaveProperty('sasl');
   });
 
+  it('waits 250 ms per empty fetch unless told otherwise, and refuses a wait that is not a positive count', () => {
+    expect(readServiceConfig('policy-gate', 8080, base).bus).toMatchObject({ fetchMaxWaitMs: 250 });
+    expect(
+      readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: '20' }).bus,
+    ).toMatchObject({ fetchMaxWaitMs: 20 });
+    for (const wrong of ['0', '-5', '1.5', 'soon']) {
+      expect(() =>
+        readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: wrong }),
+      ).toThrow(/WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS/);
+    }
+  });
+
   it('reads the Kafka CA and client certificate from mounted files', () => {
     const env = {
       ...base,

@@ -51,6 +51,13 @@ export interface KafkaBusOptions {
   /** A member silent this long is removed from its group and its partitions reassigned. */
   sessionTimeoutMs?: number;
   /**
+   * How long a fetch waits at the broker when it has nothing to return (default 250 ms). A
+   * broker answers as soon as a message arrives, so this bounds only an idle consumer's
+   * polling. librdkafka's mock cluster is the exception: it answers an empty fetch only when
+   * the wait is over, so there the wait is latency on every hop (docs/benchmarks.md).
+   */
+  fetchMaxWaitMs?: number;
+  /**
    * How often a consumer commits the offsets it has handled (default one second). A crash
    * delivers at most this much again, which handlers absorb (they are idempotent); a clean stop
    * commits first and delivers nothing again. Committing after every fetched batch instead
@@ -72,6 +79,7 @@ function headersOf(raw: IHeaders | undefined): Record<string, string> {
 }
 
 const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+const DEFAULT_FETCH_MAX_WAIT_MS = 250;
 
 /** kafkajs adapter: the only file that knows kafkajs exists. */
 export class KafkaBus implements MessageBus {
@@ -146,7 +154,7 @@ export class KafkaBus implements MessageBus {
       sessionTimeout,
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       // A user waits on the other end of every message: poll briskly rather than batch.
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
     });
     let running = true;
     // kafkajs reports each fetched batch's distance to the partition's end: the group's lag.
