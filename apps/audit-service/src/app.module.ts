@@ -4,6 +4,7 @@ import {
   domainConfigClientFromEnv,
   HealthController,
   openApiController,
+  OUTBOX_LINGER_MS,
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
@@ -12,7 +13,7 @@ import { DOMAIN_CONFIG, RetentionService } from './audit/retention.service';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
-import { AUDIT_PRODUCER, AuditRepository } from './audit/audit.repository';
+import { AUDIT_PRODUCER, AUDIT_PUBLISH_LINGER_MS, AuditRepository } from './audit/audit.repository';
 import { DeadLettersConsumer } from './dead-letters/dead-letters.consumer';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
@@ -33,6 +34,7 @@ import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
     RetentionService,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: AUDIT_PRODUCER },
+    { provide: OUTBOX_LINGER_MS, useValue: AUDIT_PUBLISH_LINGER_MS },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
   ],
 })

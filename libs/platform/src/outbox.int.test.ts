@@ -44,9 +44,9 @@ describe('OutboxRelay', () => {
     return database.prisma;
   }
 
-  function start(producer: string, through: MessageBus | undefined = bus): OutboxRelay {
+  function start(producer: string, through: MessageBus | undefined = bus, lingerMs = 0): OutboxRelay {
     if (!through) throw new Error('bus not started');
-    const relay = new OutboxRelay(db(), through, quiet, producer);
+    const relay = new OutboxRelay(db(), through, quiet, producer, lingerMs);
     relays.push(relay);
     relay.onApplicationBootstrap();
     return relay;
@@ -113,6 +113,29 @@ describe('OutboxRelay', () => {
     const values = await waitForPublished(topic, 200);
 
     expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+
+  it('with a linger, publishes the messages announced meanwhile in one round, in order', async () => {
+    const producer = `p-${randomUUID()}`;
+    const topic = `t-${randomUUID()}`;
+    const rounds: number[] = [];
+    const counting: MessageBus = Object.assign(Object.create(bus as object) as MessageBus, {
+      publish: async (batch: readonly OutgoingMessage[]) => {
+        rounds.push(batch.length);
+        await bus?.publish(batch);
+      },
+    });
+    const relay = start(producer, counting, 1000);
+    // Five commits, each announced as it commits, all within the linger the first one starts.
+    for (let c = 0; c < 5; c++) {
+      await db().$transaction((tx) => writeOutbox(tx, producer, messages(topic, c * 10, 10)));
+      relay.kick();
+    }
+
+    const values = await waitForPublished(topic, 50);
+
+    expect(values).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
+    expect(rounds).toEqual([50]);
   });
 
   it('finds messages nobody announced with a kick (another replica left them) on its idle rounds', async () => {

@@ -25,6 +25,13 @@ export interface AuditEntry {
 }
 
 export const AUDIT_PRODUCER = 'audit-service';
+/**
+ * How long the audit's outbox relay gathers records before publishing them on
+ * `writeback.audit.v1`. Nobody waits on that topic the way a user waits on a writeback, and a
+ * round per one or two records cost more round trips than the records themselves
+ * (docs/benchmarks.md): a record is published within about this long of being written.
+ */
+export const AUDIT_PUBLISH_LINGER_MS = 200;
 
 /**
  * The public view of a record: what other services may know, never a secret. Its `recordId`

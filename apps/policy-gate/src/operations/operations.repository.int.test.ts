@@ -59,7 +59,10 @@ describe('OperationsRepository', () => {
 
   const ctx = (operationId: string) => ({ correlationId: operationId });
 
-  /** Records a request as the gate's edge does: new stream, sealed password, deadline, outbox. */
+  /**
+   * Records a request undecided, as the gate's edge did before ADR 0016 (and a decision's tests
+   * need): new stream, sealed password, deadline, outbox.
+   */
   async function requested(
     deadlineMs = 60_000,
   ): Promise<{ operationId: string; events: EventEnvelope[]; appended: Appended | null }> {
