@@ -18,7 +18,14 @@ import { compareWrites, passwordWriteCounts } from './dc-writes';
 import { GateClient, resetRequest, type WritebackSample } from './gate-client';
 import { closedLoop, openLoop } from './load';
 import { peakRssMiB } from './memory';
-import { massResetDeadlineMs, parseOptions, serviceNodeArgs, USAGE, type BenchOptions } from './options';
+import {
+  lightOperations,
+  massResetDeadlineMs,
+  parseOptions,
+  serviceNodeArgs,
+  USAGE,
+  type BenchOptions,
+} from './options';
 import {
   checkTargets,
   renderMarkdown,
@@ -148,11 +155,16 @@ async function measureBaseline(forests: Forests, options: BenchOptions, phases: 
     const arrivalRate = rate * options.arrivalShare;
     log(`baseline: ${rate.toFixed(1)}/s; now ${options.operations} resets arriving at ${arrivalRate.toFixed(1)}/s`);
     const atRate = await openLoop(options.operations, arrivalRate, reset);
+    const lightRate = rate * options.lightShare;
+    log(`baseline: ${lightOperations(options)} resets arriving at ${lightRate.toFixed(1)}/s (light load)`);
+    const light = await openLoop(lightOperations(options), lightRate, reset);
     return {
       throughput: rate,
       arrivalRate,
+      lightRate,
       latencySaturated: summarize(saturated.results),
       latencyAtRate: summarize(atRate.results),
+      latencyLight: summarize(light.results),
     };
   } finally {
     await Promise.all(direct.map((d) => d.close()));
@@ -163,13 +175,16 @@ async function measureWriteback(
   fixture: WritebackFixture,
   forests: Forests,
   options: BenchOptions,
-  arrivalRate: number,
+  rates: { arrivalRate: number; lightRate: number },
   phases: CpuPhase[],
 ) {
+  const { arrivalRate, lightRate } = rates;
   const gate = new GateClient(fixture.system.gateUrl, fixture.issuer);
   const reset = (index: number): Promise<WritebackSample> =>
     gate.run(resetRequest(target(forests, options, index).upn, newPassword()));
   await closedLoop(WARM_UP_OPERATIONS, options.callers, reset);
+  log(`writeback: ${lightOperations(options)} resets arriving at ${lightRate.toFixed(1)}/s (light load)`);
+  const light = await openLoop(lightOperations(options), lightRate, reset);
   log(`writeback: ${options.operations} resets arriving at ${arrivalRate.toFixed(1)}/s`);
   const atRate = await openLoop(options.operations, arrivalRate, reset);
   log(`writeback: ${options.operations} resets, ${options.callers} callers, closed loop`);
@@ -177,19 +192,24 @@ async function measureWriteback(
     closedLoop(options.operations, options.callers, reset),
   );
   const latency = (samples: WritebackSample[]) => summarize(samples.map((s) => s.endedAt - s.sentAt));
-  const notApplied = [...atRate.results, ...saturated.results].filter((s) => s.view.status !== 'applied').length;
+  const notApplied = [...light.results, ...atRate.results, ...saturated.results].filter(
+    (s) => s.view.status !== 'applied',
+  ).length;
   const timings = executorTimings(await fixture.logs(/executor/));
-  const stages = stageLatencies(
-    atRate.results.map((s) => ({ ...s, history: s.view.history })),
-    timings,
-    (s) => (s as unknown as WritebackSample).operationId,
-  );
+  const stagesOf = (samples: WritebackSample[]) =>
+    stageLatencies(
+      samples.map((s) => ({ ...s, history: s.view.history })),
+      timings,
+      (s) => (s as unknown as WritebackSample).operationId,
+    );
   return {
     throughput: throughput(options.operations, saturated.elapsedMs),
     latencyAtRate: latency(atRate.results),
+    latencyLight: latency(light.results),
     latencySaturated: latency(saturated.results),
     notApplied,
-    stages,
+    stages: stagesOf(atRate.results),
+    stagesLight: stagesOf(light.results),
   };
 }
 
@@ -318,7 +338,7 @@ async function main(): Promise<void> {
       },
     });
     for (const p of fixture.system.processes.values()) servicePids.set(p.pid, p.name);
-    const writeback = await measureWriteback(fixture, forests, options, baseline.arrivalRate, cpu);
+    const writeback = await measureWriteback(fixture, forests, options, baseline, cpu);
     const mass = await massReset(fixture, forests, options, cpu);
     const memory = await Promise.all(
       [...fixture.system.processes.values()].map(async (p) => ({ process: p.name, peakMiB: await peakRssMiB(p.pid) })),
@@ -336,6 +356,9 @@ async function main(): Promise<void> {
         operations: options.operations,
         arrivalRate: baseline.arrivalRate,
         arrivalShare: options.arrivalShare,
+        lightRate: baseline.lightRate,
+        lightShare: options.lightShare,
+        lightOperations: lightOperations(options),
         callers: options.callers,
         ...(options.heapMiB ? { serviceHeapMiB: options.heapMiB } : {}),
         ...(options.fetchMaxWaitMs ? { fetchMaxWaitMs: options.fetchMaxWaitMs } : {}),
@@ -344,6 +367,7 @@ async function main(): Promise<void> {
       baseline: {
         throughput: baseline.throughput,
         latencyAtRate: baseline.latencyAtRate,
+        latencyLight: baseline.latencyLight,
         latencySaturated: baseline.latencySaturated,
       },
       writeback,

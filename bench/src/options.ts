@@ -9,6 +9,8 @@ export interface BenchOptions {
   connections: number;
   /** Share of the baseline's throughput used as the fixed arrival rate. */
   arrivalShare: number;
+  /** Share of the baseline's throughput used as the light-load rate: what the hops cost without a queue. */
+  lightShare: number;
   /** Callers in flight when measuring Writeback's maximum throughput. */
   callers: number;
   consumerConcurrency: number;
@@ -31,6 +33,8 @@ export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD 
   --operations N        operations per latency/throughput phase (default 1000)
   --connections N       LDAPS connections per forest, baseline and executor alike (default 4)
   --arrival-share X     fixed arrival rate as a share of the baseline's throughput (default 0.5)
+  --light-share X       light-load rate, likewise (default 0.05): at most 100 operations there
+                        show what the hops add without a queue
   --callers N           concurrent callers for Writeback's maximum throughput (default 64)
   --consumer-concurrency N   WRITEBACK_CONSUMER_CONCURRENCY of every service (default 8)
   --executor-partitions N    partitions per executor topic (default 8)
@@ -63,6 +67,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
       operations: { type: 'string' },
       connections: { type: 'string', default: '4' },
       'arrival-share': { type: 'string', default: '0.5' },
+      'light-share': { type: 'string', default: '0.05' },
       callers: { type: 'string', default: '64' },
       'consumer-concurrency': { type: 'string', default: '8' },
       'executor-partitions': { type: 'string', default: '8' },
@@ -81,11 +86,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
   if (ips.length !== 2 || ips[0] === ips[1]) throw new Error(`--ips needs two different addresses, got ${values.ips}`);
   const share = positive('arrival-share', values['arrival-share'], false);
   if (share > 1) throw new Error(`--arrival-share must be at most 1, got ${share}`);
+  const lightShare = positive('light-share', values['light-share'], false);
+  if (lightShare > 1) throw new Error(`--light-share must be at most 1, got ${lightShare}`);
   return {
     users,
     operations: positive('operations', values.operations ?? env['BENCH_OPERATIONS'] ?? '1000'),
     connections: positive('connections', values.connections),
     arrivalShare: share,
+    lightShare,
     callers: positive('callers', values.callers),
     consumerConcurrency: positive('consumer-concurrency', values['consumer-concurrency']),
     executorPartitions: positive('executor-partitions', values['executor-partitions']),
@@ -100,6 +108,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
         : positive('fetch-max-wait-ms', values['fetch-max-wait-ms']),
   };
 }
+
+/** Operations of the light-load phases: few, since they arrive slowly. */
+export const lightOperations = (options: Pick<BenchOptions, 'operations'>): number => Math.min(options.operations, 100);
 
 /** Node flags of every service: a CPU profile and a heap limit, when asked for. */
 export function serviceNodeArgs(options: Pick<BenchOptions, 'cpuProfileDir' | 'heapMiB'>): string[] {

@@ -1,4 +1,4 @@
-import { massResetDeadlineMs, parseOptions, serviceNodeArgs } from './options';
+import { lightOperations, massResetDeadlineMs, parseOptions, serviceNodeArgs } from './options';
 
 describe('parseOptions', () => {
   it("leaves the services' heap to V8 unless --heap-mib is given", () => {
@@ -17,6 +17,16 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--fetch-max-wait-ms', '0'], {}, '/out')).toThrow(
       '--fetch-max-wait-ms must be a positive integer',
     );
+  });
+});
+
+describe('the light-load phase', () => {
+  it('runs at 5% of the baseline unless told otherwise, with at most 100 operations', () => {
+    expect(parseOptions([], {}, '/out').lightShare).toBe(0.05);
+    expect(parseOptions(['--light-share', '0.1'], {}, '/out').lightShare).toBe(0.1);
+    expect(() => parseOptions(['--light-share', '2'], {}, '/out')).toThrow('--light-share must be at most 1');
+    expect(lightOperations({ operations: 1000 })).toBe(100);
+    expect(lightOperations({ operations: 40 })).toBe(40);
   });
 });
 

@@ -21,6 +21,10 @@ export interface BenchSettings {
   /** Fixed arrival rate of the latency phases (ops/s): a share of the baseline's throughput. */
   arrivalRate: number;
   arrivalShare: number;
+  /** Light-load rate (ops/s) and its operations: what the hops add without a queue. */
+  lightRate: number;
+  lightShare: number;
+  lightOperations: number;
   /** Callers in flight in the throughput phases. */
   callers: number;
   /** The services' V8 old-space limit, when the run set one (`--heap-mib`). */
@@ -69,14 +73,22 @@ export interface BenchResult {
   machine: MachineInfo;
   settings: BenchSettings;
   seeding: { users: number; ms: number };
-  baseline: { throughput: number; latencyAtRate: LatencySummary; latencySaturated: LatencySummary };
+  baseline: {
+    throughput: number;
+    latencyAtRate: LatencySummary;
+    latencyLight: LatencySummary;
+    latencySaturated: LatencySummary;
+  };
   writeback: {
     throughput: number;
     latencyAtRate: LatencySummary;
+    latencyLight: LatencySummary;
     latencySaturated: LatencySummary;
     /** Operations that did not end applied in the latency and throughput phases. */
     notApplied: number;
+    /** Per stage at the fixed arrival rate, and at light load. */
     stages: Record<string, LatencySummary>;
+    stagesLight: Record<string, LatencySummary>;
   };
   massReset: MassResetResult;
   memory: ProcessMemory[];
@@ -201,16 +213,28 @@ export function renderMarkdown(result: BenchResult): string {
       `${ratio(writeback.throughput, baseline.throughput)} | |`,
     ...latencyRows(`latency at ${rate(settings.arrivalRate)}`, baseline.latencyAtRate, writeback.latencyAtRate),
     ...latencyRows('latency at saturation', baseline.latencySaturated, writeback.latencySaturated),
+    ...latencyRows(
+      `latency at ${rate(settings.lightRate)} (light load, ${settings.lightOperations} operations)`,
+      baseline.latencyLight,
+      writeback.latencyLight,
+    ),
     '',
     `Writeback operations not applied in those phases: ${writeback.notApplied}.`,
     '',
-    '## Where a Writeback operation spends its time (at the fixed arrival rate)',
+    '## Where a Writeback operation spends its time',
     '',
-    '| stage | p50 | p95 | p99 |',
-    '|---|---|---|---|',
-    ...Object.entries(writeback.stages).map(
-      ([stage, s]) => `| ${stage} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} |`,
-    ),
+    `At the fixed arrival rate (${rate(settings.arrivalRate)}) and at light load (${rate(settings.lightRate)}), ` +
+      'where no queue hides what each hop costs.',
+    '',
+    '| stage | p50 | p95 | p99 | at light load: p50 | p95 | p99 |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(writeback.stages).map(([stage, s]) => {
+      const l = writeback.stagesLight[stage];
+      return (
+        `| ${stage} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ` +
+        `${l ? `${ms(l.p50)} | ${ms(l.p95)} | ${ms(l.p99)}` : 'n/a | n/a | n/a'} |`
+      );
+    }),
     '',
     `## Mass forced reset: ${massReset.users} users across the forests, submitted at once`,
     '',

@@ -17,16 +17,26 @@ function resultWith(overrides: Partial<BenchResult['writeback']> = {}): BenchRes
       operations: 100,
       arrivalRate: 50,
       arrivalShare: 0.5,
+      lightRate: 5,
+      lightShare: 0.05,
+      lightOperations: 100,
       callers: 64,
     },
     seeding: { users: 200, ms: 4_000 },
-    baseline: { throughput: 100, latencyAtRate: latency([30, 40]), latencySaturated: latency([60, 80]) },
+    baseline: {
+      throughput: 100,
+      latencyAtRate: latency([30, 40]),
+      latencyLight: latency([25, 30]),
+      latencySaturated: latency([60, 80]),
+    },
     writeback: {
       throughput: 95,
       latencyAtRate: latency([38, 70]),
+      latencyLight: latency([31, 36]),
       latencySaturated: latency([90, 120]),
       notApplied: 0,
       stages: { 'LDAP: find user, write (incl. pool wait)': latency([30, 35]) },
+      stagesLight: { 'LDAP: find user, write (incl. pool wait)': latency([20, 25]) },
       ...overrides,
     },
     massReset: {
@@ -55,7 +65,12 @@ describe('renderMarkdown', () => {
 
     expect(markdown).toContain('| max sustained throughput | 100.0/s | 95.0/s | 0.95× | |');
     expect(markdown).toContain('| latency at 50.0/s p50 | 30.0 ms | 38.0 ms | 1.27× | +8.0 ms |');
-    expect(markdown).toContain('| LDAP: find user, write (incl. pool wait) | 30.0 ms | 35.0 ms | 35.0 ms |');
+    expect(markdown).toContain(
+      '| latency at 5.0/s (light load, 100 operations) p50 | 25.0 ms | 31.0 ms | 1.24× | +6.0 ms |',
+    );
+    expect(markdown).toContain(
+      '| LDAP: find user, write (incl. pool wait) | 30.0 ms | 35.0 ms | 35.0 ms | 20.0 ms | 25.0 ms | 25.0 ms |',
+    );
     expect(markdown).toContain('| drain throughput | 50.0/s |');
     expect(markdown).toContain('| policy-gate | 150 MiB |');
     expect(markdown).toContain('Machine: 2 × Test CPU, 8.0 GiB');
