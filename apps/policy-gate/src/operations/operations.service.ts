@@ -35,6 +35,10 @@ import { OperationsRepository, type Appended } from './operations.repository';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 
+/** The reason code of a policy refusal; undefined for an approval. */
+const rejectionCode = (decision: EventEnvelope | undefined): string | undefined =>
+  decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+
 /** The gate's application handlers: load, decide, append, publish. No HTTP or Kafka here. */
 @Injectable()
 export class OperationsService {
@@ -81,23 +85,19 @@ export class OperationsService {
         }),
       };
     }
-    const requested = decide(
+    const requestedEvents = decide(
       { type: 'RequestWriteback', operationId, request, caller, routing, domainId, now: new Date().toISOString() },
       { status: 'initial' },
     ).map((e) => envelope(e, { correlationId: operationId, traceparent: currentTraceparent() }));
+    const requested = requestedEvents[0] as EventEnvelope;
     // The policy decides at once, on the configuration the request was routed with: the request,
     // its decision and (approved) the executor's command are recorded together (ADR 0016).
     const decided = await inSpan('writeback decide', {}, (span) => {
-      const decision = this.decision(
-        replay(requested),
-        requested[0] as EventEnvelope,
-        domain,
-        sealed?.credential ?? null,
-      );
+      const decision = this.decision(replay(requestedEvents), requested, domain, sealed?.credential ?? null);
       this.describe(span, decision.events[0]);
       return Promise.resolve(decision);
     });
-    const events = [...requested, ...decided.events];
+    const events = [...requestedEvents, ...decided.events];
     // Accepted means durable: the request and its decision are committed before the caller hears back.
     const appended = await this.operations.append(operationId, events, {
       ...(sealed ? { sealed } : {}),
@@ -110,7 +110,7 @@ export class OperationsService {
       { operationId, kind: request.kind, channel: request.channel, routing, domainId },
       'writeback requested',
     );
-    this.decided(operationId, appended, decided.events[0], requested[0] as EventEnvelope);
+    this.decided(operationId, appended, decided.events[0], requested);
     // A fresh operation id: its first append always records the request and its projection.
     if (!appended?.view) throw new Error(`operation ${operationId} was not recorded`);
     return appended.view;
@@ -152,7 +152,7 @@ export class OperationsService {
   }
 
   private describe(span: Span, decision: EventEnvelope | undefined): void {
-    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+    const reasonCode = rejectionCode(decision);
     span.setAttributes({
       'writeback.decision': decision?.type ?? 'none',
       ...(reasonCode ? { 'writeback.reason': reasonCode } : {}),
@@ -172,8 +172,10 @@ export class OperationsService {
         secondsSince(requested.occurredAt),
       );
     this.observeEnd(appended, decision);
-    const reasonCode = decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
-    this.logger.info({ operationId, decision: decision?.type, reasonCode }, 'writeback decided');
+    this.logger.info(
+      { operationId, decision: decision?.type, reasonCode: rejectionCode(decision) },
+      'writeback decided',
+    );
   }
 
   /**
