@@ -8,6 +8,7 @@ import { registerDoctorCommand } from './commands/doctor.command';
 import { registerDomainCommands } from './commands/domains.command';
 import { registerKeyCommands } from './commands/keys.command';
 import { registerPermissionCommands } from './commands/permissions.command';
+import { registerTopicCommands } from './commands/topics.command';
 import { registerValidateCommand } from './commands/validate.command';
 import { createOutput } from './output';
 import { endpointsFromEnv, ServiceClient } from './services';
@@ -23,6 +24,8 @@ Environment:
                           the administrator password for \`permissions grant\` (else a file or a prompt)
   WRITEBACK_DATABASE_URL, WRITEBACK_KAFKA_BROKERS
                           checked by \`doctor\` when set; read by \`audit verify\`
+  WRITEBACK_KAFKA_*       the services' Kafka settings (TLS, SASL, topic defaults), for
+                          \`doctor\` and \`topics create\`
   The service account's password is resolved from the domain's bindSecretRef (env:NAME or
   file:/path) in this environment, for permissions check, doctor and validate.
 
@@ -69,6 +72,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerValidateCommand(program, getContext);
   registerAuditCommands(program, getContext);
   registerDeadLetterCommands(program, getContext);
+  registerTopicCommands(program, getContext);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -9,11 +9,12 @@ import {
 } from '@writeback/platform';
 import { DomainsController } from './domains/domains.controller';
 import { CONFIG_PRODUCER, DomainsRepository } from './domains/domains.repository';
+import { ExecutorTopics } from './domains/executor-topics';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 
 @Module({
   imports: [PrismaModule, AuthModule],
   controllers: [DomainsController, HealthController, openApiController(buildOpenApiDocument)],
-  providers: [DomainsRepository, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: CONFIG_PRODUCER }],
+  providers: [DomainsRepository, ExecutorTopics, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: CONFIG_PRODUCER }],
 })
 export class ConfigServiceModule {}

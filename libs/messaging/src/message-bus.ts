@@ -40,6 +40,20 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** A topic to create when missing; unset numbers take the broker's defaults. */
+export interface TopicSpec {
+  name: string;
+  partitions?: number;
+  replicationFactor?: number;
+  /** Topic configs, e.g. `{ 'min.insync.replicas': '2' }`. */
+  config?: Readonly<Record<string, string>>;
+}
+
+export interface TopicsEnsured {
+  created: string[];
+  existing: string[];
+}
+
 export interface MessageBus {
   publish(messages: readonly OutgoingMessage[]): Promise<void>;
   /**
@@ -53,6 +67,12 @@ export interface MessageBus {
    * has stopped for good); rejects with the reason otherwise. For readiness probes.
    */
   check(): Promise<void>;
+  /**
+   * Creates the topics that do not exist yet and leaves the others as they are. Kafka needs
+   * every topic before its first message (brokers are run without automatic creation); the
+   * PostgreSQL transport has none to create.
+   */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<TopicsEnsured>;
   close(): Promise<void>;
 }
 

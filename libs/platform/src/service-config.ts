@@ -2,16 +2,13 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusConfig, KafkaSasl, KafkaTls } from '@writeback/messaging';
 
-const Env = z.object({
-  WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
-  WRITEBACK_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+/** The Kafka client settings, the same for every service, the CLI and its doctor. */
+const KafkaEnv = z.object({
   WRITEBACK_KAFKA_BROKERS: z.string().optional(),
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
   WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(250),
-  WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
-  WRITEBACK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(300_000).default(0),
   WRITEBACK_KAFKA_TLS: z.enum(['true', 'false']).default('false'),
   WRITEBACK_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
   WRITEBACK_KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -19,9 +16,19 @@ const Env = z.object({
   WRITEBACK_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   WRITEBACK_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   WRITEBACK_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  WRITEBACK_KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000).optional(),
+  WRITEBACK_KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
 });
 
-type EnvValues = z.infer<typeof Env>;
+const Env = KafkaEnv.extend({
+  WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
+  WRITEBACK_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
+  WRITEBACK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(300_000).default(0),
+});
+
+type EnvValues = z.infer<typeof KafkaEnv>;
+export type KafkaBusConfig = Extract<BusConfig, { transport: 'kafka' }>;
 
 function readPem(variable: string, file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
@@ -93,32 +100,12 @@ export function readServiceConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceConfig {
   const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigurationError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
+  if (!parsed.success) throw new ConfigurationError(issuesOf(parsed.error));
   const portVar = `WRITEBACK_${service.toUpperCase().replace(/-/g, '_')}_PORT`;
   const port = Number(env[portVar] ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`${portVar} must be a port`);
-  const brokers = (parsed.data.WRITEBACK_KAFKA_BROKERS ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  const tls = brokers.length > 0 ? kafkaTls(parsed.data) : undefined;
-  const sasl = brokers.length > 0 ? kafkaSasl(parsed.data) : undefined;
-  const bus: BusConfig =
-    brokers.length > 0
-      ? {
-          transport: 'kafka',
-          ...(tls ? { tls } : {}),
-          ...(sasl ? { sasl } : {}),
-          clientId: service,
-          brokers,
-          idempotent: parsed.data.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
-          sessionTimeoutMs: parsed.data.WRITEBACK_KAFKA_SESSION_TIMEOUT_MS,
-          fetchMaxWaitMs: parsed.data.WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS,
-          concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
-        }
-      : { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
+  const kafka = kafkaConfigOf(service, parsed.data);
+  const bus: BusConfig = kafka ?? { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
   return {
     databaseUrl: parsed.data.WRITEBACK_DATABASE_URL,
     databasePoolSize: parsed.data.WRITEBACK_DATABASE_POOL_SIZE,
@@ -126,6 +113,58 @@ export function readServiceConfig(
     httpHost: parsed.data.WRITEBACK_HTTP_HOST,
     httpPort: port,
     shutdownDrainMs: parsed.data.WRITEBACK_SHUTDOWN_DRAIN_MS,
+  };
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
+function kafkaConfigOf(clientId: string, env: EnvValues): KafkaBusConfig | undefined {
+  const brokers = (env.WRITEBACK_KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) return undefined;
+  const tls = kafkaTls(env);
+  const sasl = kafkaSasl(env);
+  return {
+    transport: 'kafka',
+    ...(tls ? { tls } : {}),
+    ...(sasl ? { sasl } : {}),
+    clientId,
+    brokers,
+    idempotent: env.WRITEBACK_KAFKA_IDEMPOTENT === 'true',
+    sessionTimeoutMs: env.WRITEBACK_KAFKA_SESSION_TIMEOUT_MS,
+    fetchMaxWaitMs: env.WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS,
+    concurrency: env.WRITEBACK_CONSUMER_CONCURRENCY,
+  };
+}
+
+/**
+ * The Kafka client the services would build from this environment (brokers, TLS, SASL), for
+ * tools that talk to the same cluster; undefined when WRITEBACK_KAFKA_BROKERS is unset.
+ */
+export function readKafkaConfig(clientId: string, env: NodeJS.ProcessEnv = process.env): KafkaBusConfig | undefined {
+  const parsed = KafkaEnv.safeParse(env);
+  if (!parsed.success) throw new ConfigurationError(issuesOf(parsed.error));
+  return kafkaConfigOf(clientId, parsed.data);
+}
+
+/** Partitions and replication of the topics Writeback creates; unset: the brokers' defaults. */
+export interface TopicDefaults {
+  partitions?: number;
+  replicationFactor?: number;
+}
+
+export function readTopicDefaults(env: NodeJS.ProcessEnv = process.env): TopicDefaults {
+  const parsed = KafkaEnv.safeParse(env);
+  if (!parsed.success) throw new ConfigurationError(issuesOf(parsed.error));
+  const { WRITEBACK_KAFKA_TOPIC_PARTITIONS: partitions, WRITEBACK_KAFKA_TOPIC_REPLICATION_FACTOR: replicationFactor } =
+    parsed.data;
+  return {
+    ...(partitions === undefined ? {} : { partitions }),
+    ...(replicationFactor === undefined ? {} : { replicationFactor }),
   };
 }
 

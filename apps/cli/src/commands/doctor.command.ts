@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { Client } from 'ldapts';
 import { Client as PgClient } from 'pg';
 import type { DomainConfigView } from '@writeback/contracts';
 import { missingEntries, probeDomainController, readPasswordPolicy, withDirectoryBind } from '@writeback/directory';
+import { readKafkaConfig } from '@writeback/platform';
 import { ExitCode } from '../cli-errors';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess } from '../domain-access';
@@ -46,8 +47,9 @@ async function serviceFindings(ctx: CliContext): Promise<Finding[]> {
 }
 
 async function kafkaFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
-  const brokers = (env['WRITEBACK_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
-  if (brokers.length === 0) {
+  // The services' own client settings (TLS, SASL): a secured cluster is checked as they reach it.
+  const config = readKafkaConfig('writeback-doctor', env);
+  if (!config) {
     return {
       domain: null,
       check: 'kafka',
@@ -55,9 +57,12 @@ async function kafkaFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
       detail: 'WRITEBACK_KAFKA_BROKERS unset here (the embedded default uses PostgreSQL as its bus)',
     };
   }
+  const { brokers, tls, sasl } = config;
   const admin = new Kafka({
-    clientId: 'writeback-doctor',
+    clientId: config.clientId,
     brokers,
+    ...(tls ? { ssl: tls } : {}),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     connectionTimeout: 5000,
     retry: { retries: 1 },
     logLevel: logLevel.NOTHING,

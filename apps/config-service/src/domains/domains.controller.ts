@@ -21,6 +21,7 @@ import { validatePolicyOverrides } from '@writeback/domain';
 import { BearerAuthGuard, CurrentCaller, RequireScope, ZodBody } from '@writeback/platform';
 import { z } from 'zod';
 import { DomainsRepository, DomainVersionConflict } from './domains.repository';
+import { ExecutorTopics } from './executor-topics';
 
 /** The seed's "On-premises integration" check boxes, changed one or more at a time. */
 export const DomainSwitches = z
@@ -91,7 +92,10 @@ async function saving(save: () => Promise<DomainConfigView>, response: HeaderSin
 /** Reads are open to the services that follow configuration; every change needs an operator. */
 @Controller('v1/domains')
 export class DomainsController {
-  constructor(private readonly domains: DomainsRepository) {}
+  constructor(
+    private readonly domains: DomainsRepository,
+    private readonly executorTopics: ExecutorTopics,
+  ) {}
 
   @Get()
   async list(): Promise<{ items: DomainConfigView[] }> {
@@ -116,6 +120,7 @@ export class DomainsController {
     checkOverrides(body);
     const exists = (): ConflictException => new ConflictException(`domain ${body.id} already exists`);
     if (await this.domains.get(body.id)) throw exists();
+    await this.executorTopics.ensure(body.id);
     return this.domains.save(
       body.id,
       (current) => {

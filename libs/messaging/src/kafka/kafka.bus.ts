@@ -18,6 +18,8 @@ import type {
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  TopicSpec,
+  TopicsEnsured,
 } from '../message-bus';
 import { sendInSpans } from '../telemetry';
 
@@ -39,7 +41,7 @@ export interface KafkaSasl {
 export interface KafkaBusOptions {
   clientId: string;
   brokers: string[];
-  /** On in production; off against librdkafka's mock cluster, which has no controller. */
+  /** On unless WRITEBACK_KAFKA_IDEMPOTENT=false (a cluster that refuses InitProducerId to this client). */
   idempotent: boolean;
   logger: BusLogger;
   retry?: RetryPolicy;
@@ -53,8 +55,7 @@ export interface KafkaBusOptions {
   /**
    * How long a fetch waits at the broker when it has nothing to return (default 250 ms). A
    * broker answers as soon as a message arrives, so this bounds only an idle consumer's
-   * polling. librdkafka's mock cluster is the exception: it answers an empty fetch only when
-   * the wait is over, so there the wait is latency on every hop (docs/benchmarks.md).
+   * polling.
    */
   fetchMaxWaitMs?: number;
   /**
@@ -211,6 +212,33 @@ export class KafkaBus implements MessageBus {
 
   async check(): Promise<void> {
     if (this.crashed.size > 0) throw new Error(`consumer stopped for good: ${[...this.crashed].join(', ')}`);
+    await (await this.getAdmin()).describeCluster();
+  }
+
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<TopicsEnsured> {
+    const admin = await this.getAdmin();
+    const present = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !present.has(t.name));
+    if (missing.length > 0) {
+      // Another creator may win the race for a topic; kafkajs treats TOPIC_ALREADY_EXISTS as done.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          // -1: the broker's num.partitions and default.replication.factor.
+          numPartitions: t.partitions ?? -1,
+          replicationFactor: t.replicationFactor ?? -1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    return {
+      created: missing.map((t) => t.name),
+      existing: topics.filter((t) => present.has(t.name)).map((t) => t.name),
+    };
+  }
+
+  private getAdmin(): Promise<Admin> {
     this.adminReady ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();
@@ -219,7 +247,7 @@ export class KafkaBus implements MessageBus {
       this.adminReady = undefined;
       throw error;
     });
-    await (await this.adminReady).describeCluster();
+    return this.adminReady;
   }
 
   async close(): Promise<void> {

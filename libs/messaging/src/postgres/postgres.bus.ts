@@ -8,6 +8,8 @@ import type {
   OutgoingMessage,
   Subscription,
   SubscriptionSpec,
+  TopicSpec,
+  TopicsEnsured,
 } from '../message-bus';
 import { sendInSpans } from '../telemetry';
 
@@ -208,6 +210,11 @@ export class PostgresBus implements MessageBus {
 
   async check(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  /** A topic here is a value of `bus_messages.topic`: every one exists. */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<TopicsEnsured> {
+    return Promise.resolve({ created: [], existing: topics.map((t) => t.name) });
   }
 
   /**
