@@ -8,6 +8,7 @@ import { Client as PgClient } from 'pg';
 import {
   ensureSystemDeps,
   startSambaForest,
+  KAFKA_DEFAULT_JVM_OPTIONS,
   startWritebackFixture,
   type SambaForest,
   type WritebackFixture,
@@ -128,7 +129,7 @@ const classify: Classify = ({ pid, comm, cmdline }) => {
   if (pid === process.pid) return LOAD_GENERATOR;
   if (/samba|smbd|winbindd/.test(`${comm} ${cmdline}`)) return DOMAIN_CONTROLLERS;
   if (/postgres/.test(`${comm} ${cmdline}`)) return 'PostgreSQL';
-  if (/kafka-mock/.test(cmdline)) return 'Kafka-protocol mock';
+  if (/\bkafka\.Kafka\b/.test(cmdline)) return 'Apache Kafka';
   return 'other';
 };
 
@@ -325,6 +326,7 @@ async function main(): Promise<void> {
       mode: 'distributed',
       forests: forests.all,
       executorPartitions: options.executorPartitions,
+      kafkaJvmOptions: KAFKA_DEFAULT_JVM_OPTIONS,
       nodeArgs: serviceNodeArgs(options),
       env: {
         // Production settings, not the test fixture's: domain configuration is cached as shipped.

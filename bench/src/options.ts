@@ -45,9 +45,8 @@ export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD 
   --heap-mib N          every service runs with --max-old-space-size=N --max-semi-space-size=4
                         (default: V8's own sizing, which on a large machine lets heaps grow)
   --fetch-max-wait-ms N WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS of every service (default: the services'
-                        own, 250). The Kafka mock answers an empty fetch only after this wait,
-                        where a broker answers once a message arrives: a shorter one shows the
-                        hops without that wait, at the cost of polling (docs/benchmarks.md)
+                        own, 250). Kafka answers a fetch as soon as a message arrives, so this
+                        bounds only idle polling (docs/benchmarks.md)
 
 Environment: BENCH_USERS and BENCH_OPERATIONS stand in for the first two flags.`;
 

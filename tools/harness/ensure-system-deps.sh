@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the real-component test harness needs (Samba AD DC, librdkafka's
-# mock cluster, a C compiler) and those the deployment tests render with (Go with Sprig, YAML and
-# JSON Schema libraries for tools/helm-render; kubectl for Kustomize). Idempotent: does nothing
-# when everything is present.
+# Installs the Debian packages the real-component test harness needs (Samba AD DC, kcat as a
+# second Kafka client, a Java runtime and Maven for Apache Kafka) and those the deployment tests
+# render with (Go with Sprig, YAML and JSON Schema libraries for tools/helm-render; kubectl for
+# Kustomize). Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev zlib1g-dev kcat gcc libc6-dev iproute2 openssl
+PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools kcat iproute2 openssl
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev)
 # Any kubectl renders Kustomize; Debian's would conflict with one installed otherwise (e.g. Google Cloud SDK's).
 command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
+# Apache Kafka (libs/testing/src/kafka-cluster.ts) needs Java 17+ and Maven to resolve it; the
+# machines come with both, which a Debian package must not replace.
+command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

@@ -232,13 +232,14 @@ describe('delivery guarantees under faults (distributed, two forests)', () => {
     await progress(() => ended().length, 30, 'warm-up operations to end');
 
     await inject(
-      'Kafka broker 1 down and up',
+      'Kafka broker 1 SIGKILL and restart',
       async (strike) => {
         const kafka = fixture.kafka;
-        if (!kafka) throw new Error('the distributed fixture runs without the Kafka mock');
+        if (!kafka) throw new Error('the distributed fixture runs without Kafka');
         let downAt = 0;
         await strike(async () => {
-          await kafka.brokerDown(1);
+          // A crash, not a controlled shutdown: the controller fences it after its session ends.
+          await kafka.killBroker(1);
           downAt = Date.now();
         });
         // The outage lasts a fixed time, waited out by condition while traffic goes on: its
@@ -251,7 +252,7 @@ describe('delivery guarantees under faults (distributed, two forests)', () => {
           description: `${BROKER_OUTAGE_MS} ms down and ${APPLIED_DURING_OUTAGE} operations accepted and applied meanwhile`,
         });
       },
-      async () => fixture.kafka?.brokerUp(1),
+      async () => fixture.kafka?.startBroker(1),
     );
     await inject(
       'executor SIGKILL mid-flight and restart',

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import type { KafkaMock } from '@writeback/testing';
+import type { KafkaCluster } from '@writeback/testing';
 
 const run = promisify(execFile);
 
@@ -15,7 +15,7 @@ export const adminReset = (upn: string, newPassword: string): Record<string, unk
 });
 
 /** Every record on the given topics, read with kcat (librdkafka), a client other than ours. */
-export async function kafkaRecords(kafka: KafkaMock, topics: string[]): Promise<string> {
+export async function kafkaRecords(kafka: KafkaCluster, topics: string[]): Promise<string> {
   const dumps = await Promise.all(
     topics.map(async (topic) => {
       const { stdout } = await run(

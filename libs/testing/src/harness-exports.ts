@@ -23,5 +23,12 @@ export type {
   SambaForestOptions,
   SeedUser,
 } from './samba';
-export { ensureKafkaMockBinary, startKafkaMock } from './kafka-mock';
-export type { KafkaMock, KafkaMockOptions, KafkaMockTopic } from './kafka-mock';
+export {
+  DEFAULT_KAFKA_VERSION,
+  ensureKafkaRuntime,
+  harnessCacheDir,
+  KAFKA_DEFAULT_JVM_OPTIONS,
+  startKafkaCluster,
+  testKafkaVersion,
+} from './kafka-cluster';
+export type { KafkaCluster, KafkaClusterOptions, KafkaTopic } from './kafka-cluster';

@@ -9,11 +9,16 @@ const HARNESS_DIR = join('tools', 'harness');
  * from `src` (ts-jest) and from compiled `dist`.
  */
 export function harnessFile(name: string): string {
+  return repositoryFile(join(HARNESS_DIR, name));
+}
+
+/** Finds a file of the repository (e.g. `tools/kafka/pom.xml`) the same way. */
+export function repositoryFile(relativePath: string): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, HARNESS_DIR, name);
+    const candidate = join(dir, relativePath);
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) {
-      throw new Error(`Cannot find ${join(HARNESS_DIR, name)} in any parent of ${__dirname}`);
+      throw new Error(`Cannot find ${relativePath} in any parent of ${__dirname}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import { executorTopic, Topics } from '@writeback/contracts';
 import { startEmbeddedPostgres } from '@writeback/persistence';
 import { generateDomainKeyPair } from '@writeback/sealing';
 import { startSystem, type RunningSystem } from '@writeback/supervisor';
-import { startKafkaMock, type KafkaMock } from './kafka-mock';
+import { startKafkaCluster, type KafkaCluster } from './kafka-cluster';
 import { startTestIssuer, type TestIssuer } from './test-issuer';
 import type { ForestInfo } from './test-environment';
 import { waitFor } from './wait-for';
@@ -25,6 +25,8 @@ export interface FixtureOptions {
   configureDomains?: boolean;
   /** Partitions of each executor topic (default 3), the ceiling on one executor's parallel writes. */
   executorPartitions?: number;
+  /** JVM options of the Kafka brokers (default: a quick start for tests; see startKafkaCluster). */
+  kafkaJvmOptions?: readonly string[];
   /** Options for node in every service process (the benchmark's CPU profiles). */
   nodeArgs?: readonly string[];
 }
@@ -40,7 +42,8 @@ export interface OperationView {
 export interface WritebackFixture {
   mode: Mode;
   system: RunningSystem;
-  kafka: KafkaMock | undefined;
+  /** The Apache Kafka cluster of distributed mode (three KRaft nodes), undefined in embedded mode. */
+  kafka: KafkaCluster | undefined;
   databaseUrl: string;
   workDir: string;
   logDir: string;
@@ -85,7 +88,7 @@ async function json(response: Response): Promise<Record<string, unknown>> {
 }
 
 /**
- * The whole system on real components: PostgreSQL, and in distributed mode a Kafka-protocol
+ * The whole system on real components: PostgreSQL, and in distributed mode an Apache Kafka
  * cluster with one executor per forest (each holding only its forest's key); in embedded mode
  * one executor for every domain over the PostgreSQL transport. Each forest is configured as a
  * domain through config-service's API, with a fresh key pair.
@@ -107,11 +110,13 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     cleanups.push(() => postgres.stop());
 
     const domains = options.forests.map(domainIdOf);
-    let kafka: KafkaMock | undefined;
+    let kafka: KafkaCluster | undefined;
     if (options.mode === 'distributed') {
-      kafka = await startKafkaMock({
+      // Created with Kafka's own TopicCommand, as the chart's topic Job does.
+      kafka = await startKafkaCluster({
         workDir: join(workDir, 'kafka'),
         brokers: 3,
+        ...(options.kafkaJvmOptions ? { jvmOptions: options.kafkaJvmOptions } : {}),
         topics: [
           { name: Topics.events, partitions: 6 },
           { name: Topics.deadLetters, partitions: 1 },
@@ -135,7 +140,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretEnv(f), f.serviceAccount.password]));
     const system = await startSystem({
       databaseUrl: postgres.connectionString,
-      ...(kafka ? { kafkaBrokers: kafka.bootstrapServers, kafkaIdempotent: false } : {}),
+      ...(kafka ? { kafkaBrokers: kafka.bootstrapServers } : {}),
       keyDir,
       executors:
         options.mode === 'distributed'
