@@ -41,7 +41,11 @@ describe('Kafka topics (distributed)', () => {
     await admin.connect();
     try {
       if (!(await admin.listTopics()).includes(topic)) return undefined;
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      // A broker other than the one that listed it may learn of a new topic a moment later.
+      const { topics } = await waitFor(() => admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined), {
+        timeoutMs: 10_000,
+        description: `metadata of ${topic}`,
+      });
       return topics[0]?.partitions.map((p) => p.replicas.length);
     } finally {
       await admin.disconnect();
