@@ -20,33 +20,13 @@ export class Unauthenticated extends Error {
   }
 }
 
-/** Whether an address to listen on is reachable from this machine only. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1');
-  return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(bare);
-}
-
 /**
  * Reads WRITEBACK_AUTH_*. Authentication is on unless switched off explicitly
- * (WRITEBACK_AUTH_MODE=none, the embedded default on loopback): a service with neither
- * refuses to start, and so does one with authentication off listening beyond loopback, where
- * anyone on the network could act anonymously.
+ * (WRITEBACK_AUTH_MODE=none, the embedded default, refused beyond loopback by
+ * readServiceConfig): a service with neither refuses to start.
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  if (env['WRITEBACK_AUTH_MODE'] === 'none') {
-    const host = env['WRITEBACK_HTTP_HOST'] ?? '127.0.0.1';
-    if (!isLoopbackHost(host)) {
-      throw new ConfigurationError(
-        `WRITEBACK_AUTH_MODE=none switches authentication off, which is allowed on loopback only, but ` +
-          `WRITEBACK_HTTP_HOST=${host} listens beyond it: set WRITEBACK_AUTH_ISSUER, WRITEBACK_AUTH_AUDIENCE and ` +
-          `WRITEBACK_AUTH_JWKS_URL or WRITEBACK_AUTH_JWKS_FILE instead, or WRITEBACK_HTTP_HOST=127.0.0.1`,
-      );
-    }
-    return { mode: 'none' };
-  }
+  if (env['WRITEBACK_AUTH_MODE'] === 'none') return { mode: 'none' };
   const issuer = env['WRITEBACK_AUTH_ISSUER'];
   const audience = env['WRITEBACK_AUTH_AUDIENCE'];
   const url = env['WRITEBACK_AUTH_JWKS_URL'];
