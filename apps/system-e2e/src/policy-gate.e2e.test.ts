@@ -490,6 +490,35 @@ describe('policy gate (distributed, two forests)', () => {
     expect(JSON.stringify(seen)).not.toMatch(/ciphertext|newPassword/);
   });
 
+  it("names who changed a domain's configuration, and its trace, on the public audit topic", async () => {
+    const operator = `auditor-check-${stamp}`;
+    expect((await fixture.setSwitches('fabrikam', { allowUnlockWithoutReset: false }, operator)).status).toBe(200);
+    expect((await fixture.setSwitches('fabrikam', { allowUnlockWithoutReset: true })).status).toBe(200);
+    type Message = { traceparent: string | null; data: Record<string, unknown> };
+    const read = async (topic: string): Promise<Message[]> =>
+      (await kafkaRecords(fixture.kafka!, [topic]))
+        .split('\n')
+        .filter((line) => line.includes(operator))
+        .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Message);
+    const [recorded] = await waitFor(
+      async () => {
+        const messages = await read(Topics.audit);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { timeoutMs: 30_000, description: `the audit record of ${operator}'s change` },
+    );
+    const [changed] = await read(Topics.config);
+    expect(recorded?.data).toMatchObject({
+      eventType: 'DomainConfigurationChanged',
+      domainId: 'fabrikam',
+      caller: { subject: operator, issuer: fixture.issuer.issuer },
+    });
+    const traceId = changed?.traceparent?.split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(recorded?.data['traceId']).toBe(traceId);
+    expect(recorded?.traceparent?.split('-')[1]).toBe(traceId);
+  });
+
   it('keeps lifecycle events free of sealed passwords', async () => {
     const events = await kafkaRecords(fixture.kafka!, [Topics.events]);
     expect(events).not.toContain('ciphertext');

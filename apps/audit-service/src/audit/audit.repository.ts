@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
+import {
+  envelope,
+  type AuditMessage,
+  type Caller,
+  type ConfigEventEnvelope,
+  type EventEnvelope,
+} from '@writeback/contracts';
 import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
@@ -33,12 +39,19 @@ export const AUDIT_PRODUCER = 'audit-service';
  */
 export const AUDIT_PUBLISH_LINGER_MS = 200;
 
+/** Who caused the event: the API caller of a request, the operator of a configuration change. */
+function callerOf(event: EventEnvelope | ConfigEventEnvelope): Caller | null {
+  if (event.type === 'PasswordChangeRequested') return event.data.caller;
+  if (event.type === 'DomainConfigurationChanged') return event.data.changedBy;
+  return (event.data as { caller?: Caller }).caller ?? null;
+}
+
 /**
  * The public view of a record: what other services may know, never a secret. Its `recordId`
  * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`append`).
  */
 function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: ChainedRecord): AuditMessage {
-  const data = event.data as { reason?: { code: string }; caller?: { subject: string; issuer: string | null } };
+  const data = event.data as { reason?: { code: string } };
   const traceId = event.traceparent?.split('-')[1] ?? null;
   return envelope(
     {
@@ -57,7 +70,7 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: Chaine
         operationId: record.operationId,
         domainId: record.domainId,
         targetUpn: record.targetUpn,
-        caller: event.type === 'PasswordChangeRequested' ? event.data.caller : (data.caller ?? null),
+        caller: callerOf(event),
         reasonCode: data.reason?.code ?? null,
         traceId: traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : null,
       },
