@@ -40,9 +40,11 @@ export class AuditController {
     if (query.format === 'json') return page;
     response.setHeader('content-type', 'text/csv; charset=utf-8');
     if (page.nextCursor) response.setHeader('x-next-cursor', page.nextCursor);
+    // Every row names its operation's caller, though only the request's record carries it.
+    const callers = await this.audit.callersOf(page.items.map((e) => e.operationId));
     return stringify(
       page.items.map((e) => {
-        const data = e.data as { reason?: { code?: string }; caller?: { subject?: string } };
+        const data = e.data as { reason?: { code?: string } };
         return {
           recordId: e.recordId,
           occurredAt: e.occurredAt,
@@ -51,7 +53,7 @@ export class AuditController {
           domainId: e.domainId ?? '',
           targetUpn: e.targetUpn ?? '',
           reasonCode: data.reason?.code ?? '',
-          caller: data.caller?.subject ?? '',
+          caller: callers.get(e.operationId)?.subject ?? '',
           traceparent: e.traceparent ?? '',
           eventId: e.eventId,
         };

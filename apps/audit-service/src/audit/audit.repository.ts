@@ -190,6 +190,26 @@ export class AuditRepository {
     return rows.map(toEntry);
   }
 
+  /**
+   * The caller of each operation, from its request record (or, for a configuration change, the
+   * operator who made it): lifecycle events after the request do not repeat it.
+   */
+  async callersOf(operationIds: readonly string[]): Promise<Map<string, Caller>> {
+    const rows = await this.prisma.auditRecord.findMany({
+      where: {
+        operationId: { in: [...new Set(operationIds)] },
+        type: { in: ['PasswordChangeRequested', 'DomainConfigurationChanged'] },
+      },
+      select: { operationId: true, payload: true },
+    });
+    const callers = new Map<string, Caller>();
+    for (const row of rows) {
+      const caller = callerOf(row.payload as unknown as EventEnvelope | ConfigEventEnvelope);
+      if (caller) callers.set(row.operationId, caller);
+    }
+    return callers;
+  }
+
   /** Records matching every given filter, oldest first, after `cursor` (a record id). */
   async query(filter: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     const types = filter.outcome ? [OUTCOME_TYPES[filter.outcome]] : filter.type ? [filter.type] : undefined;
