@@ -21,7 +21,11 @@ describe('audit service (embedded, two forests)', () => {
   const lena = forestUser(forests.fabrikam, 'lena');
 
   const audit = async (query: string): Promise<{ status: number; body: string; headers: Headers }> => {
-    const response = await fetch(new URL(`/v1/audit/records?${query}`, fixture.system.auditUrl));
+    const response = await fetch(new URL(`/v1/audit/records?${query}`, fixture.system.auditUrl), {
+      headers: {
+        authorization: `Bearer ${await fixture.issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
+      },
+    });
     return { status: response.status, body: await response.text(), headers: response.headers };
   };
   const records = async (

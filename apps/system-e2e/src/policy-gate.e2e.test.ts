@@ -371,7 +371,9 @@ describe('policy gate (distributed, two forests)', () => {
       const { newPassword, ...request } = CreateOperationRequest.parse(
         body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password),
       );
-      const domain = await new DomainConfigClient(fixture.system.configUrl, 0).get('corp');
+      const domain = await new DomainConfigClient(fixture.system.configUrl, 0, fixture.configReaderTokenFile).get(
+        'corp',
+      );
       const operationId = randomUUID();
       const caller = { subject: 'previous-gate', issuer: null };
       const [requested] = decide(
@@ -452,7 +454,11 @@ describe('policy gate (distributed, two forests)', () => {
     const ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
     const validate = ajv.compile(schema);
-    const recorded = await fetch(new URL('/v1/audit/records?limit=500', fixture.system.auditUrl));
+    const recorded = await fetch(new URL('/v1/audit/records?limit=500', fixture.system.auditUrl), {
+      headers: {
+        authorization: `Bearer ${await fixture.issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
+      },
+    });
     const { items } = (await recorded.json()) as { items: Array<{ recordId: string }> };
     const expected = new Set(items.map((r) => r.recordId));
     const seen = await waitFor(

@@ -12,7 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { BearerAuthGuard, RequireScope, ZodBody } from '@writeback/platform';
+import { BearerAuthGuard, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { stringify } from 'csv-stringify/sync';
 import { AuditQuery, AuditRepository, type AuditEntry } from './audit.repository';
 import { RetentionService } from './retention.service';
@@ -20,7 +20,10 @@ import { RetentionService } from './retention.service';
 const RetentionRun = z.object({ asOf: z.coerce.date().optional() }).strict();
 type RetentionRun = z.infer<typeof RetentionRun>;
 
+/** The audit trail names users, initiators and callers: readers only (auditors and operators). */
 @Controller('v1/audit')
+@UseGuards(BearerAuthGuard)
+@RequireScope(...READER_SCOPES)
 export class AuditController {
   constructor(
     private readonly audit: AuditRepository,
@@ -68,8 +71,7 @@ export class AuditController {
    */
   @Post('retention/run')
   @HttpCode(200)
-  @UseGuards(BearerAuthGuard)
-  @RequireScope('writeback.operator')
+  @RequireScope(Scopes.operator)
   async runRetention(
     @Body(new ZodBody(RetentionRun)) body: RetentionRun,
   ): Promise<{ removed: Record<string, number> }> {
