@@ -494,6 +494,8 @@ describe('policy gate (distributed, two forests)', () => {
       expect({ valid: validate(message), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
     }
     expect(JSON.stringify(seen)).not.toMatch(/ciphertext|newPassword/);
+    // Every record, not only the request's, names who caused it.
+    expect(seen.filter((m) => (m.data as { caller?: unknown }).caller === null)).toEqual([]);
   });
 
   it("names who changed a domain's configuration, and its trace, on the public audit topic", async () => {

@@ -45,7 +45,7 @@ export const AuditRecordedV1 = z
           'The user whose password the operation is about. Null for a configuration change, which concerns no user.',
         ),
       caller: Caller.nullable().describe(
-        "Who caused the record: the API caller of the gate on `PasswordChangeRequested`, the operator who made the change on `DomainConfigurationChanged`. Null on an operation's later records (approval, refusal, outcome), which the gate and the executors produce on their own: the operation's `PasswordChangeRequested` record (same `operationId`) names its caller. With authentication off the caller is `anonymous` with a null issuer.",
+        "Who caused the record: the gate's API caller who asked for the operation, on every record of the operation (the approval, refusal and outcome name the request's caller); the operator who made the change, on `DomainConfigurationChanged`. Null only when the operation's request is no longer in the audit trail (removed by retention) when a later record is written. With authentication off the caller is `anonymous` with a null issuer.",
       ),
       reasonCode: z
         .string()

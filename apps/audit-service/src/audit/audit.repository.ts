@@ -50,7 +50,11 @@ function callerOf(event: EventEnvelope | ConfigEventEnvelope): Caller | null {
  * The public view of a record: what other services may know, never a secret. Its `recordId`
  * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`append`).
  */
-function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: ChainedRecord): AuditMessage {
+function publicRecord(
+  event: EventEnvelope | ConfigEventEnvelope,
+  record: ChainedRecord,
+  caller: Caller | null,
+): AuditMessage {
   const data = event.data as { reason?: { code: string } };
   const traceId = event.traceparent?.split('-')[1] ?? null;
   return envelope(
@@ -70,7 +74,7 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: Chaine
         operationId: record.operationId,
         domainId: record.domainId,
         targetUpn: record.targetUpn,
-        caller: callerOf(event),
+        caller,
         reasonCode: data.reason?.code ?? null,
         traceId: traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : null,
       },
@@ -150,6 +154,8 @@ export class AuditRepository {
     domainId: string | null,
     targetUpn: string | null,
   ): Promise<boolean> {
+    // Records after an operation's request name its caller too, read from the request's record.
+    const caller = callerOf(event) ?? (await this.requestCallerOf(event.correlationId));
     const appended = await this.ledger.append(
       {
         eventId: event.eventId,
@@ -164,10 +170,15 @@ export class AuditRepository {
       },
       // Queued only with a record, and carrying the id the same statement gives it.
       (record, recordId) =>
-        outboxInsert(AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))], Prisma.sql`${recordId} IS NOT NULL`, {
-          path: ['data', 'recordId'],
-          to: recordId,
-        }),
+        outboxInsert(
+          AUDIT_PRODUCER,
+          [auditMessage(publicRecord(event, record, caller))],
+          Prisma.sql`${recordId} IS NOT NULL`,
+          {
+            path: ['data', 'recordId'],
+            to: recordId,
+          },
+        ),
     );
     if (appended) this.outbox.kick();
     return appended;
@@ -188,6 +199,14 @@ export class AuditRepository {
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(toEntry);
+  }
+
+  private async requestCallerOf(operationId: string): Promise<Caller | null> {
+    const request = await this.prisma.auditRecord.findFirst({
+      where: { operationId, type: 'PasswordChangeRequested' },
+      select: { payload: true },
+    });
+    return request ? callerOf(request.payload as unknown as EventEnvelope) : null;
   }
 
   /**
