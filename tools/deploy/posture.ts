@@ -106,7 +106,8 @@ export function executorEgressProblems(objects: K8sObject[], dcCidrsByDomain: Re
   return problems;
 }
 
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|DATABASE_URL|PRIVATE|CREDENTIAL/;
+/** A secret's name; a `*_FILE` variable holds the path of a mounted Secret, not the secret. */
+const SECRET_NAME = /^(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|DATABASE_URL|PRIVATE|CREDENTIAL)/;
 const SECRET_VALUE = /-----BEGIN|:\/\/[^/\s:@]+:[^/\s@]+@/;
 
 /** No Secret objects, secret-looking variables only from secretKeyRef, no credentials in ConfigMaps. */

@@ -269,7 +269,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
   it('refuses a change made from an outdated read (If-Match), so a concurrent switch is never undone', async () => {
     const url = new URL('/v1/domains/corp', fixture.system.configUrl);
     const asOperator = { authorization: `Bearer ${await operatorToken()}`, 'content-type': 'application/json' };
-    const read = await fetch(url);
+    const read = await fetch(url, { headers: asOperator });
     const stale = (await read.json()) as Record<string, unknown>;
     expect(read.headers.get('etag')).toBe(`"${String(stale['version'])}"`);
     const { keyId: _k, version, createdAt: _c, updatedAt: _u, ...config } = stale;
@@ -299,7 +299,10 @@ describe('writeback CLI (embedded default, two forests)', () => {
       body: JSON.stringify({ allowUnlockWithoutReset: false }),
     });
     expect(malformed.status).toBe(400);
-    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: true, scope: config['scope'] });
+    expect(await (await fetch(url, { headers: asOperator })).json()).toMatchObject({
+      allowUnlockWithoutReset: true,
+      scope: config['scope'],
+    });
 
     // The CLI's read-modify-write, with an `enable`-like switch committed between its read and
     // its write by a proxy in front of config-service.
@@ -340,10 +343,13 @@ describe('writeback CLI (embedded default, two forests)', () => {
       await new Promise((resolve) => proxy.close(resolve));
     }
     // The concurrent switch stands, the scope is untouched.
-    expect(await (await fetch(url)).json()).toMatchObject({ allowUnlockWithoutReset: false, scope: config['scope'] });
+    expect(await (await fetch(url, { headers: asOperator })).json()).toMatchObject({
+      allowUnlockWithoutReset: false,
+      scope: config['scope'],
+    });
 
     // Without If-Match a PUT still applies to whatever version is stored.
-    const current = (await (await fetch(url)).json()) as Record<string, unknown>;
+    const current = (await (await fetch(url, { headers: asOperator })).json()) as Record<string, unknown>;
     const unconditional = await fetch(url, {
       method: 'PUT',
       headers: asOperator,

@@ -21,7 +21,11 @@ describe('audit service (embedded, two forests)', () => {
   const lena = forestUser(forests.fabrikam, 'lena');
 
   const audit = async (query: string): Promise<{ status: number; body: string; headers: Headers }> => {
-    const response = await fetch(new URL(`/v1/audit/records?${query}`, fixture.system.auditUrl));
+    const response = await fetch(new URL(`/v1/audit/records?${query}`, fixture.system.auditUrl), {
+      headers: {
+        authorization: `Bearer ${await fixture.issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
+      },
+    });
     return { status: response.status, body: await response.text(), headers: response.headers };
   };
   const records = async (
@@ -100,6 +104,15 @@ describe('audit service (embedded, two forests)', () => {
       'recordId,occurredAt,operationId,type,domainId,targetUpn,reasonCode,caller,traceparent,eventId',
     );
     expect(lines).toHaveLength(4);
+    // Every row names who asked, not only the request's: a CSV of refusals shows it too.
+    const callerColumn = (text: string): string[] =>
+      text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[7] ?? '');
+    expect(callerColumn(csv.body)).toEqual(['portal-lena', 'portal-lena', 'portal-lena']);
+    expect(callerColumn((await audit('outcome=rejected&format=csv')).body)).toEqual(['portal-nowhere']);
     expect((await audit('limit=9999')).status).toBe(400);
   });
 

@@ -150,6 +150,7 @@ function hostileRequests(): Hostile[] {
     list.push({ what: `the channel "${channel}"`, body: { ...good, channel } });
   }
   list.push({ what: 'a change without a password', body: { ...good, kind: 'change', newPassword: undefined } });
+  list.push({ what: 'an unlock with a password', body: { ...good, kind: 'unlock' } });
   for (const [name, text] of [
     ['truncated JSON', '{"kind":"admin-reset","channel":'],
     ['a trailing comma', '{"kind":"admin-reset",}'],

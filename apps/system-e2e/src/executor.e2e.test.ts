@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { executorTopic } from '@writeback/contracts';
 import {
   canBind,
+  createPlainAccount,
   forestUser,
   readUserAttributes,
   startWritebackFixture,
@@ -125,6 +126,115 @@ describe('writeback executor (distributed, two forests)', () => {
     const view = await outcomeOf(adminReset(ivan.upn, `Protected-${stamp}-Aa1!`));
     expect(view).toMatchObject({ status: 'rejected', reason: { code: 'AD.PROTECTED_ACCOUNT' } });
     expect(await canBind(fabrikam, ivan.upn, ivan.password)).toBe(true);
+  });
+
+  describe('refuses privileged accounts from their group membership, before any write', () => {
+    const { corp } = forests;
+    const created: string[] = [];
+    const groupDn = (cn: string): string => `CN=${cn},CN=Users,${corp.baseDn}`;
+    const addMember = (group: string, member: string): Promise<void> =>
+      withLdapsBind(corp, corp.admin.dn, corp.admin.password, (client) =>
+        client.modify(group, [
+          new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [member] }) }),
+        ]),
+      );
+    const createGroup = async (cn: string): Promise<string> => {
+      const dn = groupDn(cn);
+      await withLdapsBind(corp, corp.admin.dn, corp.admin.password, (client) =>
+        client.add(dn, { objectClass: ['top', 'group'], sAMAccountName: cn }),
+      );
+      created.push(dn);
+      return dn;
+    };
+    const createUser = async (sam: string): Promise<{ dn: string; upn: string; password: string }> => {
+      const password = `Before-${sam}-Aa1!`;
+      const dn = await createPlainAccount(corp, sam, password);
+      created.push(dn);
+      return { dn, upn: `${sam}@${corp.domainDnsName}`, password };
+    };
+
+    /**
+     * Asks for a reset of the user; answers the refusal's reason, and whether the user's password
+     * and attributes are as they were.
+     */
+    async function resetOfPrivileged(
+      user: { upn: string; password: string },
+      sam: string,
+    ): Promise<{ status: unknown; reason: { code: string; message: string }; untouched: boolean }> {
+      const before = await readUserAttributes(corp, sam, ['pwdLastSet', 'lockoutTime']);
+      const view = await outcomeOf(adminReset(user.upn, `Privileged-${stamp}-Aa1!`));
+      const after = await readUserAttributes(corp, sam, ['pwdLastSet', 'lockoutTime']);
+      return {
+        status: view['status'],
+        reason: view['reason'] as { code: string; message: string },
+        untouched: JSON.stringify(after) === JSON.stringify(before) && (await canBind(corp, user.upn, user.password)),
+      };
+    }
+    const refusedNaming = (group: string): Record<string, unknown> => ({
+      status: 'rejected',
+      reason: { code: 'AD.PROTECTED_ACCOUNT', message: expect.stringContaining(group) as unknown },
+      untouched: true,
+    });
+
+    afterAll(async () => {
+      await withLdapsBind(corp, corp.admin.dn, corp.admin.password, async (client) => {
+        for (const dn of created.reverse()) await client.del(dn).catch(() => undefined);
+      });
+    });
+
+    it('a direct member of Domain Admins, before SDProp marks it (no adminCount)', async () => {
+      const sam = `adm-direct-${stamp}`;
+      const user = await createUser(sam);
+      await addMember(groupDn('Domain Admins'), user.dn);
+      // Samba runs no SDProp: only the membership can tell.
+      expect((await readUserAttributes(corp, sam, ['adminCount']))['adminCount']).toEqual([]);
+      expect(await resetOfPrivileged(user, sam)).toMatchObject(refusedNaming('Domain Admins'));
+    });
+
+    it('a member of Domain Admins through a nested group', async () => {
+      const sam = `adm-nested-${stamp}`;
+      const user = await createUser(sam);
+      const tier0 = await createGroup(`tier0-${stamp}`);
+      await addMember(tier0, user.dn);
+      await addMember(groupDn('Domain Admins'), tier0);
+      expect(await resetOfPrivileged(user, sam)).toMatchObject(refusedNaming('Domain Admins'));
+    });
+
+    it('a member of a protected group other than Domain Admins (Backup Operators)', async () => {
+      const sam = `adm-backup-${stamp}`;
+      const user = await createUser(sam);
+      await addMember(`CN=Backup Operators,CN=Builtin,${corp.baseDn}`, user.dn);
+      expect(await resetOfPrivileged(user, sam)).toMatchObject(refusedNaming('Backup Operators'));
+    });
+
+    it("a nested member of one of the domain's own protected groups, configured and audited", async () => {
+      const sam = `adm-custom-${stamp}`;
+      const user = await createUser(sam);
+      const payroll = await createGroup(`payroll-admins-${stamp}`);
+      const team = await createGroup(`payroll-team-${stamp}`);
+      await addMember(team, user.dn);
+      await addMember(payroll, team);
+      const ordinary = await outcomeOf(adminReset(user.upn, `Ordinary-${stamp}-Aa1!`));
+      expect(ordinary).toMatchObject({ status: 'applied' });
+      user.password = `Ordinary-${stamp}-Aa1!`;
+      await fixture.updateDomain('corp', { scope: { protectedGroups: [payroll] } });
+      try {
+        expect(await resetOfPrivileged(user, sam)).toMatchObject(refusedNaming(payroll));
+        const changes = await waitFor(
+          async () => {
+            const all = await fixture.domainChanges('corp', 1);
+            return all.find((c) => JSON.stringify(c).includes(payroll));
+          },
+          { timeoutMs: 30_000, description: 'the audited change of scope.protectedGroups' },
+        );
+        expect(changes['data']).toMatchObject({
+          changedFields: ['scope'],
+          after: { scope: { protectedGroups: [payroll] } },
+        });
+      } finally {
+        await fixture.updateDomain('corp', { scope: { protectedGroups: [] } });
+      }
+    });
   });
 
   it('fails with the missing delegated right named when the service account lacks it', async () => {

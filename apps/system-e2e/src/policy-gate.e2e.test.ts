@@ -371,7 +371,9 @@ describe('policy gate (distributed, two forests)', () => {
       const { newPassword, ...request } = CreateOperationRequest.parse(
         body('admin-reset', 'admin-center', ADMIN, { userPrincipalName: users.corp.upn }, password),
       );
-      const domain = await new DomainConfigClient(fixture.system.configUrl, 0).get('corp');
+      const domain = await new DomainConfigClient(fixture.system.configUrl, 0, fixture.configReaderTokenFile).get(
+        'corp',
+      );
       const operationId = randomUUID();
       const caller = { subject: 'previous-gate', issuer: null };
       const [requested] = decide(
@@ -452,7 +454,11 @@ describe('policy gate (distributed, two forests)', () => {
     const ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
     const validate = ajv.compile(schema);
-    const recorded = await fetch(new URL('/v1/audit/records?limit=500', fixture.system.auditUrl));
+    const recorded = await fetch(new URL('/v1/audit/records?limit=500', fixture.system.auditUrl), {
+      headers: {
+        authorization: `Bearer ${await fixture.issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
+      },
+    });
     const { items } = (await recorded.json()) as { items: Array<{ recordId: string }> };
     const expected = new Set(items.map((r) => r.recordId));
     const seen = await waitFor(
@@ -488,6 +494,37 @@ describe('policy gate (distributed, two forests)', () => {
       expect({ valid: validate(message), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
     }
     expect(JSON.stringify(seen)).not.toMatch(/ciphertext|newPassword/);
+    // Every record, not only the request's, names who caused it.
+    expect(seen.filter((m) => (m.data as { caller?: unknown }).caller === null)).toEqual([]);
+  });
+
+  it("names who changed a domain's configuration, and its trace, on the public audit topic", async () => {
+    const operator = `auditor-check-${stamp}`;
+    expect((await fixture.setSwitches('fabrikam', { allowUnlockWithoutReset: false }, operator)).status).toBe(200);
+    expect((await fixture.setSwitches('fabrikam', { allowUnlockWithoutReset: true })).status).toBe(200);
+    type Message = { traceparent: string | null; data: Record<string, unknown> };
+    const read = async (topic: string): Promise<Message[]> =>
+      (await kafkaRecords(fixture.kafka!, [topic]))
+        .split('\n')
+        .filter((line) => line.includes(operator))
+        .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Message);
+    const [recorded] = await waitFor(
+      async () => {
+        const messages = await read(Topics.audit);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { timeoutMs: 30_000, description: `the audit record of ${operator}'s change` },
+    );
+    const [changed] = await read(Topics.config);
+    expect(recorded?.data).toMatchObject({
+      eventType: 'DomainConfigurationChanged',
+      domainId: 'fabrikam',
+      caller: { subject: operator, issuer: fixture.issuer.issuer },
+    });
+    const traceId = changed?.traceparent?.split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(recorded?.data['traceId']).toBe(traceId);
+    expect(recorded?.traceparent?.split('-')[1]).toBe(traceId);
   });
 
   it('keeps lifecycle events free of sealed passwords', async () => {

@@ -99,6 +99,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- if not (or .Values.auth.jwksUrl .Values.auth.jwksExistingConfigMap) -}}
 {{- fail "auth.jwksUrl or auth.jwksExistingConfigMap is required with auth.mode=jwt" -}}
 {{- end -}}
+{{- $_ := required "auth.configReaderTokenSecret.name is required with auth.mode=jwt: the Secret holding the services' token (scope writeback.auditor) for reading domain configuration" .Values.auth.configReaderTokenSecret.name -}}
 {{- end -}}
 {{- $seen := dict -}}
 {{- range .Values.executors.domains -}}
@@ -131,6 +132,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- define "writeback.keyDir" -}}/etc/writeback/keys{{- end -}}
 {{- define "writeback.bindDir" -}}/etc/writeback/bind{{- end -}}
 {{- define "writeback.jwksDir" -}}/etc/writeback/jwks{{- end -}}
+{{- define "writeback.configReaderTokenDir" -}}/etc/writeback/config-reader{{- end -}}
 
 {{/* Env of every service: shared settings from the ConfigMap, secrets only by reference. */}}
 {{- define "writeback.serviceEnv" -}}
@@ -160,6 +162,11 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- define "writeback.commonVolumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if eq .Values.auth.mode "jwt" }}
+- name: config-reader-token
+  mountPath: {{ include "writeback.configReaderTokenDir" . }}
+  readOnly: true
+{{- end }}
 {{- if include "writeback.kafkaTlsVolumeMounted" . }}
 - name: kafka-tls
   mountPath: {{ include "writeback.kafkaTlsDir" . }}
@@ -171,6 +178,16 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- if eq .Values.auth.mode "jwt" }}
+{{- /* A whole-Secret volume (no subPath), so a renewed token reaches the pods without a restart. */}}
+- name: config-reader-token
+  secret:
+    secretName: {{ .Values.auth.configReaderTokenSecret.name }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.auth.configReaderTokenSecret.key }}
+        path: token
+{{- end }}
 {{- if include "writeback.kafkaTlsVolumeMounted" . }}
 - name: kafka-tls
   secret:

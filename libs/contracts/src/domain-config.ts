@@ -20,7 +20,10 @@ export type PolicyOverrides = z.infer<typeof PolicyOverrides>;
 
 const Dn = z.string().trim().min(3).max(1024);
 
-/** Who the engine may write for in this domain; empty lists mean "anyone under the base DN". */
+/**
+ * Who the engine may write for in this domain; empty lists mean "anyone under the base DN".
+ * Privileged accounts are never in scope (docs/policy.md).
+ */
 export const DomainScope = z
   .object({
     /** The user must be under one of these OUs (DNs). */
@@ -35,6 +38,11 @@ export const DomainScope = z
       .max(4096)
       .nullable()
       .default(null),
+    /**
+     * Groups (DNs) whose direct or nested members are never written for, refused with
+     * AD.PROTECTED_ACCOUNT like AD's own protected groups, which need no listing here.
+     */
+    protectedGroups: z.array(Dn).max(100).default([]),
   })
   .strict();
 export type DomainScope = z.infer<typeof DomainScope>;
@@ -77,7 +85,7 @@ export const DomainConfig = z.object({
   /** "Allow users to unlock accounts without resetting their password". */
   allowUnlockWithoutReset: z.boolean().default(false),
   policy: PolicyOverrides.default({ refuse: [], allow: [], allowWidening: false }),
-  scope: DomainScope.default({ organizationalUnits: [], groups: [], ldapFilter: null }),
+  scope: DomainScope.default({ organizationalUnits: [], groups: [], ldapFilter: null, protectedGroups: [] }),
   /** Audit records of this domain older than this many days are removed (chain kept by a checkpoint); null keeps them. */
   auditRetentionDays: z.number().int().min(1).max(36_500).nullable().default(null),
 });

@@ -40,7 +40,7 @@ const NewPassword = z
   .refine((p) => !/\p{Cc}/u.test(p), 'must not contain control characters')
   .refine((p) => !/\p{Cs}/u.test(p), 'must be valid Unicode (no unpaired surrogates)');
 
-/** Body of `POST /v1/operations`: the request plus, except for a plain unlock, the new password. */
+/** Body of `POST /v1/operations`: the request plus the new password, which a plain unlock never carries. */
 export const CreateOperationRequest = WritebackRequest.extend({
   initiator: z.object({ id: PrintableText(256), isAdministrator: z.boolean() }).strict(),
   target: Target.extend({ userPrincipalName: EdgeUpn }).strict(),
@@ -50,6 +50,11 @@ export const CreateOperationRequest = WritebackRequest.extend({
   .strict()
   .refine((b) => b.kind === 'unlock' || b.newPassword !== undefined, {
     message: 'newPassword is required for this kind',
+    path: ['newPassword'],
+  })
+  // An unlock sets no password; a reset that also unlocks is a reset with options.unlockAccount.
+  .refine((b) => b.kind !== 'unlock' || b.newPassword === undefined, {
+    message: 'an unlock carries no password: omit newPassword, or send a reset with options.unlockAccount',
     path: ['newPassword'],
   });
 export type CreateOperationRequest = z.infer<typeof CreateOperationRequest>;

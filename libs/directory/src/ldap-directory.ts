@@ -1,11 +1,12 @@
-import { AndFilter, Attribute, Change, EqualityFilter, type Client } from 'ldapts';
-import { Reasons } from '@writeback/domain';
+import { AndFilter, Attribute, Change, EqualityFilter, OrFilter, type Client } from 'ldapts';
+import { protectedAccount, protectionOf, Reasons, type ProtectedGroup } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
 import type { LdapRequests } from './ldap-telemetry';
 import { passwordVersionOf } from './password-version';
 import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
 import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
+import { sidFromBytes } from './security-descriptor';
 
 export interface DirectoryConnectionConfig {
   /** The domain's id: a label of its LDAP spans and metrics. */
@@ -107,8 +108,15 @@ export class LdapDirectory {
     write: PasswordWriteback,
   ): Promise<WritebackResult> {
     const user = await this.findUser(client, ldap, write.userPrincipalName);
-    if (user.protected) {
-      throw new DirectoryError({ reason: Reasons.PROTECTED_ACCOUNT, retriable: false }, `${user.dn} has adminCount=1`);
+    const protection = protectionOf(
+      { sid: user.sid, groupSids: await this.groupSidsOf(client, ldap, user.dn), adminCount: user.adminCount },
+      await this.protectedGroups(client, ldap, write.scope?.protectedGroups ?? []),
+    );
+    if (protection.protected) {
+      throw new DirectoryError(
+        { reason: protectedAccount(protection), retriable: false },
+        `${user.dn} is privileged: ${protection.because}`,
+      );
     }
     // Out-of-scope users are refused before anything is written.
     if (write.scope && !(await this.inScope(client, ldap, user.dn, write.scope))) {
@@ -163,11 +171,69 @@ export class LdapDirectory {
     return detected;
   }
 
+  /**
+   * The SIDs of every security group the user is in, nested membership and primary group
+   * included: AD computes `tokenGroups` itself, for a base-scope read only.
+   */
+  private async groupSidsOf(client: Client, ldap: LdapRequests, dn: string): Promise<string[]> {
+    const { searchEntries } = await ldap('search', { 'ldap.scope': 'base' }, () =>
+      client.search(dn, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['tokenGroups'],
+        explicitBufferAttributes: ['tokenGroups'],
+      }),
+    );
+    const sids = buffers(searchEntries[0]?.['tokenGroups']).map((sid) => sidFromBytes(sid).sid);
+    // Never empty (the primary group is in it): empty means unreadable, and unknown is not unprivileged.
+    if (sids.length === 0) {
+      throw new DirectoryError(
+        { reason: Reasons.DIRECTORY_ERROR, retriable: false },
+        `tokenGroups of ${dn} unreadable`,
+      );
+    }
+    return sids;
+  }
+
+  /**
+   * The SIDs of the domain's own protected groups. A configured group the directory does not
+   * hold refuses the write: protection that silently matched nobody would be no protection.
+   */
+  private async protectedGroups(client: Client, ldap: LdapRequests, dns: readonly string[]): Promise<ProtectedGroup[]> {
+    if (dns.length === 0) return [];
+    const { searchEntries } = await ldap('search', { 'ldap.scope': 'sub' }, () =>
+      client.search(this.config.baseDn, {
+        scope: 'sub',
+        filter: new OrFilter({
+          filters: dns.map((dn) => new EqualityFilter({ attribute: 'distinguishedName', value: dn })),
+        }),
+        attributes: ['objectSid'],
+        explicitBufferAttributes: ['objectSid'],
+      }),
+    );
+    const groups = searchEntries.flatMap((entry) =>
+      buffers(entry['objectSid']).map((sid) => ({ sid: sidFromBytes(sid).sid, name: entry.dn })),
+    );
+    if (groups.length < new Set(dns.map((dn) => dn.toLowerCase())).size) {
+      throw new DirectoryError(
+        { reason: Reasons.EXECUTOR_CONFIGURATION, retriable: false },
+        `a group of scope.protectedGroups is not in the directory: ${dns.join('; ')}`,
+      );
+    }
+    return groups;
+  }
+
   private async findUser(
     client: Client,
     ldap: LdapRequests,
     upn: string,
-  ): Promise<{ dn: string; userAccountControl: number; protected: boolean; passwordVersion: number | null }> {
+  ): Promise<{
+    dn: string;
+    sid: string;
+    userAccountControl: number;
+    adminCount: boolean;
+    passwordVersion: number | null;
+  }> {
     const { searchEntries } = await ldap('search', { 'ldap.scope': 'sub' }, () =>
       client.search(this.config.baseDn, {
         scope: 'sub',
@@ -177,8 +243,8 @@ export class LdapDirectory {
             new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
           ],
         }),
-        attributes: ['userAccountControl', 'adminCount', 'replPropertyMetaData'],
-        explicitBufferAttributes: ['replPropertyMetaData'],
+        attributes: ['objectSid', 'userAccountControl', 'adminCount', 'replPropertyMetaData'],
+        explicitBufferAttributes: ['objectSid', 'replPropertyMetaData'],
         sizeLimit: 2,
       }),
     );
@@ -192,11 +258,14 @@ export class LdapDirectory {
       );
     }
     const entry = searchEntries[0] as (typeof searchEntries)[number];
+    const [sid] = buffers(entry['objectSid']);
+    if (!sid)
+      throw new DirectoryError({ reason: Reasons.DIRECTORY_ERROR, retriable: false }, `${entry.dn} has no objectSid`);
     return {
       dn: entry.dn,
+      sid: sidFromBytes(sid).sid,
       userAccountControl: Number(entry['userAccountControl'] ?? 0),
-      // AdminSDHolder-protected (privileged) accounts: never written back.
-      protected: String(entry['adminCount'] ?? '0') === '1',
+      adminCount: String(entry['adminCount'] ?? '0') === '1',
       passwordVersion: passwordVersionOf(
         Buffer.isBuffer(entry['replPropertyMetaData']) ? entry['replPropertyMetaData'] : undefined,
       ),
@@ -216,6 +285,11 @@ export class LdapDirectory {
     );
     return searchEntries.length === 1;
   }
+}
+
+/** A binary attribute's values, however many the entry holds. */
+function buffers(value: unknown): Buffer[] {
+  return (Array.isArray(value) ? value : [value]).filter((v): v is Buffer => Buffer.isBuffer(v));
 }
 
 function replace(type: string, value: string): Change {

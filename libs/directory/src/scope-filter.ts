@@ -5,6 +5,8 @@ export interface WritebackScope {
   organizationalUnits: readonly string[];
   groups: readonly string[];
   ldapFilter: string | null;
+  /** Groups whose (nested) members are never written for, on top of AD's protected groups. */
+  protectedGroups?: readonly string[];
 }
 
 /** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups too. */

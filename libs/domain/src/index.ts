@@ -5,3 +5,4 @@ export * from './policy';
 export * from './operation';
 export * from './directory-errors';
 export * from './validation-scenarios';
+export * from './protected-accounts';

@@ -83,7 +83,7 @@ export const Reasons = {
   PROTECTED_ACCOUNT: {
     code: 'AD.PROTECTED_ACCOUNT',
     message:
-      'The account is protected by AdminSDHolder (adminCount = 1): privileged accounts are never written back. Change its password on-premises.',
+      "The account is privileged (AD's protected accounts, members of AD's protected groups or of the domain's own, directly or through nested groups, or adminCount = 1): privileged accounts are never written back. Change its password on-premises.",
   },
   USER_MULTIPLE_MATCHES: {
     code: 'AD.MULTIPLE_MATCHES',

@@ -1,5 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigServiceUnavailable, DomainConfigClient } from './domain-config.client';
 
 /** The client's cache against a real HTTP server standing in for config-service's list endpoint. */
@@ -8,10 +11,12 @@ describe('DomainConfigClient', () => {
   let baseUrl: string;
   let requests = 0;
   let status = 200;
+  const authorizations: Array<string | undefined> = [];
 
   beforeAll(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
       requests++;
+      authorizations.push(req.headers.authorization);
       // Answer a little later, so that callers arriving together overlap.
       setTimeout(() => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -29,6 +34,7 @@ describe('DomainConfigClient', () => {
   beforeEach(() => {
     requests = 0;
     status = 200;
+    authorizations.length = 0;
   });
 
   it('sends one request for all the callers that find the cache stale at the same time', async () => {
@@ -53,5 +59,22 @@ describe('DomainConfigClient', () => {
     status = 200;
     await expect(client.list()).resolves.toEqual([]);
     expect(requests).toBe(2);
+  });
+
+  it('reads with the token its file holds, read again on each request, and says so when it is refused', async () => {
+    const tokenFile = join(await mkdtemp(join(tmpdir(), 'config-reader-')), 'token');
+    await writeFile(tokenFile, 'first.token.value\n');
+    const client = new DomainConfigClient(baseUrl, 0, tokenFile);
+    await client.list();
+    await writeFile(tokenFile, 'renewed.token.value');
+    await client.list();
+    expect(authorizations).toEqual(['Bearer first.token.value', 'Bearer renewed.token.value']);
+    status = 403;
+    await expect(client.list()).rejects.toThrow(
+      'config-service answered 403: WRITEBACK_CONFIG_SERVICE_TOKEN_FILE must hold a valid token with the writeback.auditor scope',
+    );
+    await expect(new DomainConfigClient(baseUrl, 0, join(tokenFile, 'missing')).list()).rejects.toBeInstanceOf(
+      ConfigServiceUnavailable,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { DomainConfigView } from '@writeback/contracts';
 import { ConfigurationError } from './service-config';
 import { z } from 'zod';
@@ -22,9 +23,14 @@ export class DomainConfigClient {
   private cache: { at: number; domains: DomainConfigView[] } | undefined;
   private inFlight: Promise<DomainConfigView[]> | undefined;
 
+  /**
+   * `tokenFile`: a bearer token with the `writeback.auditor` scope, for a config-service with
+   * authentication on. Read again on every request, so whatever issues it can renew it in place.
+   */
   constructor(
     private readonly baseUrl: string,
     private readonly ttlMs = 2000,
+    private readonly tokenFile?: string,
   ) {}
 
   async list(): Promise<DomainConfigView[]> {
@@ -39,9 +45,18 @@ export class DomainConfigClient {
   private async fetchList(): Promise<DomainConfigView[]> {
     let response: Response;
     try {
-      response = await fetch(new URL('/v1/domains', this.baseUrl), { signal: AbortSignal.timeout(5000) });
+      response = await fetch(new URL('/v1/domains', this.baseUrl), {
+        headers: await this.authorization(),
+        signal: AbortSignal.timeout(5000),
+      });
     } catch (error) {
+      if (error instanceof ConfigServiceUnavailable) throw error;
       throw new ConfigServiceUnavailable(`config-service unreachable: ${(error as Error).message}`);
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new ConfigServiceUnavailable(
+        `config-service answered ${response.status}: WRITEBACK_CONFIG_SERVICE_TOKEN_FILE must hold a valid token with the writeback.auditor scope`,
+      );
     }
     if (!response.ok) throw new ConfigServiceUnavailable(`config-service answered ${response.status}`);
     const { items } = DomainList.parse(await response.json());
@@ -49,15 +64,32 @@ export class DomainConfigClient {
     return items;
   }
 
+  private async authorization(): Promise<Record<string, string>> {
+    if (!this.tokenFile) return {};
+    let token: string;
+    try {
+      token = (await readFile(this.tokenFile, 'utf8')).trim();
+    } catch (error) {
+      throw new ConfigServiceUnavailable(
+        `WRITEBACK_CONFIG_SERVICE_TOKEN_FILE cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+    return { authorization: `Bearer ${token}` };
+  }
+
   async get(domainId: string): Promise<DomainConfigView | null> {
     return (await this.list()).find((d) => d.id === domainId) ?? null;
   }
 }
 
-/** From WRITEBACK_CONFIG_SERVICE_URL and WRITEBACK_CONFIG_CACHE_MS (default 2000). */
+/**
+ * From WRITEBACK_CONFIG_SERVICE_URL, WRITEBACK_CONFIG_CACHE_MS (default 2000) and
+ * WRITEBACK_CONFIG_SERVICE_TOKEN_FILE (unset: no token, for a config-service with authentication off).
+ */
 export function domainConfigClientFromEnv(env: NodeJS.ProcessEnv = process.env): DomainConfigClient {
   const url = env['WRITEBACK_CONFIG_SERVICE_URL'];
   if (!url) throw new ConfigurationError('WRITEBACK_CONFIG_SERVICE_URL is required');
   const ttl = Number(env['WRITEBACK_CONFIG_CACHE_MS'] ?? 2000);
-  return new DomainConfigClient(url, Number.isFinite(ttl) && ttl >= 0 ? ttl : 2000);
+  const tokenFile = env['WRITEBACK_CONFIG_SERVICE_TOKEN_FILE']?.trim() || undefined;
+  return new DomainConfigClient(url, Number.isFinite(ttl) && ttl >= 0 ? ttl : 2000, tokenFile);
 }

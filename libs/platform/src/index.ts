@@ -13,3 +13,4 @@ export * from './outbox';
 export * from './auth/token-verifier';
 export * from './auth/bearer-auth.guard';
 export * from './openapi.controller';
+export * from './auth/openapi-security';

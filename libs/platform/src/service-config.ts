@@ -93,6 +93,28 @@ export class ConfigurationError extends Error {
   }
 }
 
+/** Whether an address to listen on is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * Authentication off (WRITEBACK_AUTH_MODE=none) is for one machine: on any other address
+ * anyone on the network could act anonymously, so no service starts that way.
+ */
+function refuseAnonymousBeyondLoopback(env: NodeJS.ProcessEnv, host: string): void {
+  if (env['WRITEBACK_AUTH_MODE'] !== 'none' || isLoopbackHost(host)) return;
+  throw new ConfigurationError(
+    `WRITEBACK_AUTH_MODE=none switches authentication off, which is allowed on loopback only, but ` +
+      `WRITEBACK_HTTP_HOST=${host} listens beyond it: set WRITEBACK_AUTH_ISSUER, WRITEBACK_AUTH_AUDIENCE and ` +
+      `WRITEBACK_AUTH_JWKS_URL or WRITEBACK_AUTH_JWKS_FILE instead, or WRITEBACK_HTTP_HOST=127.0.0.1`,
+  );
+}
+
 /** Reads the settings every service shares; a bad value stops the service with a clear message. */
 export function readServiceConfig(
   service: string,
@@ -101,6 +123,7 @@ export function readServiceConfig(
 ): ServiceConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) throw new ConfigurationError(issuesOf(parsed.error));
+  refuseAnonymousBeyondLoopback(env, parsed.data.WRITEBACK_HTTP_HOST);
   const portVar = `WRITEBACK_${service.toUpperCase().replace(/-/g, '_')}_PORT`;
   const port = Number(env[portVar] ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`${portVar} must be a port`);

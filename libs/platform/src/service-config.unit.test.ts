@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, readServiceConfig } from './service-config';
+import { ConfigurationError, isLoopbackHost, readServiceConfig } from './service-config';
 
 const base = {
   WRITEBACK_DATABASE_URL: 'postgresql://u:p@db:5432/writeback',
@@ -79,5 +79,36 @@ describe('readServiceConfig', () => {
   it('refuses an unknown SASL mechanism', () => {
     const env = { ...base, WRITEBACK_KAFKA_SASL_MECHANISM: 'gssapi' };
     expect(() => readServiceConfig('policy-gate', 8080, env)).toThrow(ConfigurationError);
+  });
+});
+
+describe('authentication off (WRITEBACK_AUTH_MODE=none)', () => {
+  it('is taken on a loopback address', () => {
+    for (const host of ['127.0.0.1', '127.0.0.21', 'localhost', '::1', '[::1]']) {
+      expect(
+        readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_AUTH_MODE: 'none', WRITEBACK_HTTP_HOST: host }),
+      ).toMatchObject({ httpHost: host });
+    }
+    expect(readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_AUTH_MODE: 'none' }).httpHost).toBe('127.0.0.1');
+  });
+
+  it('is refused on an address beyond loopback, naming both variables', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'gate.example.test']) {
+      const reading = (): unknown =>
+        readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_AUTH_MODE: 'none', WRITEBACK_HTTP_HOST: host });
+      expect(reading).toThrow(ConfigurationError);
+      expect(reading).toThrow(
+        `WRITEBACK_AUTH_MODE=none switches authentication off, which is allowed on loopback only, but WRITEBACK_HTTP_HOST=${host}`,
+      );
+    }
+    expect(readServiceConfig('policy-gate', 8080, { ...base, WRITEBACK_HTTP_HOST: '0.0.0.0' }).httpHost).toBe(
+      '0.0.0.0',
+    );
+  });
+
+  it('tells loopback from the rest', () => {
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('128.0.0.1')).toBe(false);
+    expect(isLoopbackHost('127.0.0.1.example.test')).toBe(false);
   });
 });

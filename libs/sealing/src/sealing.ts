@@ -5,7 +5,8 @@ import { Secret } from './secret';
 /**
  * HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256) + HKDF-SHA256 + AES-256-GCM.
  * The binding goes into the AEAD's associated data, so a sealed password opens only for
- * the operation, domain and user it was sealed for.
+ * the operation, domain and user it was sealed for. The plaintext is padded to a bucket
+ * (`PADDED_SIZES`) first, so the ciphertext's length does not tell the password's.
  */
 const suite = new CipherSuite({
   kem: new DhkemX25519HkdfSha256(),
@@ -13,7 +14,35 @@ const suite = new CipherSuite({
   aead: new Aes256Gcm(),
 });
 
-const INFO = new TextEncoder().encode('writeback/sealed-password/v1');
+/** v2: the plaintext is padded. v1 (unpadded) blobs sealed before an upgrade still open. */
+const INFO = new TextEncoder().encode('writeback/sealed-password/v2');
+const INFO_V1 = new TextEncoder().encode('writeback/sealed-password/v1');
+
+/**
+ * Sizes a padded plaintext takes: a two-byte length, the password's UTF-8 bytes, then zeros up
+ * to the smallest size that holds them. Passwords of up to 62 bytes, nearly all of them, share
+ * one size; the largest holds the 256 UTF-16 units AD takes, each up to 3 UTF-8 bytes.
+ */
+export const PADDED_SIZES = [64, 128, 256, 512, 1024] as const;
+const LENGTH_BYTES = 2;
+
+function pad(password: Uint8Array): Uint8Array {
+  const size = PADDED_SIZES.find((s) => s >= password.length + LENGTH_BYTES);
+  if (size === undefined) throw new SealingError('the password is too long to seal');
+  const padded = new Uint8Array(size);
+  new DataView(padded.buffer).setUint16(0, password.length);
+  padded.set(password, LENGTH_BYTES);
+  return padded;
+}
+
+function unpad(padded: Uint8Array): Uint8Array {
+  const length = padded.length >= LENGTH_BYTES ? new DataView(padded.buffer, padded.byteOffset).getUint16(0) : -1;
+  const end = LENGTH_BYTES + length;
+  if (length < 0 || end > padded.length || padded.subarray(end).some((b) => b !== 0)) {
+    throw new SealingError('the padding of the sealed password is malformed');
+  }
+  return padded.subarray(LENGTH_BYTES, end);
+}
 
 export interface SealBinding {
   operationId: string;
@@ -81,22 +110,30 @@ export async function seal(publicKey: string, secret: Secret, binding: SealBindi
   const recipientPublicKey = await suite.kem.deserializePublicKey(unb64(publicKey)).catch(() => {
     throw new SealingError('the domain public key is not a valid X25519 key');
   });
-  const plaintext = new TextEncoder().encode(secret.reveal());
-  const { enc, ct } = await suite.seal({ recipientPublicKey, info: INFO }, plaintext, aad(binding));
-  plaintext.fill(0);
+  const password = new TextEncoder().encode(secret.reveal());
+  const plaintext = pad(password);
+  password.fill(0);
+  const { enc, ct } = await suite
+    .seal({ recipientPublicKey, info: INFO }, plaintext, aad(binding))
+    .finally(() => plaintext.fill(0));
   return { keyId: keyIdOf(publicKey), enc: b64(enc), ciphertext: b64(ct) };
 }
 
-/** Opens a sealed password; throws SealingError (never the plaintext) when it cannot. */
+/**
+ * Opens a sealed password; throws SealingError (never the plaintext) when it cannot. A blob
+ * of the unpadded v1 format, sealed by a gate of the version before, opens too: the `info`
+ * each was sealed with tells them apart, as only the right one authenticates.
+ */
 export async function open(privateKey: string, sealed: Sealed, binding: SealBinding): Promise<Secret> {
   try {
     const recipientKey = await suite.kem.deserializePrivateKey(unb64(privateKey));
-    const plaintext = await suite.open(
-      { recipientKey, enc: unb64(sealed.enc), info: INFO },
-      unb64(sealed.ciphertext),
-      aad(binding),
+    const opening = (info: Uint8Array): Promise<ArrayBuffer> =>
+      suite.open({ recipientKey, enc: unb64(sealed.enc), info }, unb64(sealed.ciphertext), aad(binding));
+    const password = await opening(INFO).then(
+      (padded) => unpad(new Uint8Array(padded)),
+      async () => new Uint8Array(await opening(INFO_V1)),
     );
-    return new Secret(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+    return new Secret(new TextDecoder('utf-8', { fatal: true }).decode(password));
   } catch {
     throw new SealingError('sealed credential could not be opened for this operation');
   }

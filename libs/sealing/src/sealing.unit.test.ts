@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { generateDomainKeyPair, keyIdOf, open, publicKeyOf, seal, Secret, SealingError } from './index';
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { generateDomainKeyPair, keyIdOf, open, PADDED_SIZES, publicKeyOf, seal, Secret, SealingError } from './index';
 
 const binding = {
   operationId: '5b0c3f0e-6f0c-4c55-9d3b-2f2f6e0b8d11',
@@ -54,5 +55,45 @@ describe('sealing', () => {
     const wire = JSON.stringify(sealed);
     expect(wire).not.toContain('VisiblePlaintext123');
     expect(wire).not.toContain(Buffer.from('VisiblePlaintext123').toString('base64url'));
+  });
+
+  it('hides the length of the password: one ciphertext size per padding bucket', async () => {
+    const keys = await generateDomainKeyPair();
+    const sizeOf = async (password: string): Promise<number> =>
+      Buffer.from((await seal(keys.publicKey, new Secret(password), binding)).ciphertext, 'base64url').length;
+    const TAG = 16;
+    const short = await Promise.all(['a', 'Pw-1!', 'Summer-2026!', 'x'.repeat(40), 'é'.repeat(31)].map(sizeOf));
+    expect(new Set(short)).toEqual(new Set([PADDED_SIZES[0] + TAG]));
+    const longer = await Promise.all(['x'.repeat(63), 'x'.repeat(100), 'x'.repeat(126)].map(sizeOf));
+    expect(new Set(longer)).toEqual(new Set([PADDED_SIZES[1] + TAG]));
+    // AD's longest password, 256 characters of three UTF-8 bytes each, still fits the largest.
+    const longest = '€'.repeat(256);
+    expect(await sizeOf(longest)).toBe(Math.max(...PADDED_SIZES) + TAG);
+    const sealed = await seal(keys.publicKey, new Secret(longest), binding);
+    expect((await open(keys.privateKey, sealed, binding)).reveal()).toBe(longest);
+  });
+
+  it('still opens a blob sealed unpadded by the version before (in flight during an upgrade), for its binding only', async () => {
+    const keys = await generateDomainKeyPair();
+    // The v1 format as the previous gate sealed it: no padding, its own info string.
+    const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+    const aad = new TextEncoder().encode(
+      JSON.stringify([binding.operationId, binding.domainId, binding.targetUpn.toLowerCase()]),
+    );
+    const { enc, ct } = await suite.seal(
+      {
+        recipientPublicKey: await suite.kem.deserializePublicKey(Buffer.from(keys.publicKey, 'base64url')),
+        info: new TextEncoder().encode('writeback/sealed-password/v1'),
+      },
+      new TextEncoder().encode('Old-Blob-1!'),
+      aad,
+    );
+    const v1 = {
+      keyId: keys.keyId,
+      enc: Buffer.from(enc).toString('base64url'),
+      ciphertext: Buffer.from(ct).toString('base64url'),
+    };
+    expect((await open(keys.privateKey, v1, binding)).reveal()).toBe('Old-Blob-1!');
+    await expect(open(keys.privateKey, v1, { ...binding, domainId: 'fabrikam' })).rejects.toBeInstanceOf(SealingError);
   });
 });

@@ -51,6 +51,8 @@ export interface WritebackFixture {
   keyDir: string;
   /** Signs the gate's bearer tokens, as an identity provider would. */
   issuer: TestIssuer;
+  /** The services' own token (scope writeback.auditor) for reading configuration, in a file. */
+  configReaderTokenFile: string;
   /** POST /v1/operations as `caller` (default `sspr-portal`); returns the HTTP status and body. */
   request(
     body: unknown,
@@ -137,6 +139,13 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       keys.set(domainIdOf(forest), pair.publicKey);
     }
     const issuer = await startTestIssuer(workDir);
+    // The gate's, executors' and audit service's own token for reading configuration.
+    const serviceTokenFile = join(workDir, 'config-reader.token');
+    await writeFile(
+      serviceTokenFile,
+      await issuer.token('writeback-services', { scope: 'writeback.auditor', expiresIn: '24h' }),
+      { mode: 0o600 },
+    );
     const bindSecrets = Object.fromEntries(options.forests.map((f) => [bindSecretEnv(f), f.serviceAccount.password]));
     const system = await startSystem({
       databaseUrl: postgres.connectionString,
@@ -162,6 +171,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
         WRITEBACK_RATE_LIMIT_PER_CALLER: '0',
         WRITEBACK_RATE_LIMIT_PER_TARGET: '0',
         ...issuer.env,
+        WRITEBACK_CONFIG_SERVICE_TOKEN_FILE: serviceTokenFile,
         ...options.env,
       },
     });
@@ -170,6 +180,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     const asOperator = async (operator = 'platform-operator'): Promise<Record<string, string>> => ({
       'content-type': 'application/json',
       authorization: `Bearer ${await issuer.token(operator, { scope: 'writeback.operator' })}`,
+    });
+    const asAuditor = async (): Promise<Record<string, string>> => ({
+      authorization: `Bearer ${await issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
     });
     for (const forest of configured) {
       const response = await fetch(new URL('/v1/domains', system.configUrl), {
@@ -205,6 +218,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       logDir,
       keyDir,
       issuer,
+      configReaderTokenFile: serviceTokenFile,
       request: async (body, requestOptions = {}) => {
         const token =
           requestOptions.token === undefined
@@ -219,7 +233,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       },
       updateDomain: async (domainId, changes) => {
         const url = new URL(`/v1/domains/${domainId}`, system.configUrl);
-        const current = await json(await fetch(url));
+        const current = await json(await fetch(url, { headers: await asOperator() }));
         const { keyId: _k, version, createdAt: _c, updatedAt: _u, ...config } = current;
         const response = await fetch(url, {
           method: 'PUT',
@@ -238,7 +252,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       domainChanges: (domainId, expected) =>
         waitFor(
           async () => {
-            const response = await fetch(new URL(`/v1/audit/domains/${domainId}/changes`, system.auditUrl));
+            const response = await fetch(new URL(`/v1/audit/domains/${domainId}/changes`, system.auditUrl), {
+              headers: await asAuditor(),
+            });
             const changes = (await json(response))['changes'] as Array<Record<string, unknown>> | undefined;
             return changes && changes.length >= expected ? changes : undefined;
           },
@@ -264,7 +280,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       auditHistory: (operationId, expectedEvents) =>
         waitFor(
           async () => {
-            const response = await fetch(new URL(`/v1/audit/operations/${operationId}`, system.auditUrl));
+            const response = await fetch(new URL(`/v1/audit/operations/${operationId}`, system.auditUrl), {
+              headers: await asAuditor(),
+            });
             if (!response.ok) return undefined;
             const events = (await json(response))['events'] as Array<Record<string, unknown>>;
             return events.length >= expectedEvents ? events : undefined;

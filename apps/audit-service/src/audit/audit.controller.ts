@@ -12,7 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { BearerAuthGuard, RequireScope, ZodBody } from '@writeback/platform';
+import { BearerAuthGuard, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { stringify } from 'csv-stringify/sync';
 import { AuditQuery, AuditRepository, type AuditEntry } from './audit.repository';
 import { RetentionService } from './retention.service';
@@ -20,7 +20,10 @@ import { RetentionService } from './retention.service';
 const RetentionRun = z.object({ asOf: z.coerce.date().optional() }).strict();
 type RetentionRun = z.infer<typeof RetentionRun>;
 
+/** The audit trail names users, initiators and callers: readers only (auditors and operators). */
 @Controller('v1/audit')
+@UseGuards(BearerAuthGuard)
+@RequireScope(...READER_SCOPES)
 export class AuditController {
   constructor(
     private readonly audit: AuditRepository,
@@ -40,9 +43,11 @@ export class AuditController {
     if (query.format === 'json') return page;
     response.setHeader('content-type', 'text/csv; charset=utf-8');
     if (page.nextCursor) response.setHeader('x-next-cursor', page.nextCursor);
+    // Every row names its operation's caller, though only the request's record carries it.
+    const callers = await this.audit.callersOf(page.items.map((e) => e.operationId));
     return stringify(
       page.items.map((e) => {
-        const data = e.data as { reason?: { code?: string }; caller?: { subject?: string } };
+        const data = e.data as { reason?: { code?: string } };
         return {
           recordId: e.recordId,
           occurredAt: e.occurredAt,
@@ -51,7 +56,7 @@ export class AuditController {
           domainId: e.domainId ?? '',
           targetUpn: e.targetUpn ?? '',
           reasonCode: data.reason?.code ?? '',
-          caller: data.caller?.subject ?? '',
+          caller: callers.get(e.operationId)?.subject ?? '',
           traceparent: e.traceparent ?? '',
           eventId: e.eventId,
         };
@@ -66,8 +71,7 @@ export class AuditController {
    */
   @Post('retention/run')
   @HttpCode(200)
-  @UseGuards(BearerAuthGuard)
-  @RequireScope('writeback.operator')
+  @RequireScope(Scopes.operator)
   async runRetention(
     @Body(new ZodBody(RetentionRun)) body: RetentionRun,
   ): Promise<{ removed: Record<string, number> }> {

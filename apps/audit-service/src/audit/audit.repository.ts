@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { envelope, type AuditMessage, type ConfigEventEnvelope, type EventEnvelope } from '@writeback/contracts';
+import {
+  envelope,
+  type AuditMessage,
+  type Caller,
+  type ConfigEventEnvelope,
+  type EventEnvelope,
+} from '@writeback/contracts';
 import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
@@ -33,12 +39,23 @@ export const AUDIT_PRODUCER = 'audit-service';
  */
 export const AUDIT_PUBLISH_LINGER_MS = 200;
 
+/** Who caused the event: the API caller of a request, the operator of a configuration change. */
+function callerOf(event: EventEnvelope | ConfigEventEnvelope): Caller | null {
+  if (event.type === 'PasswordChangeRequested') return event.data.caller;
+  if (event.type === 'DomainConfigurationChanged') return event.data.changedBy;
+  return (event.data as { caller?: Caller }).caller ?? null;
+}
+
 /**
  * The public view of a record: what other services may know, never a secret. Its `recordId`
  * is a placeholder: PostgreSQL assigns the id in the statement that queues it (`append`).
  */
-function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: ChainedRecord): AuditMessage {
-  const data = event.data as { reason?: { code: string }; caller?: { subject: string; issuer: string | null } };
+function publicRecord(
+  event: EventEnvelope | ConfigEventEnvelope,
+  record: ChainedRecord,
+  caller: Caller | null,
+): AuditMessage {
+  const data = event.data as { reason?: { code: string } };
   const traceId = event.traceparent?.split('-')[1] ?? null;
   return envelope(
     {
@@ -57,7 +74,7 @@ function publicRecord(event: EventEnvelope | ConfigEventEnvelope, record: Chaine
         operationId: record.operationId,
         domainId: record.domainId,
         targetUpn: record.targetUpn,
-        caller: event.type === 'PasswordChangeRequested' ? event.data.caller : (data.caller ?? null),
+        caller,
         reasonCode: data.reason?.code ?? null,
         traceId: traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : null,
       },
@@ -137,6 +154,8 @@ export class AuditRepository {
     domainId: string | null,
     targetUpn: string | null,
   ): Promise<boolean> {
+    // Records after an operation's request name its caller too, read from the request's record.
+    const caller = callerOf(event) ?? (await this.requestCallerOf(event.correlationId));
     const appended = await this.ledger.append(
       {
         eventId: event.eventId,
@@ -151,10 +170,15 @@ export class AuditRepository {
       },
       // Queued only with a record, and carrying the id the same statement gives it.
       (record, recordId) =>
-        outboxInsert(AUDIT_PRODUCER, [auditMessage(publicRecord(event, record))], Prisma.sql`${recordId} IS NOT NULL`, {
-          path: ['data', 'recordId'],
-          to: recordId,
-        }),
+        outboxInsert(
+          AUDIT_PRODUCER,
+          [auditMessage(publicRecord(event, record, caller))],
+          Prisma.sql`${recordId} IS NOT NULL`,
+          {
+            path: ['data', 'recordId'],
+            to: recordId,
+          },
+        ),
     );
     if (appended) this.outbox.kick();
     return appended;
@@ -175,6 +199,34 @@ export class AuditRepository {
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(toEntry);
+  }
+
+  private async requestCallerOf(operationId: string): Promise<Caller | null> {
+    const request = await this.prisma.auditRecord.findFirst({
+      where: { operationId, type: 'PasswordChangeRequested' },
+      select: { payload: true },
+    });
+    return request ? callerOf(request.payload as unknown as EventEnvelope) : null;
+  }
+
+  /**
+   * The caller of each operation, from its request record (or, for a configuration change, the
+   * operator who made it): lifecycle events after the request do not repeat it.
+   */
+  async callersOf(operationIds: readonly string[]): Promise<Map<string, Caller>> {
+    const rows = await this.prisma.auditRecord.findMany({
+      where: {
+        operationId: { in: [...new Set(operationIds)] },
+        type: { in: ['PasswordChangeRequested', 'DomainConfigurationChanged'] },
+      },
+      select: { operationId: true, payload: true },
+    });
+    const callers = new Map<string, Caller>();
+    for (const row of rows) {
+      const caller = callerOf(row.payload as unknown as EventEnvelope | ConfigEventEnvelope);
+      if (caller) callers.set(row.operationId, caller);
+    }
+    return callers;
   }
 
   /** Records matching every given filter, oldest first, after `cursor` (a record id). */

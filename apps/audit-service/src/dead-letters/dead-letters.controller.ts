@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Caller, DeadLetterView } from '@writeback/contracts';
-import { BearerAuthGuard, CurrentCaller, RequireScope, ZodBody } from '@writeback/platform';
+import { BearerAuthGuard, CurrentCaller, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { DeadLetterQuery, DeadLettersRepository } from './dead-letters.repository';
 
 /**
@@ -20,7 +20,7 @@ import { DeadLetterQuery, DeadLettersRepository } from './dead-letters.repositor
  */
 @Controller('v1/dead-letters')
 @UseGuards(BearerAuthGuard)
-@RequireScope('writeback.operator')
+@RequireScope(Scopes.operator)
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLettersRepository) {}
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeadLetterView } from '@writeback/contracts';
+import { BEARER_SECURITY_SCHEMES, READER_SCOPES, Scopes, tokenRequired } from '@writeback/platform';
 import { AuditQuery } from '../audit/audit.repository';
 import { DeadLetterQuery } from '../dead-letters/dead-letters.repository';
 
@@ -44,10 +45,9 @@ const queryParameters = (schema: z.ZodType): Array<Record<string, unknown>> => {
   }));
 };
 
-const operatorOnly = {
-  '401': { description: 'Missing or invalid bearer token.' },
-  '403': { description: 'The token lacks the writeback.operator scope.' },
-};
+const operator = tokenRequired([Scopes.operator]);
+const operatorOnly = operator.responses;
+const reader = tokenRequired(READER_SCOPES);
 
 export function buildOpenApiDocument(): Record<string, unknown> {
   const parameters = queryParameters(AuditQuery);
@@ -67,6 +67,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/audit/records': {
         get: {
           operationId: 'queryAuditRecords',
+          security: reader.security,
           summary: 'Records by operation, user, domain, outcome and time range, a page at a time',
           parameters,
           responses: {
@@ -75,12 +76,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               content: { 'application/json': { schema: page }, 'text/csv': { schema: { type: 'string' } } },
             },
             '400': { description: 'A parameter is invalid; `issues` names it and why.' },
+            ...reader.responses,
           },
         },
       },
       '/v1/audit/operations/{operationId}': {
         get: {
           operationId: 'getOperationHistory',
+          security: reader.security,
           summary: "An operation's full history, in order",
           parameters: [{ name: 'operationId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
           responses: {
@@ -88,6 +91,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               type: 'object',
               properties: { operationId: { type: 'string' }, events: { type: 'array', items: entry } },
             }),
+            ...reader.responses,
             '404': { description: 'No record of that operation.' },
           },
         },
@@ -95,6 +99,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/audit/domains/{domainId}/changes': {
         get: {
           operationId: 'getDomainChanges',
+          security: reader.security,
           summary: "Who changed a domain's configuration, when, from what to what",
           parameters: [{ name: 'domainId', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
@@ -102,6 +107,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               type: 'object',
               properties: { domainId: { type: 'string' }, changes: { type: 'array', items: entry } },
             }),
+            ...reader.responses,
           },
         },
       },
@@ -109,7 +115,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'runRetention',
           summary: "Apply every domain's retention now (operators)",
-          security: [{ bearer: [] }],
+          security: operator.security,
           requestBody: {
             content: {
               'application/json': {
@@ -130,7 +136,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           operationId: 'listDeadLetters',
           summary: 'Messages consumers could not accept, with the reason, oldest first (operators)',
-          security: [{ bearer: [] }],
+          security: operator.security,
           parameters: queryParameters(DeadLetterQuery),
           responses: {
             '200': ok('One page; `nextCursor` fetches the next.', {
@@ -146,7 +152,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'replayDeadLetter',
           summary: 'Publish a dead letter to its source topic again (operators)',
-          security: [{ bearer: [] }],
+          security: operator.security,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
           responses: {
             '200': ok('The dead letter, marked replayed.', deadLetter),
@@ -157,6 +163,6 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: { securitySchemes: BEARER_SECURITY_SCHEMES },
   };
 }

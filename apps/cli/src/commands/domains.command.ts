@@ -60,6 +60,7 @@ function describeDomain(d: DomainConfigView): string {
       ['scope: OUs', d.scope.organizationalUnits.join('\n') || '(whole domain)'],
       ['scope: groups', d.scope.groups.join('\n') || '(any)'],
       ['scope: filter', d.scope.ldapFilter ?? '(none)'],
+      ['protected groups', d.scope.protectedGroups.join('\n') || "(AD's own only)"],
       ['policy overrides', JSON.stringify(d.policy)],
       ['version', d.version],
       ['updated', d.updatedAt],
@@ -287,38 +288,55 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .option('--ou <dn>', 'an OU whose users are in scope (repeatable)', collect)
     .option('--group <dn>', 'a group whose (nested) members are in scope (repeatable)', collect)
     .option('--filter <ldap-filter>', 'an LDAP filter users must also match, e.g. (department=Sales)')
-    .option('--clear', 'the whole domain (no OU, group or filter)')
-    .action((options: { domain: string; ou?: string[]; group?: string[]; filter?: string; clear?: boolean }) =>
-      context().run(async () => {
-        const ctx = context();
-        if (!options.clear && !options.ou && !options.group && !options.filter) {
-          throw new UsageError('give --ou, --group and/or --filter, or --clear for the whole domain');
-        }
-        const current = await getDomain(ctx, options.domain);
-        const updated = await updateDomain(ctx, current, {
-          scope: {
-            organizationalUnits: options.clear ? [] : (options.ou ?? []),
-            groups: options.clear ? [] : (options.group ?? []),
-            ldapFilter: options.clear ? null : (options.filter ?? null),
-          },
-        });
-        ctx.out.result(updated.scope, () =>
-          [
-            `scope of ${updated.id} set:`,
-            table(
-              ['OUs', 'groups (nested)', 'LDAP filter'],
-              [
+    .option(
+      '--protected-group <dn>',
+      "a group whose (nested) members are never written for, on top of AD's protected groups (repeatable; replaces the list, which other options keep)",
+      collect,
+    )
+    .option('--clear', 'the whole domain (no OU, group or filter; protected groups stay)')
+    .action(
+      (options: {
+        domain: string;
+        ou?: string[];
+        group?: string[];
+        filter?: string;
+        protectedGroup?: string[];
+        clear?: boolean;
+      }) =>
+        context().run(async () => {
+          const ctx = context();
+          if (!options.clear && !options.ou && !options.group && !options.filter && !options.protectedGroup) {
+            throw new UsageError(
+              'give --ou, --group, --filter and/or --protected-group, or --clear for the whole domain',
+            );
+          }
+          const current = await getDomain(ctx, options.domain);
+          const updated = await updateDomain(ctx, current, {
+            scope: {
+              organizationalUnits: options.clear ? [] : (options.ou ?? []),
+              groups: options.clear ? [] : (options.group ?? []),
+              ldapFilter: options.clear ? null : (options.filter ?? null),
+              protectedGroups: options.protectedGroup ?? current.scope.protectedGroups,
+            },
+          });
+          ctx.out.result(updated.scope, () =>
+            [
+              `scope of ${updated.id} set:`,
+              table(
+                ['OUs', 'groups (nested)', 'LDAP filter', 'protected groups (nested)'],
                 [
-                  updated.scope.organizationalUnits.join('\n') || '(whole domain)',
-                  updated.scope.groups.join('\n') || '(any)',
-                  updated.scope.ldapFilter ?? '(none)',
+                  [
+                    updated.scope.organizationalUnits.join('\n') || '(whole domain)',
+                    updated.scope.groups.join('\n') || '(any)',
+                    updated.scope.ldapFilter ?? '(none)',
+                    updated.scope.protectedGroups.join('\n') || "(AD's own only)",
+                  ],
                 ],
-              ],
-            ),
-          ].join('\n'),
-        );
-        return ExitCode.OK;
-      }),
+              ),
+            ].join('\n'),
+          );
+          return ExitCode.OK;
+        }),
     );
 
   for (const [name, value] of [

@@ -18,7 +18,7 @@ import {
 } from '@nestjs/common';
 import { DomainConfig, type Caller, type DomainConfigView } from '@writeback/contracts';
 import { validatePolicyOverrides } from '@writeback/domain';
-import { BearerAuthGuard, CurrentCaller, RequireScope, ZodBody } from '@writeback/platform';
+import { BearerAuthGuard, CurrentCaller, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { z } from 'zod';
 import { DomainsRepository, DomainVersionConflict } from './domains.repository';
 import { ExecutorTopics } from './executor-topics';
@@ -34,8 +34,6 @@ export const DomainSwitches = z
   .strict()
   .refine((s) => Object.keys(s).length > 0, 'name at least one switch');
 type DomainSwitches = z.infer<typeof DomainSwitches>;
-
-const OPERATOR_SCOPE = 'writeback.operator';
 
 /** Overrides naming unknown rules, or widening without `allowWidening`, are refused outright. */
 function checkOverrides(body: DomainConfig): void {
@@ -89,8 +87,13 @@ async function saving(save: () => Promise<DomainConfigView>, response: HeaderSin
   }
 }
 
-/** Reads are open to the services that follow configuration; every change needs an operator. */
+/**
+ * Reads need a reader (an auditor, an operator, or the gate's and executors' own token);
+ * every change needs an operator.
+ */
 @Controller('v1/domains')
+@UseGuards(BearerAuthGuard)
+@RequireScope(...READER_SCOPES)
 export class DomainsController {
   constructor(
     private readonly domains: DomainsRepository,
@@ -111,8 +114,7 @@ export class DomainsController {
   }
 
   @Post()
-  @UseGuards(BearerAuthGuard)
-  @RequireScope(OPERATOR_SCOPE)
+  @RequireScope(Scopes.operator)
   async create(
     @Body(new ZodBody(DomainConfig)) body: DomainConfig,
     @CurrentCaller() caller: Caller,
@@ -132,8 +134,7 @@ export class DomainsController {
   }
 
   @Put(':id')
-  @UseGuards(BearerAuthGuard)
-  @RequireScope(OPERATOR_SCOPE)
+  @RequireScope(Scopes.operator)
   async replace(
     @Param('id') id: string,
     @Body(new ZodBody(DomainConfig)) body: DomainConfig,
@@ -152,8 +153,7 @@ export class DomainsController {
    * only `engineOwnsDomain: false` hands the domain to another engine running side by side.
    */
   @Patch(':id/switches')
-  @UseGuards(BearerAuthGuard)
-  @RequireScope(OPERATOR_SCOPE)
+  @RequireScope(Scopes.operator)
   async switches(
     @Param('id') id: string,
     @Body(new ZodBody(DomainSwitches)) body: DomainSwitches,
@@ -180,8 +180,7 @@ export class DomainsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @UseGuards(BearerAuthGuard)
-  @RequireScope(OPERATOR_SCOPE)
+  @RequireScope(Scopes.operator)
   async remove(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     if (!(await this.domains.remove(id, caller))) throw new NotFoundException(`domain ${id} is not configured`);
   }

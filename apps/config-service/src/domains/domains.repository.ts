@@ -12,6 +12,7 @@ import {
 import { isUniqueViolation, type Domain, type PrismaClient } from '@writeback/persistence';
 import { configEventMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
 import { keyIdOf } from '@writeback/sealing';
+import { currentTraceparent } from '@writeback/observability';
 
 export const CONFIG_PRODUCER = 'config-service';
 
@@ -203,7 +204,8 @@ export class DomainsRepository {
           after: to,
         },
       },
-      { correlationId: changeId },
+      // The change's trace (the HTTP request that made it) follows it to the audit trail.
+      { correlationId: changeId, traceparent: currentTraceparent() },
     );
     await writeOutbox(tx, CONFIG_PRODUCER, [configEventMessage(event)]);
   }

@@ -1,4 +1,5 @@
 import { DomainConfig, DomainConfigView } from '@writeback/contracts';
+import { BEARER_SECURITY_SCHEMES, READER_SCOPES, Scopes, tokenRequired } from '@writeback/platform';
 import { z } from 'zod';
 import { DomainSwitches } from '../domains/domains.controller';
 
@@ -11,10 +12,9 @@ const json = (description: string, body: Record<string, unknown>): Record<string
 });
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const operatorOnly = {
-  '401': { description: 'Missing or invalid bearer token.' },
-  '403': { description: 'The token lacks the writeback.operator scope.' },
-};
+const operator = tokenRequired([Scopes.operator]);
+const operatorOnly = operator.responses;
+const reader = tokenRequired(READER_SCOPES);
 const invalid = { '400': { description: 'The body is invalid; `issues` names each field and why.' } };
 const notFound = { '404': { description: 'No such domain.' } };
 const ifMatch = {
@@ -59,8 +59,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/domains': {
         get: {
           operationId: 'listDomains',
-          summary: 'Every configured domain',
+          summary: 'Every configured domain (auditors and operators)',
+          security: reader.security,
           responses: {
+            ...reader.responses,
             '200': json('The domains, by id.', {
               type: 'object',
               properties: { items: { type: 'array', items: view } },
@@ -70,7 +72,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'addDomain',
           summary: 'Add a domain (operators)',
-          security: [{ bearer: [] }],
+          security: operator.security,
           requestBody: { required: true, content: { 'application/json': { schema: body } } },
           responses: {
             '201': json('The domain as stored.', view),
@@ -83,14 +85,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/domains/{id}': {
         get: {
           operationId: 'getDomain',
-          summary: 'One domain',
+          summary: 'One domain (auditors and operators)',
+          security: reader.security,
           parameters: [idParameter],
-          responses: { '200': withEtag('The domain.', view), ...notFound },
+          responses: { '200': withEtag('The domain.', view), ...reader.responses, ...notFound },
         },
         put: {
           operationId: 'replaceDomain',
           summary: 'Create or replace a domain (operators)',
-          security: [{ bearer: [] }],
+          security: operator.security,
           parameters: [idParameter, ifMatch],
           requestBody: { required: true, content: { 'application/json': { schema: body } } },
           responses: {
@@ -104,7 +107,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         delete: {
           operationId: 'removeDomain',
           summary: 'Remove a domain (operators); its requests are refused from then on',
-          security: [{ bearer: [] }],
+          security: operator.security,
           parameters: [idParameter],
           responses: { '204': { description: 'Removed.' }, ...operatorOnly, ...notFound },
         },
@@ -113,7 +116,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         patch: {
           operationId: 'setDomainSwitches',
           summary: 'Change one or more switches (operators)',
-          security: [{ bearer: [] }],
+          security: operator.security,
           parameters: [idParameter, ifMatch],
           requestBody: { required: true, content: { 'application/json': { schema: schema(DomainSwitches, 'input') } } },
           responses: {
@@ -126,6 +129,6 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: { securitySchemes: BEARER_SECURITY_SCHEMES },
   };
 }

@@ -1,4 +1,5 @@
 import { ApiError, CreateOperationRequest, OperationView } from '@writeback/contracts';
+import { BEARER_SECURITY_SCHEMES } from '@writeback/platform';
 import { z } from 'zod';
 
 const schema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> =>
@@ -78,7 +79,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: BEARER_SECURITY_SCHEMES,
       schemas: {
         CreateOperationRequest: schema(CreateOperationRequest, 'input'),
         OperationView: schema(OperationView, 'output'),

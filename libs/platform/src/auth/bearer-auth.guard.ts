@@ -16,8 +16,23 @@ import { readAuthConfig, TokenVerifier, Unauthenticated, type Caller } from './t
 export const TOKEN_VERIFIER = Symbol('TokenVerifier');
 const REQUIRED_SCOPE = 'writeback:required-scope';
 
-/** The token must grant this scope (e.g. `writeback.operator` for configuration changes). */
-export const RequireScope = (scope: string): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_SCOPE, scope);
+/** The scopes the services' APIs ask for (README, "Authentication"). */
+export const Scopes = {
+  /** Changes configuration, runs retention, replays dead letters; reads everything too. */
+  operator: 'writeback.operator',
+  /** Reads the audit trail and the domains' configuration; changes nothing. */
+  auditor: 'writeback.auditor',
+} as const;
+
+/** Reads of the audit trail and of configuration: auditors, and operators too. */
+export const READER_SCOPES = [Scopes.auditor, Scopes.operator] as const;
+
+/**
+ * The token must grant one of these scopes. On a method it replaces the class's: a
+ * controller open to readers marks its changes operator-only.
+ */
+export const RequireScope = (...scopes: string[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(REQUIRED_SCOPE, scopes);
 
 interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -44,15 +59,16 @@ export class BearerAuthGuard implements CanActivate {
       }
       throw error;
     }
-    const required = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, [
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_SCOPE, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (required && verified.scopes !== 'all' && !verified.scopes.includes(required)) {
+    const granted = verified.scopes;
+    if (required?.length && granted !== 'all' && !required.some((scope) => granted.includes(scope))) {
       throw new ForbiddenException({
         statusCode: 403,
         error: 'Forbidden',
-        message: `the token lacks scope ${required}`,
+        message: `the token lacks scope ${required.join(' or ')}`,
       });
     }
     request.caller = verified.caller;

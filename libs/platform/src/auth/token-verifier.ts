@@ -22,8 +22,8 @@ export class Unauthenticated extends Error {
 
 /**
  * Reads WRITEBACK_AUTH_*. Authentication is on unless switched off explicitly
- * (WRITEBACK_AUTH_MODE=none, the embedded default on loopback): a service with neither
- * refuses to start.
+ * (WRITEBACK_AUTH_MODE=none, the embedded default, refused beyond loopback by
+ * readServiceConfig): a service with neither refuses to start.
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   if (env['WRITEBACK_AUTH_MODE'] === 'none') return { mode: 'none' };
