@@ -6,13 +6,12 @@ import {
   forestUser,
   parsePrometheusText,
   sampleValue,
-  SpanKinds,
-  startOtlpReceiver,
+  startJaeger,
   startWritebackFixture,
   testEnvironment,
   waitFor,
-  type OtlpReceiver,
-  type ReceivedSpan,
+  type Jaeger,
+  type JaegerSpan,
   type Sample,
   type WritebackFixture,
 } from '@writeback/testing';
@@ -21,15 +20,15 @@ import { adminReset, leakForms } from './scenarios';
 const run = promisify(execFile);
 
 /** A span as `service: name`, the way the chain assertions read. */
-const label = (span: ReceivedSpan): string => `${span.service}: ${span.name}`;
+const label = (span: JaegerSpan): string => `${span.service}: ${span.name}`;
 
-/** The span and its ancestors up to the root, root first; every parent must have been received. */
-function lineage(spans: ReceivedSpan[], leaf: ReceivedSpan): ReceivedSpan[] {
+/** The span and its ancestors up to the root, root first; every parent must be in the trace. */
+function lineage(spans: JaegerSpan[], leaf: JaegerSpan): JaegerSpan[] {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const chain = [leaf];
   for (let current = leaf; current.parentSpanId;) {
     const parent = byId.get(current.parentSpanId);
-    if (!parent) throw new Error(`the parent of ${label(current)} was not received`);
+    if (!parent) throw new Error(`the parent of ${label(current)} is not in the trace`);
     chain.unshift(parent);
     current = parent;
   }
@@ -37,9 +36,10 @@ function lineage(spans: ReceivedSpan[], leaf: ReceivedSpan): ReceivedSpan[] {
 }
 
 /**
- * What an SRE sees of the system: one trace per writeback across the four services (the test
- * process is the OTLP receiver Jaeger would be), Prometheus metrics on every service, readiness
- * that follows the real dependencies, and no password in any log line, span or metric.
+ * What an SRE sees of the system: one trace per writeback across the four services, read back
+ * from a real Jaeger through its query API (the one its UI uses), Prometheus metrics on every
+ * service, readiness that follows the real dependencies, and no password in any log line,
+ * stored trace or metric.
  */
 describe('observability (distributed)', () => {
   const { forests } = testEnvironment();
@@ -54,19 +54,19 @@ describe('observability (distributed)', () => {
     badRequest: `Malformed-${distinct()}-Aa1!`,
   };
   const ids: Record<'applied' | 'tooShort' | 'dcDown', string> = { applied: '', tooShort: '', dcDown: '' };
-  let otlp: OtlpReceiver;
+  let jaeger: Jaeger;
   let fixture: WritebackFixture;
   let executorUrl: string;
 
   beforeAll(async () => {
-    otlp = await startOtlpReceiver();
-    fixture = await startWritebackFixture({ mode: 'distributed', forests: [forests.corp], env: otlp.env });
+    jaeger = await startJaeger();
+    fixture = await startWritebackFixture({ mode: 'distributed', forests: [forests.corp], env: jaeger.env });
     executorUrl = fixture.system.processes.get('executor-corp')?.url ?? '';
   });
 
   afterAll(async () => {
     await fixture?.stop();
-    await otlp?.stop();
+    await jaeger?.stop();
   });
 
   const serviceUrls = (): Record<string, string> => ({
@@ -90,22 +90,35 @@ describe('observability (distributed)', () => {
     return { operationId: view.operationId, status: view.status, ...(view.reason ? { code: view.reason.code } : {}) };
   }
 
-  /** Spans of the operation's trace, once the audit service's write of `eventType` has arrived. */
-  async function traceOf(operationId: string, eventType: string): Promise<ReceivedSpan[]> {
-    return waitFor(
-      () => {
-        const spans = otlp.spans();
-        const audit = spans.find(
-          (s) =>
-            s.service === 'audit-service' &&
-            s.name === 'audit write' &&
-            s.attributes['writeback.operation_id'] === operationId &&
-            s.attributes['writeback.message.type'] === eventType,
-        );
-        return audit && spans.filter((s) => s.traceId === audit.traceId);
+  /**
+   * The operation's trace as Jaeger shows it, found as an SRE would (the audit service's
+   * `audit write` of `eventType`, by the operation id tag), once Jaeger holds the audit write and
+   * every ancestor of every span in the trace.
+   */
+  async function traceOf(operationId: string, eventType: string): Promise<JaegerSpan[]> {
+    const complete = (trace: JaegerSpan[]): boolean => {
+      const spanIds = new Set(trace.map((s) => s.spanId));
+      return trace.every((s) => !s.parentSpanId || spanIds.has(s.parentSpanId));
+    };
+    const found = await waitFor(
+      async () => {
+        const traces = await jaeger.searchTraces({
+          service: 'audit-service',
+          operation: 'audit write',
+          tags: { 'writeback.operation_id': operationId, 'writeback.message.type': eventType },
+        });
+        return traces.length > 0 && traces.every(complete) && traces;
       },
-      { timeoutMs: 30_000, description: `the spans of ${operationId} up to the audit of ${eventType}` },
+      { timeoutMs: 30_000, description: `Jaeger to hold the trace of ${operationId} up to the audit of ${eventType}` },
     );
+    expect(found).toHaveLength(1);
+    return found[0] as JaegerSpan[];
+  }
+
+  /** Every trace Jaeger holds, of every service, as its query API answers: where a leak would show. */
+  async function everyStoredTrace(): Promise<string> {
+    const services = ['policy-gate', 'config-service', 'writeback-executor', 'audit-service'];
+    return (await Promise.all(services.map((service) => jaeger.rawSearch({ service, limit: 10_000 })))).join('\n');
   }
 
   it('makes one writeback one trace: HTTP request, gate, bus, executor, LDAP modify, audit write', async () => {
@@ -117,17 +130,19 @@ describe('observability (distributed)', () => {
     expect(roots.map(label)).toHaveLength(1);
     const [root] = roots;
 
-    // Every span about the operation is in this one trace, and all four services took part.
+    // The operation id is a searchable tag in each service that acts on the operation, and
+    // every span carrying it is in this one trace; all four services took part.
     const traceId = root?.traceId;
-    expect(
-      otlp.spans().filter((s) => s.attributes['writeback.operation_id'] === ids.applied && s.traceId !== traceId),
-    ).toEqual([]);
+    for (const service of ['policy-gate', 'writeback-executor', 'audit-service']) {
+      const found = await jaeger.searchTraces({ service, tags: { 'writeback.operation_id': ids.applied } });
+      expect({ service, traces: found.map((t) => t[0]?.traceId) }).toEqual({ service, traces: [traceId] });
+    }
     expect(new Set(trace.map((s) => s.service))).toEqual(
       new Set(['policy-gate', 'config-service', 'writeback-executor', 'audit-service']),
     );
     expect(root).toMatchObject({
       service: 'policy-gate',
-      kind: SpanKinds.server,
+      kind: 'server',
       attributes: {
         'http.request.method': 'POST',
         'http.route': '/v1/operations',
@@ -139,7 +154,7 @@ describe('observability (distributed)', () => {
     if (!modify) throw new Error('no LDAP modify span');
     expect(modify).toMatchObject({
       service: 'writeback-executor',
-      kind: SpanKinds.client,
+      kind: 'client',
       attributes: {
         'server.address': new URL(forests.corp.ldapsUrl).hostname,
         'ldap.operation': 'modify',
@@ -148,7 +163,7 @@ describe('observability (distributed)', () => {
       },
     });
     const toModify = lineage(trace, modify).map(label);
-    expect(toModify[0]).toBe(label(root as ReceivedSpan));
+    expect(toModify[0]).toBe(label(root as JaegerSpan));
     const executorTopicName = executorTopic('corp');
     expect(toModify.filter((l) => !/request handler|^policy-gate: POST/.test(l))).toEqual([
       'policy-gate: writeback accept',
@@ -163,24 +178,24 @@ describe('observability (distributed)', () => {
     const auditWrite = trace.find(
       (s) => s.name === 'audit write' && s.attributes['writeback.message.type'] === 'WritebackApplied',
     );
-    const toAudit = lineage(trace, auditWrite as ReceivedSpan).map(label);
+    const toAudit = lineage(trace, auditWrite as JaegerSpan).map(label);
     expect(toAudit.slice(toAudit.indexOf('writeback-executor: writeback apply'))).toEqual([
       'writeback-executor: writeback apply',
       `writeback-executor: send ${Topics.events}`,
       `audit-service: process ${Topics.events}`,
       'audit-service: audit write',
     ]);
-    expect(toAudit[0]).toBe(label(root as ReceivedSpan));
+    expect(toAudit[0]).toBe(label(root as JaegerSpan));
     // The audit write's own database work, by the PostgreSQL instrumentation.
     expect(
       trace.some((s) => s.parentSpanId === auditWrite?.spanId && s.attributes['db.system.name'] === 'postgresql'),
     ).toBe(true);
 
     // Messaging spans follow the conventions; the consumer continues the producer's context.
-    const send = trace.find((s) => s.name === `send ${executorTopicName}`) as ReceivedSpan;
-    const process = trace.find((s) => s.name === `process ${executorTopicName}`) as ReceivedSpan;
+    const send = trace.find((s) => s.name === `send ${executorTopicName}`) as JaegerSpan;
+    const process = trace.find((s) => s.name === `process ${executorTopicName}`) as JaegerSpan;
     expect(send).toMatchObject({
-      kind: SpanKinds.producer,
+      kind: 'producer',
       attributes: {
         'messaging.system': 'kafka',
         'messaging.operation.type': 'send',
@@ -189,7 +204,7 @@ describe('observability (distributed)', () => {
       },
     });
     expect(process).toMatchObject({
-      kind: SpanKinds.consumer,
+      kind: 'consumer',
       parentSpanId: send.spanId,
       attributes: {
         'messaging.system': 'kafka',
@@ -199,9 +214,9 @@ describe('observability (distributed)', () => {
     });
 
     // config-service served the gate's reads of the domain inside the same trace.
-    const configRead = trace.find((s) => s.service === 'config-service' && s.kind === SpanKinds.server);
+    const configRead = trace.find((s) => s.service === 'config-service' && s.kind === 'server');
     expect(configRead?.attributes['http.route']).toBe('/v1/domains');
-    expect(lineage(trace, configRead as ReceivedSpan)[0]).toBe(root);
+    expect(lineage(trace, configRead as JaegerSpan)[0]).toBe(root);
   });
 
   it('names the operation and its trace in every log line about it', async () => {
@@ -428,18 +443,24 @@ describe('observability (distributed)', () => {
     }
   });
 
-  it('never lets a password appear in a log line, a span attribute or a metric', async () => {
-    // Every operation's spans up to its audit write have been exported before the search.
+  it('never lets a password appear in a log line, a trace Jaeger stored or a metric', async () => {
+    // Every operation's spans up to its audit write have reached Jaeger before the search.
     await traceOf(ids.applied, 'WritebackApplied');
     await traceOf(ids.tooShort, 'WritebackRejected');
     await traceOf(ids.dcDown, 'WritebackFailed');
     const metricsText = (await Promise.all(Object.values(serviceUrls()).map(scrape))).join('\n');
-    const haystacks = { logs: await fixture.logs(), spans: otlp.rawText(), metrics: metricsText };
+    const haystacks = { logs: await fixture.logs(), traces: await everyStoredTrace(), metrics: metricsText };
     // The haystacks hold this run's operations (metrics by design hold no ids, only counts).
     for (const id of Object.values(ids)) {
       expect(haystacks.logs).toContain(id);
-      expect(haystacks.spans).toContain(id);
+      expect(haystacks.traces).toContain(id);
     }
+    // Jaeger holds the request refused for breaking the contract too, whose body held a password.
+    const refused = await jaeger.searchTraces({
+      service: 'policy-gate',
+      tags: { 'http.route': '/v1/operations', 'http.response.status_code': '400' },
+    });
+    expect(refused).toHaveLength(1);
     expect(haystacks.logs).toContain('password is too short');
     expect(haystacks.metrics).toContain('AD.PASSWORD_POLICY');
     for (const password of Object.values(passwords)) {

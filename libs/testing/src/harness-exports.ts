@@ -1,6 +1,6 @@
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
-export { ensureSystemDeps, harnessFile } from './harness-files';
+export { ensureSystemDeps, harnessCacheDir, harnessFile } from './harness-files';
 export {
   canBind,
   createPlainAccount,
@@ -26,7 +26,6 @@ export type {
 export {
   DEFAULT_KAFKA_VERSION,
   ensureKafkaRuntime,
-  harnessCacheDir,
   KAFKA_DEFAULT_JVM_OPTIONS,
   startKafkaCluster,
   testKafkaVersion,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand } from './processes';
 
@@ -29,4 +30,9 @@ export async function ensureSystemDeps(): Promise<string> {
     timeoutMs: 600_000,
   });
   return stdout.trim();
+}
+
+/** `${WRITEBACK_CACHE_DIR:-~/.cache/writeback}`: what the harness downloads or builds once, kept between runs. */
+export function harnessCacheDir(): string {
+  return process.env['WRITEBACK_CACHE_DIR']?.trim() || join(homedir(), '.cache', 'writeback');
 }

@@ -3,6 +3,6 @@ export * from './test-environment';
 export * from './writeback-fixture';
 export * from './test-issuer';
 export { committedJson } from './committed-document';
-export * from './otlp-receiver';
+export * from './jaeger';
 export * from './prometheus-text';
 export * from './migrated-database';

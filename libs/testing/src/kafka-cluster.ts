@@ -2,11 +2,10 @@ import { type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { freePort } from '@writeback/supervisor';
-import { repositoryFile } from './harness-files';
+import { harnessCacheDir, repositoryFile } from './harness-files';
 import { hasExited, runCommand, spawnProcessGroup, stopProcessGroup } from './processes';
 import { waitFor } from './wait-for';
 
@@ -88,11 +87,6 @@ const TOOL_TIMEOUT_MS = 120_000;
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Any 22-character base64url id: every cluster the harness starts is new, so one id serves. */
 const CLUSTER_ID = 'd3JpdGViYWNrLXRlc3RzAA';
-
-/** `${WRITEBACK_CACHE_DIR:-~/.cache/writeback}`: what the harness downloads or builds, kept between runs. */
-export function harnessCacheDir(): string {
-  return process.env['WRITEBACK_CACHE_DIR']?.trim() || join(homedir(), '.cache', 'writeback');
-}
 
 interface KafkaRuntime {
   version: string;

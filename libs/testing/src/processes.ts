@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   input?: string;
   cwd?: string;
   timeoutMs?: number;
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const OUTPUT_TAIL_CHARS = 4000;
@@ -20,10 +22,11 @@ export function runCommand(
   args: readonly string[],
   options: RunCommandOptions = {},
 ): Promise<CommandResult> {
-  const { input, cwd, timeoutMs = 120_000 } = options;
+  const { input, cwd, env, timeoutMs = 120_000 } = options;
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd,
+      env,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: timeoutMs,
     });

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ensureSystemDeps } from '../harness-files';
+import { ensureJaegerBinary } from '../jaeger';
 import { startSambaForest, type SambaForest } from '../samba';
 import { TEST_ENV_VAR, type TestEnvironment } from '../test-environment';
 
@@ -64,6 +65,8 @@ export default async function globalSetup(): Promise<void> {
     throw new Error('integration tests start Samba AD DCs and add loopback addresses: run them as root');
   }
   await ensureSystemDeps();
+  // Minutes on a fresh machine, so here rather than inside a suite's hook timeout; cached after.
+  await ensureJaegerBinary();
   const workDir = await mkdtemp(join(tmpdir(), 'writeback-it-'));
   const [corpIp, fabrikamIp] = forestIps();
   const [corp, fabrikam] = await Promise.all([
