@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-component test harness needs (Samba AD DC, librdkafka's
-# mock cluster, a C compiler) and those the deployment tests render with (Go with Sprig, YAML and
-# JSON Schema libraries for tools/helm-render; kubectl for Kustomize). Idempotent: does nothing
-# when everything is present.
+# mock cluster, a C compiler) and promtool (Debian's prometheus package), which the deployment
+# tests check the chart's alert rules with. Helm and kustomize are not Debian packages: the
+# deployment tests build them with the machine's Go (tools/deploy/go-tools.ts). Idempotent: does
+# nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev zlib1g-dev kcat gcc libc6-dev iproute2 openssl
-  golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev)
-# Any kubectl renders Kustomize; Debian's would conflict with one installed otherwise (e.g. Google Cloud SDK's).
-command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
+  prometheus)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
@@ -43,8 +42,9 @@ krb5-config krb5-config/add_servers boolean false
 krb5-config krb5-config/read_conf boolean true
 EOF
 
-# Forests are started by the harness on their own addresses; a global smbd/nmbd/samba started by
-# the packages' maintainer scripts would hold ports and /run/samba. policy-rc.d 101 = "do not start".
+# Forests are started by the harness on their own addresses; a global smbd/nmbd/samba (or a
+# Prometheus server) started by the packages' maintainer scripts would hold ports and /run/samba.
+# policy-rc.d 101 = "do not start".
 policy_rc=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy_rc" ]; then
