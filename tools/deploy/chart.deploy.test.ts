@@ -300,7 +300,7 @@ describe('helm/writeback', () => {
     ).not.toHaveProperty('maxUnavailable');
   });
 
-  it('scrapes every Service as job="writeback", the job the alerts in docs/operations.md select', () => {
+  it('scrapes every Service as job="writeback", the job the chart\'s alerts select', () => {
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-servicemonitor-hpa.yaml')], WITH_OPERATOR));
     const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as K8sObject;
     const { jobLabel, selector } = spec<{ jobLabel?: string; selector: { matchLabels: Record<string, string> } }>(
@@ -314,8 +314,8 @@ describe('helm/writeback', () => {
     expect(services.length).toBeGreaterThanOrEqual(4);
     expect(jobLabel).toBeDefined();
     const jobs = new Set(services.map((service) => service.metadata.labels?.[jobLabel as string]));
-    const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
-    const alertJobs = new Set([...operations.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
+    const rules = readFileSync(join(CHART, 'files', 'prometheus-rules.yaml'), 'utf8');
+    const alertJobs = new Set([...rules.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
     expect(alertJobs.size).toBeGreaterThanOrEqual(1);
     expect([...jobs]).toEqual([...alertJobs]);
   });
