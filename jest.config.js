@@ -1,8 +1,8 @@
 // Test tier is in the file name: `.unit.` tests touch no I/O; `.int.` and `.e2e.` tests run
 // against the real components the harness starts (Samba AD DCs, the Kafka-protocol cluster,
 // PostgreSQL); `.deploy.` tests render the Helm chart and the Kustomize overlays with Helm and
-// kustomize (built once by their global setup from tools/helm and tools/kustomize with the
-// machine's Go) and start no service.
+// kustomize and check them against a kube-apiserver they start on loopback (all built once by
+// their global setup with the machine's Go: docs/adr/0007), and start no other service.
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },

@@ -1,8 +1,9 @@
-import { ensureTool, HELM, KUBE_CHECK, KUSTOMIZE } from './go-tools';
+import { ensureTool, HELM, KUBE_APISERVER, KUBE_CHECK, KUBECTL, KUSTOMIZE } from './go-tools';
 
-/** Builds Helm, kustomize and kube-check once, before any deploy test runs (a cold build takes minutes). */
+/**
+ * Builds the tools once, before any deploy test runs: cold, Helm and kustomize take minutes,
+ * kube-apiserver and kubectl a quarter of an hour on two cores (docs/adr/0007).
+ */
 export default function globalSetup(): void {
-  ensureTool(HELM);
-  ensureTool(KUSTOMIZE);
-  ensureTool(KUBE_CHECK);
+  for (const tool of [HELM, KUSTOMIZE, KUBE_CHECK, KUBE_APISERVER, KUBECTL]) ensureTool(tool);
 }

@@ -1,6 +1,6 @@
 /**
- * The command-line tools the deploy tests run (Helm, kustomize, the project's kube-check), built
- * from the Go module proxy at the versions pinned in tools/<tool>/go.mod (go.sum committed
+ * The command-line tools the deploy tests run (Helm, kustomize, kube-apiserver, kubectl, the
+ * project's kube-check), built from the Go module proxy at the versions pinned in tools/<tool>/go.mod (go.sum committed
  * beside it) and cached in `${WRITEBACK_CACHE_DIR:-~/.cache/writeback}/<tool>-<version>/`
  * (docs/adr/0007).
  */
@@ -13,8 +13,10 @@ import { delimiter, join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 
 export interface GoTool {
-  /** The folder under tools/ holding the module that pins it, and the binary's name. */
+  /** The binary's name, and the folder under tools/ holding the module that pins it unless `dir` says. */
   name: string;
+  /** The folder under tools/ holding the module, when it is not `name`. */
+  dir?: string;
   /** The module whose version go.mod pins; none for the project's own programs. */
   module?: string;
   /** The package to build. */
@@ -36,13 +38,34 @@ export const KUSTOMIZE: GoTool = {
   pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
 };
 export const KUBE_CHECK: GoTool = { name: 'kube-check', pkg: '.' };
+/** `-X` flags setting the version Kubernetes' own release builds set (kubectl and the server print it). */
+const kubernetesVersion = (version: string): string => {
+  const [major, minor] = version.replace(/^v/, '').split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`])
+    .join(' ');
+};
+export const KUBE_APISERVER: GoTool = {
+  name: 'kube-apiserver',
+  dir: 'kube-apiserver',
+  module: 'k8s.io/kubernetes',
+  pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
+  ldflags: kubernetesVersion,
+};
+export const KUBECTL: GoTool = {
+  name: 'kubectl',
+  dir: 'kube-apiserver',
+  module: 'k8s.io/kubernetes',
+  pkg: 'k8s.io/kubernetes/cmd/kubectl',
+  ldflags: kubernetesVersion,
+};
 
 export function cacheDir(): string {
   return process.env['WRITEBACK_CACHE_DIR'] || join(homedir(), '.cache', 'writeback');
 }
 
 function moduleDir(tool: GoTool): string {
-  return join(ROOT, 'tools', tool.name);
+  return join(ROOT, 'tools', tool.dir ?? tool.name);
 }
 
 /** The version of the tool that tools/<name>/go.mod requires, or a hash of the project's own sources. */
@@ -56,7 +79,7 @@ export function pinnedVersion(tool: GoTool): string {
   const goMod = readFileSync(join(moduleDir(tool), 'go.mod'), 'utf8');
   const escaped = tool.module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const version = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod)?.[1];
-  if (!version) throw new Error(`tools/${tool.name}/go.mod does not require ${tool.module}`);
+  if (!version) throw new Error(`tools/${tool.dir ?? tool.name}/go.mod does not require ${tool.module}`);
   return version;
 }
 
@@ -109,7 +132,9 @@ export function ensureTool(tool: GoTool): string {
     encoding: 'utf8',
   });
   if (build.error || build.status !== 0) {
-    throw new Error(`cannot build ${tool.pkg} (tools/${tool.name}): ${build.error?.message ?? build.stderr}`);
+    throw new Error(
+      `cannot build ${tool.pkg} (tools/${tool.dir ?? tool.name}): ${build.error?.message ?? build.stderr}`,
+    );
   }
   // Whole or not at all: a build cut short leaves only the partial file.
   renameSync(partial, binary);

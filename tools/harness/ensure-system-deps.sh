@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-component test harness needs (Samba AD DC, librdkafka's
-# mock cluster, a C compiler) and promtool (Debian's prometheus package), which the deployment
-# tests check the chart's alert rules with. Helm and kustomize are not Debian packages: the
-# deployment tests build them with the machine's Go (tools/deploy/go-tools.ts). Idempotent: does
-# nothing when everything is present.
+# mock cluster, a C compiler) and what the deployment tests run beside the tools they build with
+# the machine's Go (Helm, kustomize, kube-apiserver, kubectl: tools/deploy/go-tools.ts): promtool
+# (Debian's prometheus) for the chart's alert rules, and etcd (etcd-server) for the API server.
+# Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools librdkafka-dev zlib1g-dev kcat gcc libc6-dev iproute2 openssl
-  prometheus)
+  prometheus etcd-server)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
@@ -43,7 +43,8 @@ krb5-config krb5-config/read_conf boolean true
 EOF
 
 # Forests are started by the harness on their own addresses; a global smbd/nmbd/samba (or a
-# Prometheus server) started by the packages' maintainer scripts would hold ports and /run/samba.
+# Prometheus server, or etcd) started by the packages' maintainer scripts would hold ports and
+# /run/samba; the deploy tests start their own etcd on free loopback ports.
 # policy-rc.d 101 = "do not start".
 policy_rc=/usr/sbin/policy-rc.d
 created_policy=0
