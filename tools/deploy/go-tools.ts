@@ -103,7 +103,7 @@ function goEnv(dir: string): NodeJS.ProcessEnv {
     PATH: ['/usr/local/go/bin', process.env['PATH'] ?? ''].join(delimiter),
     // Never fetch another toolchain, never change go.mod or go.sum: the pins are what is reviewed.
     GOTOOLCHAIN: 'local',
-    GOFLAGS: '-mod=readonly',
+    GOFLAGS: '-mod=readonly -buildvcs=false',
     CGO_ENABLED: '0',
   };
   const run = spawnSync('go', ['env', 'GOVERSION'], { cwd: dir, env, encoding: 'utf8' });
