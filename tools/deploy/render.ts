@@ -1,7 +1,8 @@
 /**
  * Renders the Helm chart with Helm itself and the Kustomize overlays with kustomize (both built
  * by go-tools.ts at pinned versions), and validates what comes out against the Kubernetes
- * OpenAPI schemas (docs/adr/0007).
+ * OpenAPI schemas and by strict decoding (tools/kube-check); apiserver.deploy.test.ts also
+ * puts it before a real API server (docs/adr/0007).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
