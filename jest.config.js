@@ -1,7 +1,8 @@
 // Test tier is in the file name: `.unit.` tests touch no I/O; `.int.` and `.e2e.` tests run
 // against the real components the harness starts (Samba AD DCs, the Kafka-protocol cluster,
-// PostgreSQL); `.deploy.` tests render the Helm chart and the Kustomize overlays with the
-// tools ensure-system-deps.sh installs (Go, Sprig, kubectl) and start no service.
+// PostgreSQL); `.deploy.` tests render the Helm chart and the Kustomize overlays with Helm and
+// kustomize and check them against a kube-apiserver they start on loopback (all built once by
+// their global setup with the machine's Go: docs/adr/0007), and start no other service.
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
@@ -24,6 +25,11 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest/integration-setup.ts'],
       slowTestThreshold: 60,
     },
-    { ...shared, displayName: 'deploy', testMatch: ['<rootDir>/tools/deploy/**/*.deploy.test.ts'] },
+    {
+      ...shared,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/tools/deploy/**/*.deploy.test.ts'],
+      globalSetup: '<rootDir>/tools/deploy/global-setup.ts',
+    },
   ],
 };

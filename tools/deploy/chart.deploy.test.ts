@@ -22,9 +22,12 @@ import {
   podLabels,
   podTemplates,
   type Rendered,
+  lintChart,
   RenderError,
   renderChart,
+  renderNotes,
   ROOT,
+  schemaProblems,
 } from './render';
 
 const CI_DIR = join(CHART, 'ci');
@@ -96,6 +99,10 @@ describe('helm/writeback', () => {
     let objects: K8sObject[];
     beforeAll(() => {
       objects = objectsOf(renderChart([join(CI_DIR, scenario)], WITH_OPERATOR));
+    });
+
+    it('passes helm lint --strict', () => {
+      expect(lintChart([join(CI_DIR, scenario)])).toContain('1 chart(s) linted, 0 chart(s) failed');
     });
 
     it('renders only objects valid against the Kubernetes OpenAPI schemas', () => {
@@ -215,7 +222,9 @@ describe('helm/writeback', () => {
 
   it('creates exactly the topics libs/contracts names, when asked to', () => {
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-multi-domain.yaml')]));
-    const job = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics');
+    const job = objects.find(
+      (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics',
+    );
     const topics = podTemplates([job as K8sObject])[0]?.spec.containers[0]?.env?.find((e) => e.name === 'TOPICS');
     expect(topics?.value?.split(' ').sort()).toEqual(
       [...Object.values(Topics), executorTopic('corp'), executorTopic('fabrikam')].sort(),
@@ -224,7 +233,9 @@ describe('helm/writeback', () => {
 
   it("quotes SASL credentials in the topic Job's JAAS line (JAAS escapes, then .properties escapes)", () => {
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-kafka-sasl-tls.yaml')]));
-    const job = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics');
+    const job = objects.find(
+      (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics',
+    );
     const script = podTemplates([job as K8sObject])[0]?.spec.containers[0]?.command?.[2] ?? '';
     const quote = /^\s*(jaas_quote\(\) \{.*\})$/m.exec(script)?.[1] ?? '';
     expect(quote).not.toBe('');
@@ -236,9 +247,11 @@ describe('helm/writeback', () => {
   });
 
   it("tells the operator each domain's bindSecretRef, at the path its executor mounts", () => {
-    const rendered = renderChart([join(CI_DIR, 'values-multi-domain.yaml')]);
+    const values = [join(CI_DIR, 'values-multi-domain.yaml')];
+    const notes = renderNotes(values);
+    const rendered = renderChart(values);
     for (const domain of ['corp', 'fabrikam']) {
-      expect(rendered.notes).toContain(`"bindSecretRef": "file:/etc/writeback/bind/${domain}/password"`);
+      expect(notes).toContain(`"bindSecretRef": "file:/etc/writeback/bind/${domain}/password"`);
       const executor = podTemplates(objectsOf(rendered)).find(
         ({ owner }) => owner.metadata.labels?.['writeback.io/domain'] === domain,
       );
@@ -287,7 +300,7 @@ describe('helm/writeback', () => {
     ).not.toHaveProperty('maxUnavailable');
   });
 
-  it('scrapes every Service as job="writeback", the job the alerts in docs/operations.md select', () => {
+  it('scrapes every Service as job="writeback", the job the chart\'s alerts select', () => {
     const objects = objectsOf(renderChart([join(CI_DIR, 'values-servicemonitor-hpa.yaml')], WITH_OPERATOR));
     const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as K8sObject;
     const { jobLabel, selector } = spec<{ jobLabel?: string; selector: { matchLabels: Record<string, string> } }>(
@@ -301,8 +314,8 @@ describe('helm/writeback', () => {
     expect(services.length).toBeGreaterThanOrEqual(4);
     expect(jobLabel).toBeDefined();
     const jobs = new Set(services.map((service) => service.metadata.labels?.[jobLabel as string]));
-    const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
-    const alertJobs = new Set([...operations.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
+    const rules = readFileSync(join(CHART, 'files', 'prometheus-rules.yaml'), 'utf8');
+    const alertJobs = new Set([...rules.matchAll(/\bjob="([^"]+)"/g)].map((m) => m[1]));
     expect(alertJobs.size).toBeGreaterThanOrEqual(1);
     expect([...jobs]).toEqual([...alertJobs]);
   });
@@ -328,9 +341,10 @@ describe('helm/writeback', () => {
     });
 
     it('an image tag `latest`, for the services and for the topic Job', () => {
-      expect(renderError([MINIMAL, valuesFile({ image: { tag: 'latest' } })])).toContain('image.tag');
+      // values.schema.json refuses it before the templates' own check; Helm names the value by its JSON pointer.
+      expect(renderError([MINIMAL, valuesFile({ image: { tag: 'latest' } })])).toContain("at '/image/tag'");
       const topics = valuesFile({ kafka: { topics: { create: true, image: { tag: 'latest' } } } });
-      expect(renderError([MINIMAL, topics])).toContain('kafka.topics.image.tag');
+      expect(renderError([MINIMAL, topics])).toContain("at '/kafka/topics/image/tag'");
     });
 
     it('SASL without its Secret, and authentication without an issuer', () => {
@@ -367,7 +381,7 @@ describe('helm/writeback', () => {
         'writeback-executor-corp: pdb.minAvailable 2 with 2 replicas',
       );
       const none = valuesFile({ auditService: { pdb: { maxUnavailable: 0 } } });
-      expect(renderError([MINIMAL, none])).toContain('auditService.pdb.maxUnavailable');
+      expect(renderError([MINIMAL, none])).toContain("at '/auditService/pdb/maxUnavailable'");
     });
 
     it('a ServiceMonitor on a cluster without the Prometheus Operator', () => {
@@ -376,7 +390,9 @@ describe('helm/writeback', () => {
     });
 
     it('values the schema does not know (a misspelt key is not silently ignored)', () => {
-      expect(renderError([MINIMAL, valuesFile({ policyGate: { replicas: 3 } })])).toContain('replicas');
+      expect(renderError([MINIMAL, valuesFile({ policyGate: { replicas: 3 } })])).toContain(
+        "at '/policyGate': additional properties 'replicas' not allowed",
+      );
     });
   });
 
@@ -394,7 +410,9 @@ describe('helm/writeback', () => {
 
     it('a writable root filesystem (values.schema.json refuses the value)', () => {
       const values = { containerSecurityContext: { readOnlyRootFilesystem: false } };
-      expect(renderError([MINIMAL, valuesFile(values)])).toContain('containerSecurityContext.readOnlyRootFilesystem');
+      expect(renderError([MINIMAL, valuesFile(values)])).toContain(
+        "at '/containerSecurityContext/readOnlyRootFilesystem': value must be true",
+      );
       const problems = insecureWorkloads(weakened((_, c) => (c['readOnlyRootFilesystem'] = false)));
       expect(problems).toContain('Deployment/writeback-policy-gate container policy-gate: root filesystem is writable');
       expect(problems).toContain('Job/writeback-migrate container migrate: root filesystem is writable');
@@ -403,8 +421,8 @@ describe('helm/writeback', () => {
     it('root allowed, and privilege escalation allowed (values.schema.json refuses both)', () => {
       const values = { containerSecurityContext: { runAsNonRoot: false, allowPrivilegeEscalation: true } };
       const refused = renderError([MINIMAL, valuesFile(values)]);
-      expect(refused).toContain('containerSecurityContext.runAsNonRoot');
-      expect(refused).toContain('containerSecurityContext.allowPrivilegeEscalation');
+      expect(refused).toContain("at '/containerSecurityContext/runAsNonRoot': value must be true");
+      expect(refused).toContain("at '/containerSecurityContext/allowPrivilegeEscalation': value must be false");
       const problems = insecureWorkloads(
         weakened((pod, c) => {
           pod['runAsNonRoot'] = false;
@@ -459,6 +477,23 @@ describe('helm/writeback', () => {
       const names = [...envVarsReadByCode([file])].filter((n) => !n.endsWith('_PORT'));
       expect(names.sort()).toEqual(['WRITEBACK_IN_TEMPLATE', 'WRITEBACK_READ']);
     });
+  });
+
+  it('the validation refuses a misspelt field, as the API server does under strict field validation', () => {
+    const objects = objectsWith({ metrics: { serviceMonitor: { enabled: true } } });
+    const gate = named(objects, 'Deployment', 'writeback-policy-gate') as K8sObject;
+    (podTemplates([gate])[0]?.spec.containers[0] as unknown as Record<string, unknown>)['imagePullPolcy'] = 'Always';
+    const monitor = named(objects, 'ServiceMonitor', 'writeback') as K8sObject;
+    (spec<{ endpoints: Record<string, unknown>[] }>(monitor).endpoints[0] as Record<string, unknown>)['intervall'] =
+      '10s';
+    // The OpenAPI schemas alone let both through.
+    expect([...schemaProblems(gate), ...schemaProblems(monitor)]).toEqual([]);
+    expect(invalidObjects(objects)).toEqual([
+      expect.stringMatching(
+        /^Deployment\/writeback-policy-gate: .*unknown field "spec.template.spec.containers\[0\].imagePullPolcy"/,
+      ),
+      expect.stringMatching(/^ServiceMonitor\/writeback: .*unknown field "spec.endpoints\[0\].intervall"/),
+    ]);
   });
 
   it('the validation catches an object Kubernetes would reject', () => {

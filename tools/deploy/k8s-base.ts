@@ -58,7 +58,7 @@ export function generateK8sBase(): Map<string, string> {
   const out = new Map<string, string>();
   const names = [...files.keys()].sort();
   for (const name of names) {
-    const docs = (files.get(name) ?? []).map((o) => YAML.stringify(o, { lineWidth: 0 }));
+    const docs = (files.get(name) ?? []).map((o) => YAML.stringify(o, { lineWidth: 0, sortMapEntries: true }));
     out.set(name, HEADER + docs.join('---\n'));
   }
   out.set(

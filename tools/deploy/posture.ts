@@ -14,13 +14,16 @@ import {
   podTemplates,
   ROOT,
   schemaProblems,
+  strictDecodeProblems,
 } from './render';
 
 const where = (o: K8sObject, container?: Container): string =>
   `${o.kind}/${o.metadata.name}${container ? ` container ${container.name}` : ''}`;
 
+/** Problems against the Kubernetes OpenAPI schemas, and what strict field validation refuses. */
 export function invalidObjects(objects: K8sObject[]): string[] {
-  return objects.flatMap((o) => schemaProblems(o).map((p) => `${where(o)}: ${p}`));
+  const strict = strictDecodeProblems(objects);
+  return objects.flatMap((o, i) => [...schemaProblems(o), ...(strict[i] ?? [])].map((p) => `${where(o)}: ${p}`));
 }
 
 /** Every image is pinned: a tag that is not `latest`, or a digest. */

@@ -1,15 +1,10 @@
 /**
- * Renders the Helm chart and the Kustomize overlays without Helm or a cluster, and validates
- * what comes out against the Kubernetes OpenAPI schemas (docs/adr/0007).
- *
- * - Chart: tools/helm-render (Go text/template + Debian's Sprig, Helm's own functions, the
- *   chart's values.schema.json), built once per change of its source.
- * - Kustomize: `kubectl kustomize`, whichever kubectl the machine has (Debian's 1.20 embeds
- *   kustomize 2.0.3, so the overlays use only what that version understands).
+ * Renders the Helm chart with Helm itself and the Kustomize overlays with kustomize (both built
+ * by go-tools.ts at pinned versions), and validates what comes out against the Kubernetes
+ * OpenAPI schemas and by strict decoding (tools/kube-check); apiserver.deploy.test.ts also
+ * puts it before a real API server (docs/adr/0007).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as YAML from 'yaml';
 import * as core from 'kubernetes-models/v1';
@@ -19,10 +14,10 @@ import * as policy from 'kubernetes-models/policy/v1';
 import * as autoscaling from 'kubernetes-models/autoscaling/v2';
 import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as monitoring from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { ensureTool, HELM, KUBE_CHECK, KUSTOMIZE } from './go-tools';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHART = join(ROOT, 'helm', 'writeback');
-const RENDERER_SOURCE = join(ROOT, 'tools', 'helm-render', 'main.go');
 
 /** Any Kubernetes object, as rendered. */
 export interface K8sObject {
@@ -34,81 +29,78 @@ export interface K8sObject {
 
 export interface Rendered {
   manifests: { template: string; object: K8sObject }[];
-  notes: string;
 }
 
+/** Helm or kustomize refused: the message is the tool's own. */
 export class RenderError extends Error {}
-
-let rendererPath: string | undefined;
-
-/** Builds tools/helm-render with Debian's Go and Go libraries (GOPATH mode, offline). */
-export function helmRenderer(): string {
-  if (rendererPath) return rendererPath;
-  const source = readFileSync(RENDERER_SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const dir = join(ROOT, 'node_modules', '.cache', 'writeback-helm-render');
-  const binary = join(dir, `helm-render-${hash}`);
-  if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
-    const go = spawnSync('go', ['build', '-o', binary, './tools/helm-render'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GO111MODULE: 'off',
-        GOPATH: '/usr/share/gocode',
-        GOCACHE: join(dir, 'go-build'),
-        GOFLAGS: '',
-        CGO_ENABLED: '0',
-      },
-    });
-    if (go.error || go.status !== 0) {
-      throw new Error(
-        `cannot build tools/helm-render (needs golang-go, golang-github-masterminds-sprig-dev, ` +
-          `golang-k8s-sigs-yaml-dev, golang-github-xeipuuv-gojsonschema-dev: tools/harness/ensure-system-deps.sh): ` +
-          `${go.error?.message ?? go.stderr}`,
-      );
-    }
-  }
-  rendererPath = binary;
-  return binary;
-}
 
 export interface RenderOptions {
   releaseName?: string;
   namespace?: string;
+  /** Extra API versions the cluster is said to serve (`--api-versions`). */
   apiVersions?: string[];
 }
 
-/** `helm template` of the chart with these values files (later files win). Throws RenderError with Helm's message. */
-export function renderChart(valuesFiles: string[], options: RenderOptions = {}): Rendered {
-  const args = ['--chart', CHART, '--name', options.releaseName ?? 'writeback'];
-  args.push('--namespace', options.namespace ?? 'writeback');
-  if (options.apiVersions?.length) args.push('--api-versions', options.apiVersions.join(','));
-  for (const file of valuesFiles) args.push('--values', file);
-  const run = spawnSync(helmRenderer(), args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (run.error) throw run.error;
-  if (run.status !== 0) throw new RenderError(run.stderr.trim());
-  return JSON.parse(run.stdout) as Rendered;
+function run(tool: string, args: string[], input?: string): string {
+  const result = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd: ROOT, input });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new RenderError(result.stderr.trim() || result.stdout.trim());
+  return result.stdout;
 }
 
-/** `kubectl kustomize DIR`, parsed. */
+function helmArgs(valuesFiles: string[], options: RenderOptions): string[] {
+  const args = [options.releaseName ?? 'writeback', CHART, '--namespace', options.namespace ?? 'writeback'];
+  for (const api of options.apiVersions ?? []) args.push('--api-versions', api);
+  for (const file of valuesFiles) args.push('--values', file);
+  return args;
+}
+
+/** Runs the Helm CLI the deploy tests build (tools/helm); throws RenderError with Helm's message. */
+export function helm(args: string[]): string {
+  return run(ensureTool(HELM), args);
+}
+
+/** `helm template` of the chart with these values files (later files win), hooks included. */
+export function renderChart(valuesFiles: string[], options: RenderOptions = {}): Rendered {
+  const out = helm(['template', ...helmArgs(valuesFiles, options)]);
+  const manifests = parseYamlDocuments(out).flatMap((doc) => {
+    const object = doc.toJSON() as K8sObject | null;
+    if (object === null) return [];
+    // Helm heads each document with "# Source: <chart>/templates/<file>".
+    const template = /Source: (\S+)/.exec(doc.commentBefore ?? '')?.[1] ?? '';
+    return [{ template, object }];
+  });
+  return { manifests };
+}
+
+/** The release notes (NOTES.txt) Helm prints after an install, rendered without a cluster. */
+export function renderNotes(valuesFiles: string[], options: RenderOptions = {}): string {
+  const out = helm(['install', ...helmArgs(valuesFiles, options), '--dry-run=client', '--output', 'json']);
+  return (JSON.parse(out) as { info: { notes?: string } }).info.notes ?? '';
+}
+
+/** `helm lint --strict` of the chart with these values files: Helm's output, or RenderError. */
+export function lintChart(valuesFiles: string[], options: RenderOptions = {}): string {
+  const args = ['lint', '--strict', CHART, '--namespace', options.namespace ?? 'writeback'];
+  for (const file of valuesFiles) args.push('--values', file);
+  return helm(args);
+}
+
+/** `kustomize build DIR`, parsed. */
 export function renderKustomize(dir: string): K8sObject[] {
-  let out: string;
-  try {
-    out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const e = error as { code?: string; stderr?: string; message: string };
-    if (e.code === 'ENOENT') {
-      throw new Error('kubectl is missing: run tools/harness/ensure-system-deps.sh (Debian kubernetes-client)');
-    }
-    throw new RenderError(e.stderr || e.message);
-  }
-  return parseYamlStream(out);
+  return parseYamlStream(run(ensureTool(KUSTOMIZE), ['build', dir]));
+}
+
+/**
+ * YAML as Kubernetes reads it: YAML 1.1, so `defaultMode: 0440` is octal (288), as kubectl and
+ * the API server take it, not the decimal 440 of YAML 1.2.
+ */
+function parseYamlDocuments(text: string): YAML.Document[] {
+  return YAML.parseAllDocuments(text, { version: '1.1' });
 }
 
 export function parseYamlStream(text: string): K8sObject[] {
-  return YAML.parseAllDocuments(text)
+  return parseYamlDocuments(text)
     .map((doc) => doc.toJSON() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
 }
@@ -130,7 +122,18 @@ const MODELS: Record<string, ModelClass> = {
   'autoscaling/v2/HorizontalPodAutoscaler': autoscaling.HorizontalPodAutoscaler,
   'networking.k8s.io/v1/NetworkPolicy': networking.NetworkPolicy,
   'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': monitoring.PrometheusRule,
 };
+
+/**
+ * What the API server's strict field validation refuses, per object: unknown or duplicate fields
+ * and values of the wrong type, found by decoding into the Go types it serves (tools/kube-check).
+ * The OpenAPI schemas below allow unknown fields, so a misspelt field passes them.
+ */
+export function strictDecodeProblems(objects: K8sObject[]): string[][] {
+  const out = run(ensureTool(KUBE_CHECK), [], JSON.stringify(objects));
+  return (JSON.parse(out) as { problems: string[] }[]).map((r) => r.problems);
+}
 
 /** Validates one object against its Kubernetes OpenAPI schema; returns the problems (none: valid). */
 export function schemaProblems(object: K8sObject): string[] {

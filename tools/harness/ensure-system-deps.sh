@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-component test harness needs (Samba AD DC, kcat as a
-# second Kafka client, a Java runtime and Maven for Apache Kafka) and those the deployment tests
-# render with (Go with Sprig, YAML and JSON Schema libraries for tools/helm-render; kubectl for
-# Kustomize). Idempotent: does nothing when everything is present.
+# second Kafka client, a Java runtime and Maven for Apache Kafka) and what the deployment tests
+# run beside the tools they build with the machine's Go (Helm, kustomize, kube-apiserver,
+# kubectl: tools/deploy/go-tools.ts): promtool (Debian's prometheus) for the chart's alert rules,
+# and etcd (etcd-server) for the API server. Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools kcat iproute2 openssl
-  golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev)
-# Any kubectl renders Kustomize; Debian's would conflict with one installed otherwise (e.g. Google Cloud SDK's).
-command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
+  prometheus etcd-server)
 # Apache Kafka (libs/testing/src/kafka-cluster.ts) needs Java 17+ and Maven to resolve it; the
 # machines come with both, which a Debian package must not replace.
 command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jre-headless)
@@ -47,8 +46,10 @@ krb5-config krb5-config/add_servers boolean false
 krb5-config krb5-config/read_conf boolean true
 EOF
 
-# Forests are started by the harness on their own addresses; a global smbd/nmbd/samba started by
-# the packages' maintainer scripts would hold ports and /run/samba. policy-rc.d 101 = "do not start".
+# Forests are started by the harness on their own addresses; a global smbd/nmbd/samba (or a
+# Prometheus server, or etcd) started by the packages' maintainer scripts would hold ports and
+# /run/samba; the deploy tests start their own etcd on free loopback ports.
+# policy-rc.d 101 = "do not start".
 policy_rc=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy_rc" ]; then
