@@ -109,7 +109,7 @@ describe('Kafka topics (distributed)', () => {
       timeoutMs: 30_000,
       description: `the command of ${operationId} on ${topic}`,
     });
-    const corpUser = forestUser(corp, 'vera').upn;
+    const corpUser = forestUser(corp, 'wendy').upn;
     const after = await fixture.request(adminReset(corpUser, `Corp-${stamp}-Aa1!`));
     expect(after.status).toBe(202);
     expect((await fixture.outcome(after.body['operationId'] as string)).status).toBe('applied');
