@@ -16,6 +16,8 @@ const operatorOnly = {
   '403': { description: 'The token lacks the writeback.operator scope.' },
 };
 const invalid = { '400': { description: 'The body is invalid; `issues` names each field and why.' } };
+// Express' JSON parser takes 100 kB, less than the longest fields allow once escaped.
+const tooLarge = { '413': { description: 'The body is larger than the API takes (100 kB).' } };
 const notFound = { '404': { description: 'No such domain.' } };
 const ifMatch = {
   name: 'If-Match',
@@ -75,6 +77,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '201': json('The domain as stored.', view),
             ...invalid,
+            ...tooLarge,
             ...operatorOnly,
             '409': { description: 'A domain with that id exists.' },
           },
@@ -96,6 +99,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': withEtag('The domain as stored.', view),
             '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
+            ...tooLarge,
             ...operatorOnly,
             '409': { description: 'The body id differs from the path.' },
             ...versionConflict,
@@ -119,6 +123,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': withEtag('The domain as stored.', view),
             '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
+            ...tooLarge,
             ...operatorOnly,
             ...notFound,
             ...versionConflict,
