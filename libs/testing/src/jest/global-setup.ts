@@ -23,6 +23,7 @@ const CORP_USERS = [
   'ruth',
   'sven',
   'uma',
+  'vera',
 ];
 const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete'];
 
