@@ -1,4 +1,5 @@
 import { DomainConfig, DomainConfigView } from '@writeback/contracts';
+import { POLICY_MATRIX } from '@writeback/domain';
 import { z } from 'zod';
 import { DomainSwitches } from '../domains/domains.controller';
 
@@ -41,6 +42,27 @@ const versionConflict = {
   },
 };
 
+type Schema = Record<string, unknown> & { properties?: Record<string, Schema>; items?: Schema };
+
+/**
+ * The domain body with the matrix's rule ids spelled out: `refuse` names rules that allow,
+ * `allow` rules that refuse, and only with `allowWidening` (validatePolicyOverrides' rules, which
+ * the contract cannot know: the matrix lives in the domain library).
+ */
+function withPolicyRules(body: Schema): Schema {
+  const ruleIds = (effect: 'allow' | 'refuse'): string[] =>
+    POLICY_MATRIX.rules.filter((rule) => rule.effect.type === effect).map((rule) => rule.id);
+  const policy = body.properties?.['policy'];
+  const refuse = policy?.properties?.['refuse']?.items;
+  const allow = policy?.properties?.['allow']?.items;
+  if (!policy || !refuse || !allow) throw new Error('DomainConfig has no policy.refuse/allow to document');
+  refuse['enum'] = ruleIds('allow');
+  allow['enum'] = ruleIds('refuse');
+  policy['if'] = { properties: { allow: { minItems: 1 } }, required: ['allow'] };
+  policy['then'] = { properties: { allowWidening: { const: true } }, required: ['allowWidening'] };
+  return body;
+}
+
 /**
  * config-service's OpenAPI document, its bodies taken from the zod schemas that validate
  * them. Served at `GET /openapi.json`; `docs/openapi/config-service.json` is a copy a test
@@ -48,7 +70,7 @@ const versionConflict = {
  */
 export function buildOpenApiDocument(): Record<string, unknown> {
   const view = schema(DomainConfigView, 'output');
-  const body = schema(DomainConfig, 'input');
+  const body = withPolicyRules(schema(DomainConfig, 'input'));
   return {
     openapi: '3.1.0',
     info: {
