@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { Caller, OperationOptions, Reason, Target, WritebackRequest } from './request';
 
-const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
-
 /**
  * user@dns.domain, stricter at the edge than on the topics (events already recorded must keep
  * decoding): the prefix may not hold LDAP filter or DN metacharacters (`*()\\,;"<>/[]:`),
@@ -20,14 +18,18 @@ const EdgeUpn = z
     'must look like user@domain, without whitespace, control characters or any of *()\\,;"<>/[]:',
   );
 
-/** Free text that ends up in logs and the audit trail. */
+/**
+ * Free text that ends up in logs and the audit trail. Patterns rather than refinements: the
+ * OpenAPI document then says what is refused.
+ */
 const PrintableText = (max: number) =>
   z
     .string()
+    .regex(/\S/, 'must not be blank')
     .trim()
     .min(1)
     .max(max)
-    .refine((t) => !INVISIBLE_OR_CONTROL.test(t), 'must not contain control or invisible format characters');
+    .regex(/^[^\p{Cc}\p{Cf}\p{Cs}]*$/u, 'must not contain control or invisible format characters');
 
 /**
  * AD takes at most 256 characters in unicodePwd; C0/C1 control characters never belong in one,
@@ -37,8 +39,8 @@ const NewPassword = z
   .string()
   .min(1)
   .max(256)
-  .refine((p) => !/\p{Cc}/u.test(p), 'must not contain control characters')
-  .refine((p) => !/\p{Cs}/u.test(p), 'must be valid Unicode (no unpaired surrogates)');
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .regex(/^[^\p{Cs}]*$/u, 'must be valid Unicode (no unpaired surrogates)');
 
 /** Body of `POST /v1/operations`: the request plus the new password, which a plain unlock never carries. */
 export const CreateOperationRequest = WritebackRequest.extend({

@@ -6,6 +6,7 @@ import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { httpMetrics } from './http-metrics';
+import { methodNotAllowed, type RouterLayer } from './method-not-allowed';
 import { MetricsController } from './metrics.controller';
 import { setTimeout as delay } from 'node:timers/promises';
 import { markNotReady } from './health.controller';
@@ -63,6 +64,8 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
   const app = await NestFactory.create(RootModule, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
   app.use(httpMetrics);
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
+  app.use(methodNotAllowed(() => express.router.stack));
   app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
   if (definition.topics) {
     app.connectMicroservice({

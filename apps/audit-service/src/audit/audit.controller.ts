@@ -14,10 +14,11 @@ import {
 import { z } from 'zod';
 import { BearerAuthGuard, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { stringify } from 'csv-stringify/sync';
-import { AuditQuery, AuditRepository, type AuditEntry } from './audit.repository';
+import { AuditQuery, AuditRepository, Instant, type AuditEntry } from './audit.repository';
 import { RetentionService } from './retention.service';
 
-const RetentionRun = z.object({ asOf: z.coerce.date().optional() }).strict();
+/** The body is optional: no body runs retention as of now. */
+export const RetentionRun = z.object({ asOf: Instant.optional() }).strict().default({});
 type RetentionRun = z.infer<typeof RetentionRun>;
 
 /** The audit trail names users, initiators and callers: readers only (auditors and operators). */

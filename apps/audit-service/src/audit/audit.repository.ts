@@ -89,18 +89,31 @@ export const OUTCOME_TYPES = {
   failed: 'WritebackFailed',
 } as const;
 
+/** An instant: an ISO 8601 date or date-time with its offset; the document says so, unlike a bare coercion. */
+export const Instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date());
+
+/** A record id: at most 18 digits stays inside PostgreSQL's bigint, so no id the database cannot compare reaches it. */
+export const RecordPosition = z.string().regex(/^\d{1,18}$/, 'must be a cursor from a previous page');
+
+/** A filter's text: PostgreSQL's text cannot hold NUL, so one in a filter is a 400, not a 500. */
+export const FilterText = (max: number) =>
+  z
+    .string()
+    .regex(/\S/, 'must not be blank')
+    .regex(/^[^\u0000]*$/, 'must not contain NUL')
+    .trim()
+    .min(1)
+    .max(max);
+
 export const AuditQuery = z.object({
   operationId: z.uuid().optional(),
-  targetUpn: z.string().trim().min(1).max(256).optional(),
-  domainId: z.string().trim().min(1).max(63).optional(),
+  targetUpn: FilterText(256).optional(),
+  domainId: FilterText(63).optional(),
   outcome: z.enum(['applied', 'rejected', 'failed']).optional(),
-  type: z.string().trim().min(1).max(100).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
-  cursor: z
-    .string()
-    .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
-    .optional(),
+  type: FilterText(100).optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+  cursor: RecordPosition.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   format: z.enum(['json', 'csv']).default('json'),
 });

@@ -4,15 +4,15 @@ import type { IncomingMessage } from '@writeback/messaging';
 import type { PrismaClient } from '@writeback/persistence';
 import { OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
 import { z } from 'zod';
-import { AUDIT_PRODUCER } from '../audit/audit.repository';
+import { AUDIT_PRODUCER, FilterText, RecordPosition } from '../audit/audit.repository';
 
 export const DeadLetterQuery = z
   .object({
-    sourceTopic: z.string().max(256).optional(),
+    sourceTopic: FilterText(256).optional(),
     /** `false` lists only dead letters not replayed yet. */
     replayed: z.enum(['true', 'false']).optional(),
     /** Ids above this one (the previous page's `nextCursor`). */
-    after: z.coerce.bigint().nonnegative().optional(),
+    after: RecordPosition.transform(BigInt).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();

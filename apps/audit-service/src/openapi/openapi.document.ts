@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeadLetterView } from '@writeback/contracts';
 import { BEARER_SECURITY_SCHEMES, READER_SCOPES, Scopes, tokenRequired } from '@writeback/platform';
+import { RetentionRun } from '../audit/audit.controller';
 import { AuditQuery } from '../audit/audit.repository';
 import { DeadLetterQuery } from '../dead-letters/dead-letters.repository';
 
@@ -92,6 +93,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               properties: { operationId: { type: 'string' }, events: { type: 'array', items: entry } },
             }),
             ...reader.responses,
+            '400': { description: 'The id is not a UUID.' },
             '404': { description: 'No record of that operation.' },
           },
         },
@@ -119,7 +121,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           requestBody: {
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { asOf: { type: 'string', format: 'date-time' } } },
+                schema: z.toJSONSchema(RetentionRun, { io: 'input' }),
               },
             },
           },
@@ -128,6 +130,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               type: 'object',
               properties: { removed: { type: 'object', additionalProperties: { type: 'integer' } } },
             }),
+            '400': { description: 'The body is not JSON, or `asOf` is not an instant.' },
+            '413': { description: 'The body is larger than the API takes (100 kB).' },
             ...operatorOnly,
           },
         },
@@ -153,9 +157,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'replayDeadLetter',
           summary: 'Publish a dead letter to its source topic again (operators)',
           security: operator.security,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }],
           responses: {
             '200': ok('The dead letter, marked replayed.', deadLetter),
+            '400': { description: 'The id is not a positive integer.' },
             '404': { description: 'No such dead letter.' },
             '409': { description: 'The message holds NUL characters, which no consumer accepts.' },
             ...operatorOnly,

@@ -48,6 +48,29 @@ function checkOverrides(body: DomainConfig): void {
   }
 }
 
+/** The fields holding NUL, which PostgreSQL's text and jsonb cannot store. */
+function nulPaths(value: unknown, path: readonly string[] = []): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path.join('.')] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nulPaths(item, [...path, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => nulPaths(item, [...path, key]));
+  }
+  return [];
+}
+
+/** A body the database cannot store is the caller's mistake (400), not the service's (500). */
+function checkStorable(body: DomainConfig): void {
+  const paths = nulPaths(body);
+  if (paths.length > 0) {
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'request does not match the API contract',
+      issues: paths.map((path) => ({ path, message: 'must not contain NUL characters' })),
+    });
+  }
+}
+
 interface HeaderSink {
   setHeader(name: string, value: string): void;
 }
@@ -119,6 +142,7 @@ export class DomainsController {
     @Body(new ZodBody(DomainConfig)) body: DomainConfig,
     @CurrentCaller() caller: Caller,
   ): Promise<DomainConfigView> {
+    checkStorable(body);
     checkOverrides(body);
     const exists = (): ConflictException => new ConflictException(`domain ${body.id} already exists`);
     if (await this.domains.get(body.id)) throw exists();
@@ -144,6 +168,7 @@ export class DomainsController {
   ): Promise<DomainConfigView> {
     const expectedVersion = expectedVersionOf(ifMatch);
     if (body.id !== id) throw new ConflictException('the body id must match the path');
+    checkStorable(body);
     checkOverrides(body);
     return saving(() => this.domains.save(id, () => body, caller, expectedVersion), response);
   }

@@ -1,5 +1,6 @@
 import { DomainConfig, DomainConfigView } from '@writeback/contracts';
 import { BEARER_SECURITY_SCHEMES, READER_SCOPES, Scopes, tokenRequired } from '@writeback/platform';
+import { POLICY_MATRIX } from '@writeback/domain';
 import { z } from 'zod';
 import { DomainSwitches } from '../domains/domains.controller';
 
@@ -16,6 +17,8 @@ const operator = tokenRequired([Scopes.operator]);
 const operatorOnly = operator.responses;
 const reader = tokenRequired(READER_SCOPES);
 const invalid = { '400': { description: 'The body is invalid; `issues` names each field and why.' } };
+// Express' JSON parser takes 100 kB, less than the longest fields allow once escaped.
+const tooLarge = { '413': { description: 'The body is larger than the API takes (100 kB).' } };
 const notFound = { '404': { description: 'No such domain.' } };
 const ifMatch = {
   name: 'If-Match',
@@ -39,6 +42,27 @@ const versionConflict = {
   },
 };
 
+type Schema = Record<string, unknown> & { properties?: Record<string, Schema>; items?: Schema };
+
+/**
+ * The domain body with the matrix's rule ids spelled out: `refuse` names rules that allow,
+ * `allow` rules that refuse, and only with `allowWidening` (validatePolicyOverrides' rules, which
+ * the contract cannot know: the matrix lives in the domain library).
+ */
+function withPolicyRules(body: Schema): Schema {
+  const ruleIds = (effect: 'allow' | 'refuse'): string[] =>
+    POLICY_MATRIX.rules.filter((rule) => rule.effect.type === effect).map((rule) => rule.id);
+  const policy = body.properties?.['policy'];
+  const refuse = policy?.properties?.['refuse']?.items;
+  const allow = policy?.properties?.['allow']?.items;
+  if (!policy || !refuse || !allow) throw new Error('DomainConfig has no policy.refuse/allow to document');
+  refuse['enum'] = ruleIds('allow');
+  allow['enum'] = ruleIds('refuse');
+  policy['if'] = { properties: { allow: { minItems: 1 } }, required: ['allow'] };
+  policy['then'] = { properties: { allowWidening: { const: true } }, required: ['allowWidening'] };
+  return body;
+}
+
 /**
  * config-service's OpenAPI document, its bodies taken from the zod schemas that validate
  * them. Served at `GET /openapi.json`; `docs/openapi/config-service.json` is a copy a test
@@ -46,7 +70,7 @@ const versionConflict = {
  */
 export function buildOpenApiDocument(): Record<string, unknown> {
   const view = schema(DomainConfigView, 'output');
-  const body = schema(DomainConfig, 'input');
+  const body = withPolicyRules(schema(DomainConfig, 'input'));
   return {
     openapi: '3.1.0',
     info: {
@@ -77,6 +101,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '201': json('The domain as stored.', view),
             ...invalid,
+            ...tooLarge,
             ...operatorOnly,
             '409': { description: 'A domain with that id exists.' },
           },
@@ -99,6 +124,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': withEtag('The domain as stored.', view),
             '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
+            ...tooLarge,
             ...operatorOnly,
             '409': { description: 'The body id differs from the path.' },
             ...versionConflict,
@@ -122,6 +148,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': withEtag('The domain as stored.', view),
             '400': { description: 'The body or If-Match is invalid; `issues` names each field and why.' },
+            ...tooLarge,
             ...operatorOnly,
             ...notFound,
             ...versionConflict,

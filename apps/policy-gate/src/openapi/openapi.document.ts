@@ -71,7 +71,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ],
           responses: {
             '200': { description: 'The operation as it stands.', content: operation },
-            '400': error('The id is not a UUID.'),
+            '400': error('The id is not a UUID, or waitSeconds is not a whole number from 0 to 30.'),
             '401': error('Missing or invalid bearer token.'),
             '404': error('No such operation.'),
           },
@@ -81,7 +81,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: BEARER_SECURITY_SCHEMES,
       schemas: {
-        CreateOperationRequest: schema(CreateOperationRequest, 'input'),
+        CreateOperationRequest: {
+          ...schema(CreateOperationRequest, 'input'),
+          // The contract's refinement, which JSON Schema cannot take from zod: only an unlock goes without a password.
+          anyOf: [{ properties: { kind: { const: 'unlock' } } }, { required: ['newPassword'] }],
+        },
         OperationView: schema(OperationView, 'output'),
         ApiError: schema(ApiError, 'output'),
       },

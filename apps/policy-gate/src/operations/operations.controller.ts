@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -21,6 +22,16 @@ import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
 const MAX_WAIT_SECONDS = 30;
+
+/** What the document says: a whole number of seconds from 0 to 30, or nothing (answer at once). */
+function waitSecondsOf(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const seconds = /^\d{1,2}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds <= MAX_WAIT_SECONDS)) {
+    throw new BadRequestException(`waitSeconds must be a whole number from 0 to ${MAX_WAIT_SECONDS}`);
+  }
+  return seconds;
+}
 
 @Controller('v1/operations')
 @UseGuards(BearerAuthGuard)
@@ -56,7 +67,7 @@ export class OperationsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query('waitSeconds') waitSeconds?: string,
   ): Promise<OperationView> {
-    const wait = Math.min(Math.max(Number(waitSeconds ?? 0) || 0, 0), MAX_WAIT_SECONDS);
+    const wait = waitSecondsOf(waitSeconds);
     const deadline = Date.now() + wait * 1000;
     // What a commit of this replica handed over; read from the database when there is none.
     let handed: OperationView | undefined;

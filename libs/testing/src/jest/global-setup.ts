@@ -24,6 +24,7 @@ const CORP_USERS = [
   'ruth',
   'sven',
   'uma',
+  'vera',
   'wendy',
 ];
 const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete'];
