@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Inspects and runs the image test-image.sh built: what is in it (no dev dependencies, no test
 // code, a numeric non-root user owning nothing), then, from the image, the CLI's --help, the
-// migration against a PostgreSQL started here and config-service until /health/ready answers.
+// migration against a PostgreSQL started here and each service until /health/ready answers.
 // Everything listens on 127.0.0.1; buildah's chroot isolation shares the host's network.
 //
 // Usage: check-image.mjs <image>   (environment: as test-image.sh sets it)
@@ -125,11 +125,12 @@ async function check(name, fn) {
 }
 
 async function main() {
-  const [info] = JSON.parse(await buildahOk(['inspect', '--type', 'image', image]).then((out) => `[${out}]`));
+  const info = JSON.parse(await buildahOk(['inspect', '--type', 'image', image]));
   const config = info.OCIv1.config ?? {};
   const container = await buildahOk(['from', '--pull=false', '--name', `writeback-image-test-${process.pid}`, image]);
   let database;
   let dataDir;
+  const services = [];
   try {
     const root = await buildahOk(['mount', container]);
     const app = join(root, config.WorkingDir ?? '/app');
@@ -163,7 +164,6 @@ async function main() {
 
     await check('no dev dependencies', async () => {
       const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')).packages;
-      const present = DEV_TOOLS.filter((name) => lock[`node_modules/${name}`] !== undefined);
       const devOnly = [];
       let count = 0;
       for await (const key of installedPackages(app)) {
@@ -172,7 +172,7 @@ async function main() {
         if (!entry || entry.dev || entry.devOptional) devOnly.push(key.replace(/^node_modules\//, ''));
       }
       const tools = [];
-      for (const name of present) {
+      for (const name of DEV_TOOLS) {
         if (await stat(join(app, 'node_modules', name)).catch(() => undefined)) tools.push(name);
       }
       if (tools.length || devOnly.length) {
@@ -192,14 +192,13 @@ async function main() {
       const found = [];
       for await (const file of walk(app, (name) => name === 'node_modules')) {
         const name = relative(app, file);
-        if (TEST_FILE.test(file.split('/').pop()) && !/\.d\.ts(\.map)?$/.test(name)) found.push(name);
+        const base = file.split('/').pop();
+        if (TEST_FILE.test(base) && !/\.d\.ts(\.map)?$/.test(name)) found.push(name);
         else if (name.split('/').some((part) => part === 'src' || part === '__tests__')) found.push(name);
-      }
-      for (const pkg of await readdir(app, { recursive: true }).then((all) =>
-        all.filter((p) => p.endsWith('package.json') && !p.includes('node_modules')),
-      )) {
-        const tags = JSON.parse(await readFile(join(app, pkg), 'utf8')).nx?.tags ?? [];
-        if (tags.includes('type:testing')) found.push(`${pkg} (a type:testing project)`);
+        else if (base === 'package.json') {
+          const tags = JSON.parse(await readFile(file, 'utf8')).nx?.tags ?? [];
+          if (tags.includes('type:testing')) found.push(`${name} (a type:testing project)`);
+        }
       }
       const links = join(app, 'node_modules', '@writeback');
       for (const link of await readdir(links).catch(() => [])) {
@@ -227,7 +226,7 @@ async function main() {
         runArgs(container, env, ['node', 'libs/persistence/dist/migrate.cli.js']),
       );
       if (code !== 0) throw new Error(`exit ${code}\n${tail(stdout + stderr)}`);
-      const migrations = await readMigrations(join(repo, 'libs/persistence/prisma/migrations'));
+      const migrations = await readMigrations(join(app, 'libs/persistence/prisma/migrations'));
       const tables = migrations.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE "([^"]+)"/g)].map((match) => match[1]));
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
@@ -250,18 +249,29 @@ async function main() {
       }
     });
 
-    await check('config-service starts and answers /health/ready', async () => {
-      const port = await freePort();
-      const env = {
-        WRITEBACK_DATABASE_URL: databaseUrl,
-        WRITEBACK_MIGRATE_ON_START: 'false',
-        WRITEBACK_HTTP_HOST: '127.0.0.1',
-        WRITEBACK_CONFIG_SERVICE_PORT: String(port),
-        WRITEBACK_AUTH_MODE: 'none',
-      };
-      return runService(container, env, ['node', 'apps/config-service/dist/main.js'], `http://127.0.0.1:${port}`);
-    });
+    // config-service first: the gate and the executor read domain configuration from it.
+    const common = {
+      WRITEBACK_DATABASE_URL: databaseUrl,
+      WRITEBACK_MIGRATE_ON_START: 'false',
+      WRITEBACK_HTTP_HOST: '127.0.0.1',
+      WRITEBACK_AUTH_MODE: 'none',
+    };
+    const configService = await startService(container, 'config-service', common);
+    services.push(configService);
+    await check('config-service answers /health/ready', () => configService.ready);
+    const configUrl = { WRITEBACK_CONFIG_SERVICE_URL: configService.url };
+    for (const [name, env] of [
+      ['policy-gate', { ...common, ...configUrl }],
+      ['writeback-executor', { ...common, ...configUrl, WRITEBACK_EXECUTOR_DOMAINS: '*' }],
+      ['audit-service', { ...common, ...configUrl }],
+    ]) {
+      services.push(await startService(container, name, env));
+    }
+    await Promise.all(
+      services.slice(1).map((service) => check(`${service.name} answers /health/ready`, () => service.ready)),
+    );
   } finally {
+    for (const service of services) await check(`${service.name} stops cleanly on SIGTERM`, () => service.stop());
     await database?.stop().catch(() => undefined);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
     await buildah(['rm', container]);
@@ -281,53 +291,61 @@ async function bytesUnder(dir) {
 
 const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 
-/** Starts a service from the image, waits for GET /health/ready = 200, then stops it with SIGTERM. */
-async function runService(container, env, command, base) {
-  const child = spawn('buildah', buildahArgs(runArgs(container, env, command)), { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node apps/<name>/dist/main.js` from the image on a free loopback port. `ready` resolves
+ * once GET /health/ready answers 200; `stop()` sends SIGTERM and expects exit 0.
+ */
+async function startService(container, name, env) {
+  const port = await freePort();
+  const portVariable = `WRITEBACK_${name.toUpperCase().replaceAll('-', '_')}_PORT`;
+  const command = ['node', `apps/${name}/dist/main.js`];
+  const child = spawn('buildah', buildahArgs(runArgs(container, { ...env, [portVariable]: String(port) }, command)), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   let exitCode;
-  void exited.then((code) => (exitCode = code));
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve((exitCode = code ?? signal))));
+  const url = `http://127.0.0.1:${port}`;
 
-  const started = Date.now();
-  let ready = false;
-  let last = 'no answer';
-  while (!ready && exitCode === undefined && Date.now() - started < SERVICE_START_MS) {
-    try {
-      const response = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2_000) });
-      last = `${response.status} ${await response.text()}`;
-      ready = response.status === 200;
-    } catch (error) {
-      last = error instanceof Error ? (error.cause?.code ?? error.message) : String(error);
+  const ready = (async () => {
+    const started = Date.now();
+    let last = 'no answer';
+    while (exitCode === undefined && Date.now() - started < SERVICE_START_MS) {
+      try {
+        const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+        last = `${response.status} ${await response.text()}`;
+        if (response.status === 200) return `after ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      } catch (error) {
+        last = error instanceof Error ? (error.cause?.code ?? error.message) : String(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  const readyAfter = Date.now() - started;
+    const why = exitCode !== undefined ? `exited ${exitCode} first` : `no 200 within ${SERVICE_START_MS} ms`;
+    throw new Error(`${why} (last: ${last})\n${tail(output)}`);
+  })();
+  ready.catch(() => undefined); // reported by whoever awaits it
 
-  // buildah's chroot isolation answers its own SIGTERM with SIGKILL to the command; a pod's
-  // runtime signals the command itself, so that is what is signalled here.
-  const service = await descendant(child.pid, 'node');
-  if (service) process.kill(service, 'SIGTERM');
-  else child.kill('SIGTERM');
-  const stopped = await Promise.race([
-    exited.then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), SERVICE_STOP_MS)),
-  ]);
-  if (!stopped) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  if (!ready) {
-    const why = exitCode !== undefined ? `exited ${exitCode} first` : `not within ${SERVICE_START_MS} ms`;
-    throw new Error(`/health/ready ${why} (last: ${last})\n${tail(output)}`);
-  }
-  if (!stopped)
-    throw new Error(`ready after ${readyAfter} ms, but did not stop within ${SERVICE_STOP_MS} ms of SIGTERM`);
-  const code = await exited;
-  if (code !== 0) throw new Error(`ready after ${readyAfter} ms, but exited ${code} on SIGTERM\n${tail(output)}`);
-  return `ready after ${(readyAfter / 1000).toFixed(1)} s, stopped cleanly on SIGTERM`;
+  const stop = async () => {
+    if (exitCode !== undefined) throw new Error(`had already exited ${exitCode}`);
+    // buildah's chroot isolation answers its own SIGTERM with SIGKILL to the command; a pod's
+    // runtime signals the command itself, so that is what is signalled here.
+    const service = await descendant(child.pid, 'node');
+    if (service) process.kill(service, 'SIGTERM');
+    else child.kill('SIGTERM');
+    const stopped = await Promise.race([
+      exited.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), SERVICE_STOP_MS)),
+    ]);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`still running ${SERVICE_STOP_MS} ms after SIGTERM`);
+    }
+    if (exitCode !== 0) throw new Error(`exited ${exitCode}\n${tail(output)}`);
+  };
+  return { name, url, ready, stop };
 }
 
 /** The first process named `name` below `pid` (buildah, then its chroot helpers, then the command). */

@@ -2,7 +2,7 @@
 # `npm run image:test`: builds the repository's Dockerfile without a Docker engine and runs the
 # image (docs/deployment.md, "The image, tested"). Steps: install buildah and debootstrap; make
 # the base image once (base-image.sh, cached); build the Dockerfile; then check-image.mjs
-# inspects the image and runs the CLI, the migration and config-service from it against an
+# inspects the image and runs the CLI, the migration and every service from it against an
 # embedded PostgreSQL on loopback. Needs root and `npm run build` (the checks start PostgreSQL
 # with libs/persistence/dist).
 #
