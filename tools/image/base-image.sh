@@ -52,12 +52,15 @@ install -m 0755 "$work/node/bin/node" "$root/usr/local/bin/node"
 tar -xzf "$work/npm-$WRITEBACK_IMAGE_NPM_VERSION.tgz" -C "$root/usr/local/lib/node_modules/npm" --strip-components=1
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
-# The official images rely on Node's built-in roots. This machine's egress re-signs TLS with its
-# own CA, so npm in the Dockerfile's build stage trusts the host's bundle (npm only: the
-# services never read it).
-mkdir -p "$root/etc/ssl/certs"
-cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
-printf "cafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n" >"$root/usr/local/etc/npmrc"
+# The official images rely on Node's built-in roots. Where egress re-signs TLS with a local CA,
+# npm in the Dockerfile's build stage must trust the host's bundle (npm only: the services never
+# read it).
+printf "update-notifier=false\n" >"$root/usr/local/etc/npmrc"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$root/etc/ssl/certs"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  echo "cafile=/etc/ssl/certs/ca-certificates.crt" >>"$root/usr/local/etc/npmrc"
+fi
 chroot "$root" groupadd --gid 1000 node
 chroot "$root" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 
