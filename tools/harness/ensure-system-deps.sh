@@ -13,26 +13,14 @@ PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools kcat 
 command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
 
-is_installed() {
-  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
-}
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  is_installed "$pkg" || missing+=("$pkg")
-done
-
+# shellcheck source=tools/harness/apt-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
+mapfile -t missing < <(apt_missing "${PACKAGES[@]}")
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "ensure-system-deps: all ${#PACKAGES[@]} packages already installed"
   exit 0
 fi
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-system-deps: missing packages: ${missing[*]}" >&2
-  echo "ensure-system-deps: the test suite must run as root, or install them by hand:" >&2
-  echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
-  exit 1
-fi
+apt_require_root ensure-system-deps "${missing[@]}"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -60,14 +48,7 @@ fi
 cleanup() { if [ "$created_policy" -eq 1 ]; then rm -f "$policy_rc"; fi; }
 trap cleanup EXIT
 
-log=$(mktemp /tmp/ensure-system-deps.XXXXXX.log)
-if ! { apt-get update -q && apt-get install -y -q --no-install-recommends \
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"; } >"$log" 2>&1; then
-  tail -n 40 "$log" >&2
-  echo "ensure-system-deps: apt-get failed installing: ${missing[*]} (log: $log)" >&2
-  exit 1
-fi
-rm -f "$log"
+apt_install ensure-system-deps "${missing[@]}"
 
 # Should a maintainer script have started a daemon anyway (e.g. policy-rc.d pre-existed and allowed
 # it), stop exactly the pids the packages' own pid files name.
