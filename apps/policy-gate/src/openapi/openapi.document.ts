@@ -83,8 +83,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       schemas: {
         CreateOperationRequest: {
           ...schema(CreateOperationRequest, 'input'),
-          // The contract's refinement, which JSON Schema cannot take from zod: only an unlock goes without a password.
-          anyOf: [{ properties: { kind: { const: 'unlock' } } }, { required: ['newPassword'] }],
+          // The contract's refinements, which JSON Schema cannot take from zod: an unlock carries
+          // no password, every other kind carries one.
+          anyOf: [
+            { properties: { kind: { const: 'unlock' } }, not: { required: ['newPassword'] } },
+            { properties: { kind: { not: { const: 'unlock' } } }, required: ['newPassword'] },
+          ],
         },
         OperationView: schema(OperationView, 'output'),
         ApiError: schema(ApiError, 'output'),
