@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cluster, startCluster } from './cluster';
 import { K8S_DIR } from './k8s-base';
+import { moduleSource } from './go-tools';
 import { CHART, type K8sObject, renderChart, renderKustomize } from './render';
 
 const CI_DIR = join(CHART, 'ci');
@@ -12,13 +13,17 @@ const OVERLAYS = join(K8S_DIR, 'overlays');
 const overlays = readdirSync(OVERLAYS).sort();
 
 /**
- * The Prometheus Operator's kinds need its CRDs, which this server does not have; tools/kube-check
- * and kubernetes-models' schemas check those objects (render.ts).
+ * The Prometheus Operator's CRDs for the kinds the chart renders (ServiceMonitor, PrometheusRule),
+ * as the operator's release that tools/prometheus-operator/go.mod pins ships them.
  */
-const withoutOperatorKinds = (objects: K8sObject[]): K8sObject[] =>
-  objects.filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/'));
+function operatorCrds(): string[] {
+  const source = moduleSource('prometheus-operator', 'github.com/prometheus-operator/prometheus-operator');
+  return ['servicemonitors', 'prometheusrules'].map((kind) =>
+    join(source, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`),
+  );
+}
 
-describe('a Kubernetes API server (kube-apiserver 1.37.2 on etcd, loopback)', () => {
+describe('a Kubernetes API server (kube-apiserver 1.37.2 on etcd, loopback, with the Prometheus Operator CRDs)', () => {
   let cluster: Cluster | undefined;
   const server = (): Cluster => {
     if (!cluster) throw new Error('the API server did not start');
@@ -28,14 +33,15 @@ describe('a Kubernetes API server (kube-apiserver 1.37.2 on etcd, loopback)', ()
     cluster = await startCluster();
     const namespace = cluster.kubectl(['create', 'namespace', 'writeback']);
     if (!namespace.ok) throw new Error(`cannot create namespace writeback: ${namespace.output}`);
-  }, 120_000);
+    cluster.installCrds(operatorCrds());
+  }, 180_000);
   afterAll(() => cluster?.stop());
 
   it.each(scenarios)('accepts every object the chart renders with %s (kubectl apply --dry-run=server)', (scenario) => {
     const objects = renderChart([join(CI_DIR, scenario)], { apiVersions: ['monitoring.coreos.com/v1'] }).manifests.map(
       (m) => m.object,
     );
-    const applied = withoutOperatorKinds(objects);
+    const applied = objects;
     expect(applied.length).toBeGreaterThan(10);
     const { ok, output } = server().dryRunApply(applied);
     expect({ ok, refused: output.split('\n').filter((line) => !line.endsWith('(server dry run)')) }).toEqual({
@@ -69,5 +75,19 @@ describe('a Kubernetes API server (kube-apiserver 1.37.2 on etcd, loopback)', ()
     const invalid = server().dryRunApply([gate as K8sObject]);
     expect(invalid.ok).toBe(false);
     expect(invalid.output).toContain('spec.template.spec.containers[0].name: Invalid value: "Policy_Gate"');
+  });
+
+  it('judges the Operator kinds by their CRDs: a misspelt ServiceMonitor field is refused', () => {
+    const objects = renderChart([join(CI_DIR, 'values-servicemonitor-hpa.yaml')], {
+      apiVersions: ['monitoring.coreos.com/v1'],
+    }).manifests.map((m) => m.object);
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as
+      (K8sObject & { spec: Record<string, unknown> }) | undefined;
+    if (!monitor) throw new Error('the scenario renders no ServiceMonitor');
+    expect(server().dryRunApply([monitor]).ok).toBe(true);
+    monitor.spec['jobLabl'] = 'app.kubernetes.io/name';
+    const misspelt = server().dryRunApply([monitor]);
+    expect(misspelt.ok).toBe(false);
+    expect(misspelt.output).toContain('unknown field "spec.jobLabl"');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import type { K8sObject } from './render';
 export interface Cluster {
   /** Runs kubectl against the server; its output, and whether it succeeded. */
   kubectl(args: string[], input?: string): { ok: boolean; output: string };
+  /** Creates CustomResourceDefinitions for real and waits until the server serves their kinds. */
+  installCrds(files: string[]): void;
   /** `kubectl apply --dry-run=server --validate=strict` of these objects in namespace writeback. */
   dryRunApply(objects: K8sObject[]): { ok: boolean; output: string };
   stop(): void;
@@ -123,6 +125,18 @@ export async function startCluster(timeoutMs = 90_000): Promise<Cluster> {
   }
   return {
     kubectl,
+    installCrds: (files) => {
+      const created = kubectl(['apply', '--server-side', ...files.flatMap((f) => ['-f', f])]);
+      if (!created.ok) throw new Error(`cannot create the CRDs: ${created.output}`);
+      const names = files.map((f) => YAML.parse(readFileSync(f, 'utf8')) as { metadata: { name: string } });
+      const established = kubectl([
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        ...names.map((crd) => `crd/${crd.metadata.name}`),
+      ]);
+      if (!established.ok) throw new Error(`the CRDs were not established: ${established.output}`);
+    },
     dryRunApply: (objects) =>
       kubectl(
         ['apply', '--dry-run=server', '--validate=strict', '-f', '-'],

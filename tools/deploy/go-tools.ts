@@ -118,6 +118,18 @@ function goEnv(dir: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The source of a module a tools/<dir>/go.mod pins (checked against its go.sum), downloaded from
+ * the Go module proxy into Go's module cache: for files a module ships, not a program to build.
+ */
+export function moduleSource(dir: string, module: string): string {
+  const cwd = join(ROOT, 'tools', dir);
+  const run = spawnSync('go', ['mod', 'download', '-json', module], { cwd, env: goEnv(cwd), encoding: 'utf8' });
+  const source = run.status === 0 ? (JSON.parse(run.stdout) as { Dir?: string }).Dir : undefined;
+  if (!source) throw new Error(`cannot download ${module} (tools/${dir}): ${run.error?.message ?? run.stderr}`);
+  return source;
+}
+
 /** The tool's binary, built first if the cache does not hold it (minutes, cold). */
 export function ensureTool(tool: GoTool): string {
   const binary = toolPath(tool);
