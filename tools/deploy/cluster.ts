@@ -108,9 +108,11 @@ export async function startCluster(timeoutMs = 90_000): Promise<Cluster> {
     const run = spawnSync(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input });
     return { ok: run.status === 0, output: `${run.stdout}${run.stderr}`.trim() };
   };
+  // SIGKILL: nothing is stored worth a clean stop, and a kube-apiserver told to stop while its
+  // etcd goes too can wait on it for minutes, keeping the test run alive.
   const stop = (): void => {
-    apiserver.kill();
-    etcd.kill();
+    apiserver.kill('SIGKILL');
+    etcd.kill('SIGKILL');
   };
 
   const deadline = Date.now() + timeoutMs;
