@@ -7,10 +7,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as YAML from 'yaml';
+import { freePort } from '@writeback/supervisor';
 import { ensureTool, KUBE_APISERVER, KUBECTL } from './go-tools';
 import type { K8sObject } from './render';
 
@@ -22,20 +22,6 @@ export interface Cluster {
   /** `kubectl apply --dry-run=server --validate=strict` of these objects in namespace writeback. */
   dryRunApply(objects: K8sObject[]): { ok: boolean; output: string };
   stop(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 function started(command: string, args: string[], log: string): ChildProcess {

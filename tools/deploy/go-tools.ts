@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { harnessCacheDir } from '@writeback/testing';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -60,10 +60,6 @@ export const KUBECTL: GoTool = {
   ldflags: kubernetesVersion,
 };
 
-export function cacheDir(): string {
-  return process.env['WRITEBACK_CACHE_DIR'] || join(homedir(), '.cache', 'writeback');
-}
-
 function moduleDir(tool: GoTool): string {
   return join(ROOT, 'tools', tool.dir ?? tool.name);
 }
@@ -84,7 +80,7 @@ export function pinnedVersion(tool: GoTool): string {
 }
 
 export function toolPath(tool: GoTool): string {
-  return join(cacheDir(), `${tool.name}-${pinnedVersion(tool)}`, tool.name);
+  return join(harnessCacheDir(), `${tool.name}-${pinnedVersion(tool)}`, tool.name);
 }
 
 /** The Go version a module needs (its go directive), e.g. [1, 26]. */
