@@ -14,6 +14,7 @@ const shared = {
 module.exports = {
   // Integration suites share the two Samba forests (and their domain-wide settings): one at a time.
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/tools/harness/jest-closing-line.js'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench}/**/*.unit.test.ts'] },
     {

@@ -277,10 +277,10 @@ async function main() {
     await buildah(['rm', container]);
   }
   const failed = results.filter((r) => !r.ok);
-  if (failed.length) {
-    process.stderr.write(`image:test: ${failed.length} of ${results.length} checks failed\n`);
-    process.exitCode = 1;
-  }
+  // The plain closing line CI reads (`N passed, N failed`): the image checks are the last thing
+  // `npm test` runs, so this is the line its whole run closes on.
+  process.stdout.write(`image: ${results.length - failed.length} passed, ${failed.length} failed\n`);
+  if (failed.length) process.exitCode = 1;
 }
 
 async function bytesUnder(dir) {

@@ -73,4 +73,3 @@ bh rmi --prune >/dev/null 2>&1 || true
 
 step "checking $image"
 node tools/image/check-image.mjs "$image"
-step "done"
