@@ -36,6 +36,7 @@ import {
   type CpuPhase,
   type MachineInfo,
   type MassResetResult,
+  WRITEBACK_CLOSED_LOOP,
 } from './report';
 import { executorTimings, stageLatencies } from './stages';
 import { summarize, throughput } from './stats';
@@ -189,7 +190,7 @@ async function measureWriteback(
   log(`writeback: ${options.operations} resets arriving at ${arrivalRate.toFixed(1)}/s`);
   const atRate = await openLoop(options.operations, arrivalRate, reset);
   log(`writeback: ${options.operations} resets, ${options.callers} callers, closed loop`);
-  const saturated = await cpuPhase(phases, 'Writeback, closed loop', options.operations, () =>
+  const saturated = await cpuPhase(phases, WRITEBACK_CLOSED_LOOP, options.operations, () =>
     closedLoop(options.operations, options.callers, reset),
   );
   const latency = (samples: WritebackSample[]) => summarize(samples.map((s) => s.endedAt - s.sentAt));
@@ -321,12 +322,14 @@ async function main(): Promise<void> {
   try {
     const cpu: CpuPhase[] = [];
     const baseline = await measureBaseline(forests, options, cpu);
-    log('starting the services in distributed mode');
+    const mode = options.transport === 'kafka' ? 'distributed' : 'embedded';
+    log(`starting the services in ${mode} mode`);
     fixture = await startWritebackFixture({
-      mode: 'distributed',
+      mode,
       forests: forests.all,
-      executorPartitions: options.executorPartitions,
-      kafkaJvmOptions: KAFKA_DEFAULT_JVM_OPTIONS,
+      ...(mode === 'distributed'
+        ? { executorPartitions: options.executorPartitions, kafkaJvmOptions: KAFKA_DEFAULT_JVM_OPTIONS }
+        : {}),
       nodeArgs: serviceNodeArgs(options),
       env: {
         // Production settings, not the test fixture's: domain configuration is cached as shipped.
@@ -350,6 +353,7 @@ async function main(): Promise<void> {
       finishedAt: new Date().toISOString(),
       machine: await machineInfo(),
       settings: {
+        transport: options.transport,
         users: options.users,
         forests: 2,
         connectionsPerForest: options.connections,
@@ -381,7 +385,7 @@ async function main(): Promise<void> {
     await mkdir(options.outDir, { recursive: true });
     const stem = join(
       options.outDir,
-      `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}-${options.users}-users`,
+      `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}-${options.users}-users${options.transport === 'embedded' ? '-embedded' : ''}`,
     );
     await writeFile(`${stem}.md`, markdown);
     await writeFile(`${stem}.json`, `${JSON.stringify({ ...result, targets: checkTargets(result) }, null, 2)}\n`);

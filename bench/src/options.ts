@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 
+/** The message transport under test: Apache Kafka (distributed mode) or PostgreSQL (the embedded default). */
+export type BenchTransport = 'kafka' | 'embedded';
+
 export interface BenchOptions {
+  transport: BenchTransport;
   /** Users seeded, split evenly over the two forests; all of them get the mass reset. */
   users: number;
   /** Operations in each latency and throughput phase. */
@@ -23,12 +27,15 @@ export interface BenchOptions {
   cpuProfileDir: string | undefined;
   /** V8 old-space limit of every service in MiB (as a container memory limit sets it); V8's own when unset. */
   heapMiB: number | undefined;
-  /** WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS of every service; the production default when unset. */
+  /** WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS of every service (Kafka only); the production default when unset. */
   fetchMaxWaitMs: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]   (as root: it starts Samba AD DCs)
 
+  --transport T         kafka (distributed mode on a three-node Apache Kafka cluster, the
+                        default) or embedded (the embedded default: PostgreSQL carries the
+                        messages, one executor, as \`npm start\` runs it)
   --users N             users seeded and mass-reset, over both forests (default 10000)
   --operations N        operations per latency/throughput phase (default 1000)
   --connections N       LDAPS connections per forest, baseline and executor alike (default 4)
@@ -62,6 +69,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      transport: { type: 'string', default: 'kafka' },
       users: { type: 'string' },
       operations: { type: 'string' },
       connections: { type: 'string', default: '4' },
@@ -87,7 +95,15 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
   if (share > 1) throw new Error(`--arrival-share must be at most 1, got ${share}`);
   const lightShare = positive('light-share', values['light-share'], false);
   if (lightShare > 1) throw new Error(`--light-share must be at most 1, got ${lightShare}`);
+  const transport = values.transport;
+  if (transport !== 'kafka' && transport !== 'embedded') {
+    throw new Error(`--transport must be kafka or embedded, got ${transport}`);
+  }
+  if (transport === 'embedded' && values['fetch-max-wait-ms'] !== undefined) {
+    throw new Error('--fetch-max-wait-ms is a Kafka setting: it does not apply to --transport embedded');
+  }
   return {
+    transport,
     users,
     operations: positive('operations', values.operations ?? env['BENCH_OPERATIONS'] ?? '1000'),
     connections: positive('connections', values.connections),

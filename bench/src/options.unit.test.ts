@@ -1,6 +1,17 @@
 import { lightOperations, massResetDeadlineMs, parseOptions, serviceNodeArgs } from './options';
 
 describe('parseOptions', () => {
+  it('measures distributed mode on Kafka unless --transport embedded is given', () => {
+    expect(parseOptions([], {}, '/out').transport).toBe('kafka');
+    expect(parseOptions(['--transport', 'embedded'], {}, '/out').transport).toBe('embedded');
+    expect(() => parseOptions(['--transport', 'rabbit'], {}, '/out')).toThrow(
+      '--transport must be kafka or embedded, got rabbit',
+    );
+    expect(() => parseOptions(['--transport', 'embedded', '--fetch-max-wait-ms', '20'], {}, '/out')).toThrow(
+      '--fetch-max-wait-ms is a Kafka setting',
+    );
+  });
+
   it("leaves the services' heap to V8 unless --heap-mib is given", () => {
     expect(parseOptions([], {}, '/out').heapMiB).toBeUndefined();
     expect(parseOptions(['--heap-mib', '96'], {}, '/out').heapMiB).toBe(96);

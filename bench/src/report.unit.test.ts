@@ -78,18 +78,52 @@ describe('renderMarkdown', () => {
 });
 
 describe('checkTargets', () => {
-  it('judges the issue targets against the run’s own baseline', () => {
-    const checks = checkTargets(resultWith());
+  const closedLoop = (pipelineSecondsTotal: number): CpuPhase => ({
+    phase: 'Writeback, closed loop',
+    operations: 100,
+    wallMs: 10_000,
+    seconds: { 'Samba AD DCs': 3, 'policy-gate': pipelineSecondsTotal / 2, PostgreSQL: pipelineSecondsTotal / 2 },
+  });
 
-    expect(checks.map((c) => c.met)).toEqual([true, true, true, true, true]);
+  it('judges the issue targets against the run’s own baseline', () => {
+    const checks = checkTargets({ ...resultWith(), cpu: [closedLoop(0.8)] });
+
+    expect(checks.map((c) => [c.target, c.met])).toEqual([
+      ['CPU per operation, all of Writeback (closed loop) ≤ 10 ms', true],
+      ['added latency at light load p50 ≤ 10 ms', true],
+      ['added latency at light load p99 ≤ 30 ms', true],
+      ['added latency at half the baseline rate p50 ≤ 10 ms', true],
+      ['added latency at half the baseline rate p99 ≤ 40 ms', true],
+      ['throughput ≥ 0.8 × baseline', true],
+      ['mass reset of 200 users: 0 lost, 0 duplicated', true],
+      ['each service ≤ 150 MiB peak RSS', true],
+    ]);
   });
 
   it('reports a target missed, with the figure that missed it', () => {
-    const [p50, p99, share] = checkTargets(resultWith({ throughput: 50, latencyAtRate: latency([45, 200]) }));
+    const checks = checkTargets({
+      ...resultWith({ throughput: 50, latencyLight: latency([45, 200]) }),
+      cpu: [closedLoop(4.5)],
+      memory: [{ process: 'policy-gate', peakMiB: 151 }],
+    });
+    const byTarget = new Map(checks.map((c) => [c.target, c]));
 
-    expect(p50).toEqual({ target: 'added latency at p50 ≤ 10 ms', measured: '15.0 ms', met: false });
-    expect(p99?.met).toBe(false);
-    expect(share).toEqual({ target: 'throughput ≥ 0.9 × baseline', measured: '0.50×', met: false });
+    expect(byTarget.get('CPU per operation, all of Writeback (closed loop) ≤ 10 ms')).toMatchObject({
+      measured: '45.0 ms',
+      met: false,
+    });
+    expect(byTarget.get('added latency at light load p50 ≤ 10 ms')).toMatchObject({ measured: '20.0 ms', met: false });
+    expect(byTarget.get('added latency at light load p99 ≤ 30 ms')?.met).toBe(false);
+    expect(byTarget.get('throughput ≥ 0.8 × baseline')).toEqual({
+      target: 'throughput ≥ 0.8 × baseline',
+      measured: '0.50×',
+      met: false,
+    });
+    expect(byTarget.get('each service ≤ 150 MiB peak RSS')).toMatchObject({ measured: '151 MiB at most', met: false });
+  });
+
+  it('does not count the CPU target as met when the run measured no CPU', () => {
+    expect(checkTargets(resultWith())[0]).toMatchObject({ measured: 'not measured', met: false });
   });
 });
 
@@ -131,6 +165,6 @@ describe('the CPU section', () => {
   });
 
   it('leaves the section out when no phase was measured', () => {
-    expect(renderMarkdown(resultWith())).not.toContain('CPU per operation');
+    expect(renderMarkdown(resultWith())).not.toContain('## CPU per operation, by component');
   });
 });

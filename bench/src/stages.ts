@@ -17,10 +17,10 @@ export interface ExecutorTiming {
 export const STAGES = [
   'gate: POST until 202 (seal, decide, commit)',
   'gate: requested → decided (at the edge, ADR 0016)',
-  'queue: decided → executor picks it up (outbox, Kafka)',
+  'queue: decided → executor picks it up (outbox, message bus)',
   'executor, without LDAP (config, key, unseal, outcome)',
   'LDAP: find user, write (incl. pool wait)',
-  'completion: applied → caller told (outbox, Kafka, gate, long poll)',
+  'completion: applied → caller told (outbox, message bus, gate, long poll)',
 ] as const;
 
 /**

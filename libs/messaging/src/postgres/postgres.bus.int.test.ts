@@ -75,12 +75,12 @@ describe('PostgresBus against embedded PostgreSQL', () => {
   });
 
   /** One bus per simulated service instance: its own pool, as in separate processes. */
-  function newBus(): PostgresBus {
+  function newBus(pollIntervalMs = POLL_MS): PostgresBus {
     if (!pg) throw new Error('embedded PostgreSQL not started');
     const bus = new PostgresBus({
       connectionString: pg.connectionString,
       logger: collectingLogger(log),
-      pollIntervalMs: POLL_MS,
+      pollIntervalMs,
       retry: RETRY,
     });
     buses.push(bus);
@@ -317,6 +317,26 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     expect(valuesOf(before.received)).toEqual(['old-1', 'old-2', 'old-3']);
     expect(valuesOf(after.received)).toEqual(['new-1', 'new-2']);
     expect(valuesOf(fresh.received)).toEqual(['old-1', 'old-2', 'old-3', 'new-1', 'new-2']);
+  });
+
+  it("is woken by each publish to its topics among other topics' traffic, with no poll to fall back on", async () => {
+    // A poll longer than the test: a notification missed would leave a message undelivered.
+    const bus = newBus(120_000);
+    const topic = uniqueName('test.wake');
+    const other = uniqueName('test.other');
+    const { received, handler } = recorder();
+    await bus.subscribe({ groupId: uniqueName('group'), topics: [topic], handler });
+    const published: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Another topic's traffic in between, which this consumer does not read.
+      await bus.publish([{ topic: other, key: 'k', value: `other ${i}` }]);
+      await bus.publish([{ topic, key: `k${i % 3}`, value: `m ${i}` }]);
+      published.push(`m ${i}`);
+      // Some publishes land while the consumer is busy, some while it sleeps on the notification.
+      if (i % 4 === 0) await waitForCount(received, i + 1, `message ${i}`);
+    }
+    await waitForCount(received, published.length, 'every message, each woken by its notification');
+    expect(valuesOf(received)).toEqual(published);
   });
 
   it('delivers the topics a pattern matches, and only those', async () => {

@@ -69,7 +69,12 @@ export class PostgresBus implements MessageBus {
           m.value,
         ]);
       }
-      await client.query(`NOTIFY ${CHANNEL}`);
+      // One notification per topic, carrying its name, so that only that topic's consumers wake
+      // (PostgreSQL folds identical notifications of one transaction into one).
+      await client.query('SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t', [
+        CHANNEL,
+        [...new Set(messages.map((m) => m.topic))],
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -81,10 +86,20 @@ export class PostgresBus implements MessageBus {
 
   async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
     const names = spec.topics.filter((t): t is string => typeof t === 'string');
-    const patterns = spec.topics.filter((t): t is RegExp => t instanceof RegExp).map((r) => r.source);
+    const regexes = spec.topics.filter((t): t is RegExp => t instanceof RegExp);
+    const patterns = regexes.map((r) => r.source);
+    const matchers = regexes.map((r) => new RegExp(r.source, r.flags.replace(/[gy]/g, '')));
+    const reads = (topic: string): boolean => names.includes(topic) || matchers.some((r) => r.test(topic));
     let running = true;
     let wake: (() => void) | undefined;
-    const onNotification = (): void => wake?.();
+    /** Set by a notification for one of this subscription's topics, cleared before each fetch. */
+    const notified = { value: false };
+    // A notification names its topic: another topic's publish wakes nobody here.
+    const onNotification = (message: { payload?: string }): void => {
+      if (message.payload && !reads(message.payload)) return;
+      notified.value = true;
+      wake?.();
+    };
     // A checked-out pg client with no 'error' listener turns a dropped session into an
     // uncaught exception; the failed query that follows sends the loop to reconnect instead.
     const onError = (err: Error): void =>
@@ -113,6 +128,11 @@ export class PostgresBus implements MessageBus {
 
     const sleep = (ms: number): Promise<void> =>
       new Promise((resolve) => {
+        // A notification that came while the last fetch ran is not lost: fetch again at once.
+        if (notified.value) {
+          resolve();
+          return;
+        }
         const timer = setTimeout(done, ms);
         function done(): void {
           clearTimeout(timer);
@@ -131,7 +151,7 @@ export class PostgresBus implements MessageBus {
             [spec.groupId],
           );
           if (locked.rows[0]?.locked) {
-            await this.consumeWhileRunning(listener, spec, names, patterns, () => running, sleep);
+            await this.consumeWhileRunning(listener, spec, names, patterns, () => running, sleep, notified);
           } else {
             await sleep(this.options.pollIntervalMs ?? 1000);
           }
@@ -165,24 +185,42 @@ export class PostgresBus implements MessageBus {
     patterns: string[],
     isRunning: () => boolean,
     sleep: (ms: number) => Promise<void>,
+    notified: { value: boolean },
   ): Promise<void> {
+    // Every message of this group's topics at or below `scanned` has been handled. It starts at 0
+    // (one full look on taking the group over) and then moves with each fetch, so a fetch reads
+    // only the log's new rows, not the whole log through the committed-offset filter.
+    let scanned = '0';
     while (isRunning()) {
-      const { rows } = await client.query<Row>(
-        `SELECT m."offset"::text AS "offset", m.topic, m.key, m.headers, m.value
-           FROM bus_messages m
-          WHERE (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
-            AND m."offset" > COALESCE(
-                  (SELECT o.committed FROM bus_consumer_offsets o WHERE o.group_id = $1 AND o.topic = m.topic), 0)
-          ORDER BY m."offset"
-          LIMIT ${BATCH}`,
-        [spec.groupId, names, patterns],
+      notified.value = false;
+      // One statement, one snapshot: the log's head and the group's next rows after `scanned`.
+      // Publishers append under one lock, so offsets become visible in order and every row of
+      // ours at or below the head is in this result, unless the batch is full.
+      const { rows } = await client.query<Row & { head: string }>(
+        `SELECT h.head::text AS head, r."offset", r.topic, r.key, r.headers, r.value
+           FROM (SELECT COALESCE(max("offset"), 0) AS head FROM bus_messages) h
+           LEFT JOIN LATERAL (
+             SELECT m."offset"::text AS "offset", m.topic, m.key, m.headers, m.value
+               FROM bus_messages m
+              WHERE m."offset" > $4::bigint
+                AND (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
+                AND m."offset" > COALESCE(
+                      (SELECT o.committed FROM bus_consumer_offsets o WHERE o.group_id = $1 AND o.topic = m.topic), 0)
+              ORDER BY m."offset"
+              LIMIT ${BATCH}
+           ) r ON true
+          ORDER BY r."offset"`,
+        [spec.groupId, names, patterns, scanned],
       );
-      await this.reportLag(client, spec.groupId, names, patterns, rows.length > 0);
-      if (rows.length === 0) {
+      const head = rows[0]?.head ?? scanned;
+      const batch = rows.filter((row) => row.offset !== null);
+      await this.reportLag(client, spec.groupId, names, patterns, scanned, batch.length > 0);
+      if (batch.length === 0) {
+        scanned = head;
         await sleep(this.options.pollIntervalMs ?? 1000);
         continue;
       }
-      for (const row of rows) {
+      for (const row of batch) {
         const message: IncomingMessage = {
           topic: row.topic,
           key: row.key,
@@ -205,6 +243,8 @@ export class PostgresBus implements MessageBus {
           [spec.groupId, row.topic, row.offset],
         );
       }
+      const last = (batch[batch.length - 1] as Row).offset;
+      scanned = batch.length < BATCH ? head : last;
     }
   }
 
@@ -226,6 +266,7 @@ export class PostgresBus implements MessageBus {
     groupId: string,
     names: string[],
     patterns: string[],
+    scanned: string,
     pending: boolean,
   ): Promise<void> {
     const known = this.lagTopics.get(groupId) ?? new Set<string>();
@@ -235,11 +276,12 @@ export class PostgresBus implements MessageBus {
       const { rows } = await client.query<{ topic: string; lag: number }>(
         `SELECT m.topic, count(*)::int AS lag
            FROM bus_messages m
-          WHERE (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
+          WHERE m."offset" > $4::bigint
+            AND (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
             AND m."offset" > COALESCE(
                   (SELECT o.committed FROM bus_consumer_offsets o WHERE o.group_id = $1 AND o.topic = m.topic), 0)
           GROUP BY m.topic`,
-        [groupId, names, patterns],
+        [groupId, names, patterns, scanned],
       );
       for (const row of rows) counts.set(row.topic, row.lag);
     }
