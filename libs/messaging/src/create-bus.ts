@@ -14,7 +14,7 @@ export type BusConfig =
       tls?: KafkaTls;
       sasl?: KafkaSasl;
     }
-  | { transport: 'postgres'; connectionString: string };
+  | { transport: 'postgres'; connectionString: string; concurrency?: number };
 
 /** Kafka when brokers are configured, otherwise the embedded PostgreSQL log. */
 export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
@@ -22,7 +22,11 @@ export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
     case 'kafka':
       return new KafkaBus({ ...config, logger });
     case 'postgres':
-      return new PostgresBus({ connectionString: config.connectionString, logger });
+      return new PostgresBus({
+        connectionString: config.connectionString,
+        ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+        logger,
+      });
     default: {
       const unreachable: never = config;
       throw new Error(`unknown transport ${JSON.stringify(unreachable)}`);

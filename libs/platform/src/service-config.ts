@@ -128,7 +128,11 @@ export function readServiceConfig(
   const port = Number(env[portVar] ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`${portVar} must be a port`);
   const kafka = kafkaConfigOf(service, parsed.data);
-  const bus: BusConfig = kafka ?? { transport: 'postgres', connectionString: parsed.data.WRITEBACK_DATABASE_URL };
+  const bus: BusConfig = kafka ?? {
+    transport: 'postgres',
+    connectionString: parsed.data.WRITEBACK_DATABASE_URL,
+    concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
+  };
   return {
     databaseUrl: parsed.data.WRITEBACK_DATABASE_URL,
     databasePoolSize: parsed.data.WRITEBACK_DATABASE_POOL_SIZE,

@@ -75,12 +75,13 @@ describe('PostgresBus against embedded PostgreSQL', () => {
   });
 
   /** One bus per simulated service instance: its own pool, as in separate processes. */
-  function newBus(pollIntervalMs = POLL_MS): PostgresBus {
+  function newBus(pollIntervalMs = POLL_MS, concurrency?: number): PostgresBus {
     if (!pg) throw new Error('embedded PostgreSQL not started');
     const bus = new PostgresBus({
       connectionString: pg.connectionString,
       logger: collectingLogger(log),
       pollIntervalMs,
+      ...(concurrency ? { concurrency } : {}),
       retry: RETRY,
     });
     buses.push(bus);
@@ -337,6 +338,44 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     }
     await waitForCount(received, published.length, 'every message, each woken by its notification');
     expect(valuesOf(received)).toEqual(published);
+  });
+
+  it('handles several keys at once with concurrency, each key still in order', async () => {
+    const bus = newBus(POLL_MS, 4);
+    const topic = uniqueName('test.concurrent');
+    const keys = ['alice', 'bob', 'carol'];
+    const published = Array.from({ length: 30 }, (_, i) => ({
+      topic,
+      key: keys[i % 3]!,
+      value: `${keys[i % 3]} ${i}`,
+    }));
+    // Alice's first message is held until Bob's first has been handled: one key at a time
+    // would never get there.
+    let bobArrived!: () => void;
+    const bobFirst = new Promise<void>((resolve) => (bobArrived = resolve));
+    let waitedInVain = false;
+    const received: IncomingMessage[] = [];
+    await bus.publish(published);
+    await bus.subscribe({
+      groupId: uniqueName('group'),
+      topics: [topic],
+      handler: async (message) => {
+        if (message.value === 'alice 0') {
+          const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000));
+          waitedInVain = (await Promise.race([bobFirst, timedOut])) === 'timeout';
+        }
+        if (message.value === 'bob 1') bobArrived();
+        received.push(message);
+      },
+    });
+    await waitForCount(received, published.length, 'every message');
+
+    expect(waitedInVain).toBe(false);
+    for (const key of keys) {
+      expect(valuesOf(received.filter((m) => m.key === key))).toEqual(
+        published.filter((m) => m.key === key).map((m) => m.value),
+      );
+    }
   });
 
   it('delivers the topics a pattern matches, and only those', async () => {

@@ -3,7 +3,6 @@ import { metrics } from '@writeback/observability';
 import { DEFAULT_RETRY, DeliveryAborted, deliver, type RetryPolicy } from '../delivery';
 import type {
   BusLogger,
-  IncomingMessage,
   MessageBus,
   OutgoingMessage,
   Subscription,
@@ -18,6 +17,8 @@ export interface PostgresBusOptions {
   logger: BusLogger;
   /** Fallback poll when a notification is missed. */
   pollIntervalMs?: number;
+  /** Keys a consumer handles at once (each key's messages stay in order); default 1. */
+  concurrency?: number;
   retry?: RetryPolicy;
 }
 
@@ -197,10 +198,10 @@ export class PostgresBus implements MessageBus {
       // Publishers append under one lock, so offsets become visible in order and every row of
       // ours at or below the head is in this result, unless the batch is full.
       const { rows } = await client.query<Row & { head: string }>(
-        `SELECT h.head::text AS head, r."offset", r.topic, r.key, r.headers, r.value
+        `SELECT h.head::text AS head, r."offset"::text AS "offset", r.topic, r.key, r.headers, r.value
            FROM (SELECT COALESCE(max("offset"), 0) AS head FROM bus_messages) h
            LEFT JOIN LATERAL (
-             SELECT m."offset"::text AS "offset", m.topic, m.key, m.headers, m.value
+             SELECT m."offset", m.topic, m.key, m.headers, m.value
                FROM bus_messages m
               WHERE m."offset" > $4::bigint
                 AND (m.topic = ANY($2::text[]) OR m.topic ~ ANY($3::text[]))
@@ -220,32 +221,91 @@ export class PostgresBus implements MessageBus {
         await sleep(this.options.pollIntervalMs ?? 1000);
         continue;
       }
-      for (const row of batch) {
-        const message: IncomingMessage = {
-          topic: row.topic,
-          key: row.key,
-          value: row.value,
-          headers: row.headers,
-          partition: '0',
-          position: row.offset,
-        };
-        await deliver(message, spec.handler, {
-          groupId: spec.groupId,
-          system: SYSTEM,
-          logger: this.options.logger,
-          retry: this.options.retry ?? DEFAULT_RETRY,
-          publish: (dead) => this.publish(dead),
-          isRunning,
-        });
-        await client.query(
-          `INSERT INTO bus_consumer_offsets (group_id, topic, committed, updated_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (group_id, topic) DO UPDATE SET committed = EXCLUDED.committed, updated_at = now()`,
-          [spec.groupId, row.topic, row.offset],
-        );
+      const handled = new Set<Row>();
+      try {
+        await this.deliverBatch(spec, batch, isRunning, handled);
+      } finally {
+        // One commit for the batch; after a failure or a stop mid-batch, each topic's offsets
+        // up to its first message not handled, so nothing handled is handed over again.
+        await this.commit(client, spec.groupId, batch, handled);
       }
       const last = (batch[batch.length - 1] as Row).offset;
       scanned = batch.length < BATCH ? head : last;
     }
+  }
+
+  /**
+   * Hands a batch to the handler: the messages of one key (per topic) one after another, in
+   * order, and up to `concurrency` keys at a time, as Kafka's partitions would. Resolves when
+   * every message is handled; rejects with the first failure once the others have settled.
+   */
+  private async deliverBatch(
+    spec: SubscriptionSpec,
+    batch: readonly Row[],
+    isRunning: () => boolean,
+    handled: Set<Row>,
+  ): Promise<void> {
+    const chains = new Map<string, Row[]>();
+    for (const row of batch) {
+      const chainKey = `${row.topic}\u0000${row.key}`;
+      const chain = chains.get(chainKey);
+      if (chain) chain.push(row);
+      else chains.set(chainKey, [row]);
+    }
+    const pending = [...chains.values()];
+    const work = async (): Promise<void> => {
+      for (let chain = pending.shift(); chain; chain = pending.shift()) {
+        for (const row of chain) {
+          await deliver(
+            {
+              topic: row.topic,
+              key: row.key,
+              value: row.value,
+              headers: row.headers,
+              partition: '0',
+              position: row.offset,
+            },
+            spec.handler,
+            {
+              groupId: spec.groupId,
+              system: SYSTEM,
+              logger: this.options.logger,
+              retry: this.options.retry ?? DEFAULT_RETRY,
+              publish: (dead) => this.publish(dead),
+              isRunning,
+            },
+          );
+          handled.add(row);
+        }
+      }
+    };
+    const workers = Math.min(this.options.concurrency ?? 1, pending.length);
+    if (workers <= 1) {
+      // One at a time: in offset order across keys too, as the log holds them.
+      pending.length = 0;
+      pending.push([...batch]);
+    }
+    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, workers) }, work));
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Commits, per topic, the offset before the batch's first message of that topic not handled. */
+  private async commit(client: PoolClient, groupId: string, batch: readonly Row[], handled: Set<Row>): Promise<void> {
+    const committed = new Map<string, string>();
+    const blocked = new Set<string>();
+    for (const row of batch) {
+      if (blocked.has(row.topic)) continue;
+      if (handled.has(row)) committed.set(row.topic, row.offset);
+      else blocked.add(row.topic);
+    }
+    if (committed.size === 0) return;
+    await client.query(
+      `INSERT INTO bus_consumer_offsets (group_id, topic, committed, updated_at)
+       SELECT $1, t.topic, t.committed, now() FROM unnest($2::text[], $3::bigint[]) AS t(topic, committed)
+       ON CONFLICT (group_id, topic) DO UPDATE SET committed = EXCLUDED.committed, updated_at = now()`,
+      [groupId, [...committed.keys()], [...committed.values()]],
+    );
   }
 
   async check(): Promise<void> {
