@@ -1,4 +1,5 @@
 import { KafkaBus, type KafkaSasl, type KafkaTls } from './kafka/kafka.bus';
+import type { RetryPolicy } from './delivery';
 import type { BusLogger, MessageBus } from './message-bus';
 import { PostgresBus } from './postgres/postgres.bus';
 
@@ -13,8 +14,9 @@ export type BusConfig =
       concurrency?: number;
       tls?: KafkaTls;
       sasl?: KafkaSasl;
+      retry?: RetryPolicy;
     }
-  | { transport: 'postgres'; connectionString: string };
+  | { transport: 'postgres'; connectionString: string; retry?: RetryPolicy };
 
 /** Kafka when brokers are configured, otherwise the embedded PostgreSQL log. */
 export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
@@ -22,7 +24,11 @@ export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
     case 'kafka':
       return new KafkaBus({ ...config, logger });
     case 'postgres':
-      return new PostgresBus({ connectionString: config.connectionString, logger });
+      return new PostgresBus({
+        connectionString: config.connectionString,
+        logger,
+        ...(config.retry ? { retry: config.retry } : {}),
+      });
     default: {
       const unreachable: never = config;
       throw new Error(`unknown transport ${JSON.stringify(unreachable)}`);
