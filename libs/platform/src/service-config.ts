@@ -210,10 +210,3 @@ export function readTopicDefaults(env: NodeJS.ProcessEnv = process.env): TopicDe
     ...(replicationFactor === undefined ? {} : { replicationFactor }),
   };
 }
-
-/** Required setting of one service, e.g. the executor's key directory. */
-export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name]?.trim();
-  if (!value) throw new ConfigurationError(`${name} is required`);
-  return value;
-}
