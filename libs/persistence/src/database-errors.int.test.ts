@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import {
   applyMigrations,
   createPrismaClient,
+  DatabaseBusy,
   DatabaseUnavailable,
   isUniqueViolation,
+  retryOnUniqueViolation,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
   type PrismaClient,
@@ -39,6 +41,20 @@ describe('createPrismaClient classifies database failures where they arise', () 
     await insert();
     const failure: unknown = await insert().catch((error: unknown) => error);
     expect(isUniqueViolation(failure)).toBe(true);
+  });
+
+  it('ends a race lost every time with a retriable DatabaseBusy, after the given tries', async () => {
+    const client = prisma as PrismaClient;
+    let tries = 0;
+    const failure: unknown = await retryOnUniqueViolation(3, () => {
+      tries++;
+      return client.$executeRaw`INSERT INTO bus_consumer_offsets (group_id, topic, committed, updated_at)
+        VALUES ('g', 't', 2, now())`;
+    }).catch((error: unknown) => error);
+    expect(tries).toBe(3);
+    expect(failure).toBeInstanceOf(DatabaseBusy);
+    expect(failure).toMatchObject({ code: 'DATABASE.BUSY', retriable: true });
+    expect(isUniqueViolation((failure as Error).cause)).toBe(true);
   });
 
   it('fails every kind of query with a retriable DatabaseUnavailable once PostgreSQL is down', async () => {
