@@ -168,6 +168,21 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     expect(log.filter((l) => l.message === 'message handling failed; will retry')).toHaveLength(2);
   });
 
+  /** Watches the dead-letter topic for letters of `topic`. */
+  async function deadLettersOf(bus: PostgresBus, topic: string): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    await bus.subscribe({
+      groupId: uniqueName('dead-letter-watcher'),
+      topics: [Topics.deadLetters],
+      handler: (message) => {
+        const letter = JSON.parse(message.value) as DeadLetter;
+        if (letter.sourceTopic === topic) letters.push(letter);
+        return Promise.resolve();
+      },
+    });
+    return letters;
+  }
+
   it('dead-letters a message that breaks its contract, with the reason, and keeps delivering', async () => {
     const bus = newBus();
     const topic = uniqueName('test.poison');
@@ -208,16 +223,7 @@ describe('PostgresBus against embedded PostgreSQL', () => {
         return Promise.resolve();
       },
     });
-    const deadLetters: DeadLetter[] = [];
-    await bus.subscribe({
-      groupId: uniqueName('dead-letter-watcher'),
-      topics: [Topics.deadLetters],
-      handler: (message) => {
-        const letter = JSON.parse(message.value) as DeadLetter;
-        if (letter.sourceTopic === topic) deadLetters.push(letter);
-        return Promise.resolve();
-      },
-    });
+    const deadLetters = await deadLettersOf(bus, topic);
 
     await bus.publish([
       { topic, key: 'k', value: event('first') },
@@ -242,21 +248,6 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     expect(log.some((l) => l.message === 'message dead-lettered')).toBe(true);
     expect(log.some((l) => l.message === 'message handling failed; will retry')).toBe(false);
   });
-
-  /** Watches the dead-letter topic for letters of `topic`. */
-  async function deadLettersOf(bus: PostgresBus, topic: string): Promise<DeadLetter[]> {
-    const letters: DeadLetter[] = [];
-    await bus.subscribe({
-      groupId: uniqueName('dead-letter-watcher'),
-      topics: [Topics.deadLetters],
-      handler: (message) => {
-        const letter = JSON.parse(message.value) as DeadLetter;
-        if (letter.sourceTopic === topic) letters.push(letter);
-        return Promise.resolve();
-      },
-    });
-    return letters;
-  }
 
   it('dead-letters a message whose failure nobody classified after RETRY.maxUnclassifiedAttempts tries, and moves on', async () => {
     const bus = newBus();
