@@ -4,12 +4,13 @@ import { startTelemetry } from '@writeback/observability';
 startTelemetry('audit-service');
 
 import { Topics } from '@writeback/contracts';
-import { runService } from '@writeback/platform';
+import { AuditSettings, runService } from '@writeback/platform';
 import { AuditServiceModule } from './app.module';
 
 runService({
   name: 'audit-service',
   defaultPort: 8083,
   module: AuditServiceModule,
+  settings: AuditSettings,
   topics: { events: [Topics.events], config: [Topics.config], deadLetters: [Topics.deadLetters] },
 });

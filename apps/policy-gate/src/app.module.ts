@@ -8,8 +8,10 @@ import {
   OUTBOX_PRODUCER,
   OutboxRelay,
   PrismaModule,
+  SERVICE_SETTINGS,
+  type GateSettings,
 } from '@writeback/platform';
-import { GATE_OPTIONS, gateOptionsFromEnv } from './operations/gate-options';
+import { GATE_OPTIONS, gateOptionsOf } from './operations/gate-options';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationChanges } from './operations/operation-changes';
@@ -24,7 +26,10 @@ import { operationThrottles } from './operations/operation-throttle.guard';
   imports: [
     PrismaModule,
     AuthModule,
-    ThrottlerModule.forRootAsync({ useFactory: () => operationThrottles(gateOptionsFromEnv()) }),
+    ThrottlerModule.forRootAsync({
+      inject: [SERVICE_SETTINGS],
+      useFactory: (settings: GateSettings) => operationThrottles(gateOptionsOf(settings)),
+    }),
   ],
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
@@ -36,7 +41,7 @@ import { operationThrottles } from './operations/operation-throttle.guard';
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
-    { provide: GATE_OPTIONS, useFactory: () => gateOptionsFromEnv() },
+    { provide: GATE_OPTIONS, inject: [SERVICE_SETTINGS], useFactory: gateOptionsOf },
   ],
 })
 export class PolicyGateModule {}

@@ -4,12 +4,13 @@ import { startTelemetry } from '@writeback/observability';
 startTelemetry('policy-gate');
 
 import { Topics } from '@writeback/contracts';
-import { runService } from '@writeback/platform';
+import { GateSettings, runService } from '@writeback/platform';
 import { PolicyGateModule } from './app.module';
 
 runService({
   name: 'policy-gate',
   defaultPort: 8080,
   module: PolicyGateModule,
+  settings: GateSettings,
   topics: { events: [Topics.events] },
 });

@@ -6,7 +6,8 @@ import {
   OutboxRelay,
   PrismaModule,
   READINESS_CHECKS,
-  requireEnv,
+  SERVICE_SETTINGS,
+  type ExecutorSettings,
 } from '@writeback/platform';
 import { EXECUTOR_PRODUCER, OutcomesRepository } from './writeback/outcomes.repository';
 import { CommandsConsumer } from './writeback/commands.consumer';
@@ -29,14 +30,19 @@ import {
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: EXECUTOR_PRODUCER },
     { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
-    { provide: DOMAIN_KEYS, useFactory: () => new DomainKeys(requireEnv('WRITEBACK_EXECUTOR_KEY_DIR')) },
+    {
+      provide: DOMAIN_KEYS,
+      inject: [SERVICE_SETTINGS],
+      useFactory: (settings: ExecutorSettings) => new DomainKeys(settings.WRITEBACK_EXECUTOR_KEY_DIR),
+    },
     {
       provide: EXECUTOR_OPTIONS,
-      useFactory: (): ExecutorOptions => ({
-        maxAttempts: Number(process.env['WRITEBACK_EXECUTOR_MAX_ATTEMPTS'] ?? 5),
-        retryBaseDelayMs: Number(process.env['WRITEBACK_EXECUTOR_RETRY_BASE_MS'] ?? 500),
-        ldapPoolSize: Number(process.env['WRITEBACK_EXECUTOR_LDAP_POOL_SIZE'] ?? 4),
-        domains: servedDomains(requireEnv('WRITEBACK_EXECUTOR_DOMAINS')),
+      inject: [SERVICE_SETTINGS],
+      useFactory: (settings: ExecutorSettings): ExecutorOptions => ({
+        maxAttempts: settings.WRITEBACK_EXECUTOR_MAX_ATTEMPTS,
+        retryBaseDelayMs: settings.WRITEBACK_EXECUTOR_RETRY_BASE_MS,
+        ldapPoolSize: settings.WRITEBACK_EXECUTOR_LDAP_POOL_SIZE,
+        domains: servedDomains(settings.WRITEBACK_EXECUTOR_DOMAINS),
       }),
     },
     { provide: READINESS_CHECKS, useExisting: WritebackService },

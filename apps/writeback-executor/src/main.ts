@@ -4,18 +4,23 @@ import { startTelemetry } from '@writeback/observability';
 startTelemetry('writeback-executor');
 
 import { EXECUTOR_TOPIC_PATTERN, executorTopic } from '@writeback/contracts';
-import { requireEnv, runService } from '@writeback/platform';
+import { ExecutorSettings, runService } from '@writeback/platform';
 import { ExecutorModule } from './app.module';
 import { servedDomains } from './writeback/served-domains';
-
-const domains = servedDomains(requireEnv('WRITEBACK_EXECUTOR_DOMAINS'));
 
 runService({
   name: 'writeback-executor',
   defaultPort: 8082,
   module: ExecutorModule,
-  topics: { commands: domains.length ? domains.map(executorTopic) : [EXECUTOR_TOPIC_PATTERN] },
+  settings: ExecutorSettings,
+  topics: (settings) => {
+    const domains = servedDomains(settings.WRITEBACK_EXECUTOR_DOMAINS);
+    return { commands: domains.length ? domains.map(executorTopic) : [EXECUTOR_TOPIC_PATTERN] };
+  },
   // Replicas serving the same domains share a consumer group; executors of other forests,
   // subscribed to other topics, must never join it.
-  groupIdPrefix: `writeback-executor.${domains.length ? domains.join('+') : 'all'}`,
+  groupIdPrefix: (settings) => {
+    const domains = servedDomains(settings.WRITEBACK_EXECUTOR_DOMAINS);
+    return `writeback-executor.${domains.length ? domains.join('+') : 'all'}`;
+  },
 });

@@ -9,7 +9,10 @@ export const DeadLetterMessage = z.object({
   /** Transport position (partition@offset in Kafka, the log offset in PostgreSQL). */
   sourcePosition: z.string().min(1),
   consumerGroup: z.string().min(1),
-  /** `<ErrorName>: <message>` of the refusal. */
+  /**
+   * `<ErrorName>: <message>` of the refusal; for an unclassified failure given up after its
+   * tries, followed by ` (unclassified failure, <tries> tries)`.
+   */
   reason: z.string(),
   /** Which fields broke the contract, for a ContractViolation. */
   issues: z.array(z.string()).default([]),

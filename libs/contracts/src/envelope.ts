@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AuditRecordedV1 } from './audit-events';
 import { ConfigEvent } from './config-events';
+import { WritebackError } from './errors';
 import { ExecutorCommand, WritebackEvent } from './events';
 
 const EnvelopeMeta = z.object({
@@ -50,7 +51,8 @@ export function envelope<T extends WritebackEvent | ExecutorCommand | ConfigEven
   };
 }
 
-export class ContractViolation extends Error {
+export class ContractViolation extends WritebackError {
+  readonly code = 'CONTRACT.VIOLATION';
   /** A message that breaks its contract never gets better by redelivery: dead-letter it. */
   readonly retriable = false;
 
@@ -59,7 +61,6 @@ export class ContractViolation extends Error {
     readonly issues: string[],
   ) {
     super(message);
-    this.name = 'ContractViolation';
   }
 }
 

@@ -8,3 +8,4 @@ export * from './audit-events';
 export * from './gate-api';
 export * from './asyncapi';
 export * from './dead-letters';
+export * from './errors';

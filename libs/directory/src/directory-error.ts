@@ -1,4 +1,4 @@
-import type { Reason } from '@writeback/contracts';
+import { WritebackError, type Reason } from '@writeback/contracts';
 import {
   classifyDirectoryFailure,
   missingRight,
@@ -8,10 +8,11 @@ import {
 } from '@writeback/domain';
 
 /**
- * A failure already classified by the domain rules; `detail` is the raw directory text,
- * for operators' logs only.
+ * A failure already classified by the domain rules; its code is the reason's (`AD.*`), and
+ * `detail` is the raw directory text, for operators' logs only.
  */
-export class DirectoryError extends Error {
+export class DirectoryError extends WritebackError {
+  readonly code: string;
   readonly reason: Reason;
   readonly retriable: boolean;
 
@@ -21,7 +22,7 @@ export class DirectoryError extends Error {
     readonly resultCode?: number,
   ) {
     super(classified.reason.message);
-    this.name = 'DirectoryError';
+    this.code = classified.reason.code;
     this.reason = classified.reason;
     this.retriable = classified.retriable;
   }

@@ -4,6 +4,7 @@
  * part we need: the DACL's ACEs in full, anything else (SACL, ACE types we do not evaluate)
  * carried through byte for byte so that a read-modify-write never loses what it did not parse.
  */
+import { WritebackError } from '@writeback/contracts';
 
 export const AceType = {
   ACCESS_ALLOWED: 0x00,
@@ -61,7 +62,10 @@ export interface SecurityDescriptor {
   dacl: Ace[] | null;
 }
 
-export class SecurityDescriptorError extends Error {}
+export class SecurityDescriptorError extends WritebackError {
+  readonly code = 'AD.SECURITY_DESCRIPTOR_MALFORMED';
+  readonly retriable = false;
+}
 
 export function sidFromBytes(buf: Buffer, offset = 0): { sid: string; length: number } {
   if (buf.length < offset + 8) throw new SecurityDescriptorError('truncated SID');

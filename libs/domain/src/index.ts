@@ -6,3 +6,4 @@ export * from './operation';
 export * from './directory-errors';
 export * from './validation-scenarios';
 export * from './protected-accounts';
+export * from './retry';

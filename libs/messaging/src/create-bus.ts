@@ -1,4 +1,5 @@
 import { KafkaBus, type KafkaSasl, type KafkaTls } from './kafka/kafka.bus';
+import type { RetryPolicy } from './delivery';
 import type { BusLogger, MessageBus } from './message-bus';
 import { PostgresBus } from './postgres/postgres.bus';
 
@@ -13,8 +14,9 @@ export type BusConfig =
       concurrency?: number;
       tls?: KafkaTls;
       sasl?: KafkaSasl;
+      retry?: RetryPolicy;
     }
-  | { transport: 'postgres'; connectionString: string; concurrency?: number };
+  | { transport: 'postgres'; connectionString: string; concurrency?: number; retry?: RetryPolicy };
 
 /** Kafka when brokers are configured, otherwise the embedded PostgreSQL log. */
 export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
@@ -24,8 +26,9 @@ export function createBus(config: BusConfig, logger: BusLogger): MessageBus {
     case 'postgres':
       return new PostgresBus({
         connectionString: config.connectionString,
-        ...(config.concurrency ? { concurrency: config.concurrency } : {}),
         logger,
+        ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+        ...(config.retry ? { retry: config.retry } : {}),
       });
     default: {
       const unreachable: never = config;

@@ -1,27 +1,32 @@
-import { Topics, type DeadLetterMessage } from '@writeback/contracts';
+import { errorCodeOf, retriabilityOf, Topics, WritebackError, type DeadLetterMessage } from '@writeback/contracts';
+import { afterFailedDelivery, type DeliveryRetryPolicy } from '@writeback/domain';
 import { currentTraceparent, inSpan, markFailed, metrics, SpanKind, withOperation } from '@writeback/observability';
 import type { BusLogger, IncomingMessage, MessageHandler, OutgoingMessage } from './message-bus';
 import { MessageHeaders, processAttributes } from './telemetry';
 
-export interface RetryPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
+export type RetryPolicy = DeliveryRetryPolicy;
 
-export const DEFAULT_RETRY: RetryPolicy = { initialDelayMs: 200, maxDelayMs: 10_000 };
+/** Tries for an unclassified failure unless WRITEBACK_DELIVERY_MAX_ATTEMPTS says otherwise. */
+export const DEFAULT_MAX_UNCLASSIFIED_ATTEMPTS = 5;
 
-const isPoison = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === false;
+export const DEFAULT_RETRY: RetryPolicy = {
+  initialDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxUnclassifiedAttempts: DEFAULT_MAX_UNCLASSIFIED_ATTEMPTS,
+};
 
-/** Full jitter: spreads retries of many consumers so they do not hit a recovering peer together. */
-export function backoffDelay(attempt: number, policy: RetryPolicy): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-/** Sent from inside the failed attempt's span, so the dead letter continues its trace. */
-export function deadLetterFor(message: IncomingMessage, groupId: string, error: unknown): OutgoingMessage {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/**
+ * Sent from inside the failed attempt's span, so the dead letter continues its trace.
+ * `attempts`: how many tries an unclassified failure had before it was given up.
+ */
+export function deadLetterFor(
+  message: IncomingMessage,
+  groupId: string,
+  error: unknown,
+  attempts?: number,
+): OutgoingMessage {
+  const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const reason = attempts === undefined ? described : `${described} (unclassified failure, ${attempts} tries)`;
   const issues = (error as { issues?: unknown }).issues;
   const traceparent = currentTraceparent();
   const letter: DeadLetterMessage = {
@@ -55,19 +60,24 @@ export interface DeliveryContext {
   heartbeat?(): Promise<void>;
 }
 
-export class DeliveryAborted extends Error {
+/** The message stays uncommitted, for this consumer's successor. */
+export class DeliveryAborted extends WritebackError {
+  readonly code = 'BUS.DELIVERY_ABORTED';
+  readonly retriable = true;
+
   constructor() {
     super('subscription stopped before the message was handled');
-    this.name = 'DeliveryAborted';
   }
 }
 
-type Attempt = { result: 'ok' | 'dead_letter' } | { result: 'retry'; error: unknown };
+type Attempt = { result: 'ok' | 'dead_letter' } | { result: 'retry'; error: unknown; delayMs: number };
 
 /**
- * Runs a handler until it succeeds, dead-letters a poison message, or the subscription stops
- * (then throws DeliveryAborted so the transport does not commit the message). Each attempt is
- * a CONSUMER span continuing the producer's trace, on behalf of the message's operation.
+ * Runs a handler until it succeeds, the message is dead-lettered (a failure known not to be
+ * retriable at once, an unclassified one after `retry.maxUnclassifiedAttempts` tries), or the
+ * subscription stops (then throws DeliveryAborted so the transport does not commit the
+ * message). Each attempt is a CONSUMER span continuing the producer's trace, on behalf of the
+ * message's operation.
  */
 export async function deliver(message: IncomingMessage, handler: MessageHandler, ctx: DeliveryContext): Promise<void> {
   const operationId = message.headers[MessageHeaders.operationId];
@@ -80,16 +90,24 @@ async function deliverWithRetries(
   handler: MessageHandler,
   ctx: DeliveryContext,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     if (!ctx.isRunning()) throw new DeliveryAborted();
     const outcome = await attemptOnce(message, handler, ctx, attempt);
     if (outcome.result !== 'retry') return;
-    const delay = backoffDelay(attempt, ctx.retry);
     ctx.logger.warn(
-      { topic: message.topic, position: message.position, group: ctx.groupId, attempt, delay, err: outcome.error },
+      {
+        topic: message.topic,
+        position: message.position,
+        group: ctx.groupId,
+        attempt,
+        delay: outcome.delayMs,
+        code: errorCodeOf(outcome.error),
+        retriability: retriabilityOf(outcome.error),
+        err: outcome.error,
+      },
       'message handling failed; will retry',
     );
-    await waitKeepingSession(delay, ctx);
+    await waitKeepingSession(outcome.delayMs, ctx);
   }
 }
 
@@ -106,7 +124,7 @@ async function attemptOnce(
     {
       kind: SpanKind.CONSUMER,
       parent: message.headers[MessageHeaders.traceparent] ?? null,
-      attributes: { ...processAttributes(ctx.system, message, ctx.groupId), 'writeback.delivery.attempt': attempt + 1 },
+      attributes: { ...processAttributes(ctx.system, message, ctx.groupId), 'writeback.delivery.attempt': attempt },
     },
     async (span): Promise<Attempt> => {
       try {
@@ -114,12 +132,22 @@ async function attemptOnce(
         return { result: 'ok' };
       } catch (error) {
         markFailed(span, error);
-        if (!isPoison(error)) return { result: 'retry', error };
+        const step = afterFailedDelivery(retriabilityOf(error), attempt, ctx.retry);
+        if (step.next === 'retry') return { result: 'retry', error, delayMs: step.delayMs };
+        const exhausted = step.because === 'attempts-exhausted';
         ctx.logger.warn(
-          { topic: message.topic, position: message.position, group: ctx.groupId, err: error },
+          {
+            topic: message.topic,
+            position: message.position,
+            group: ctx.groupId,
+            attempt,
+            because: step.because,
+            code: errorCodeOf(error),
+            err: error,
+          },
           'message dead-lettered',
         );
-        await ctx.publish([deadLetterFor(message, ctx.groupId, error)]);
+        await ctx.publish([deadLetterFor(message, ctx.groupId, error, exhausted ? attempt : undefined)]);
         metrics.deadLetters.inc(labels);
         return { result: 'dead_letter' };
       }

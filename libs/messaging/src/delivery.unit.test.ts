@@ -18,7 +18,7 @@ function context(published: OutgoingMessage[]): DeliveryContext {
     groupId: 'test.group',
     system: 'kafka',
     logger: { info: quiet, warn: quiet, error: quiet },
-    retry: { initialDelayMs: 1, maxDelayMs: 1 },
+    retry: { initialDelayMs: 1, maxDelayMs: 1, maxUnclassifiedAttempts: 3 },
     publish: (messages) => {
       published.push(...messages);
       return Promise.resolve();
@@ -58,5 +58,51 @@ describe('deliver', () => {
       topic: Topics.deadLetters,
       headers: { 'writeback-correlation-id': 'op-1', 'writeback-type': 'PasswordChangeRequested' },
     });
+  });
+});
+
+describe('deliver, bounded', () => {
+  it('dead-letters an unclassified failure after maxUnclassifiedAttempts tries, saying how many', async () => {
+    const published: OutgoingMessage[] = [];
+    let calls = 0;
+    await deliver(
+      message('buggy.topic'),
+      () => {
+        calls++;
+        return Promise.reject(new TypeError('x is undefined'));
+      },
+      context(published),
+    );
+    expect(calls).toBe(3);
+    expect(await count('messageRetries', 'buggy.topic')).toBe(2);
+    expect(await count('deadLetters', 'buggy.topic')).toBe(1);
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(published[0]!.value)).toMatchObject({
+      reason: 'TypeError: x is undefined (unclassified failure, 3 tries)',
+    });
+  });
+
+  it('retries a failure classified retriable for as long as it lasts', async () => {
+    const published: OutgoingMessage[] = [];
+    let calls = 0;
+    const outage = Object.assign(new Error('peer away'), { retriable: true });
+    await deliver(
+      message('outage.topic'),
+      () => (++calls <= 10 ? Promise.reject(outage) : Promise.resolve()),
+      context(published),
+    );
+    expect(calls).toBe(11);
+    expect(published).toEqual([]);
+  });
+
+  it('stops retrying once the subscription stops, leaving the message uncommitted', async () => {
+    let running = true;
+    const failing = (): Promise<void> => {
+      running = false;
+      return Promise.reject(Object.assign(new Error('peer away'), { retriable: true }));
+    };
+    await expect(
+      deliver(message('stopping.topic'), failing, { ...context([]), isRunning: () => running }),
+    ).rejects.toMatchObject({ code: 'BUS.DELIVERY_ABORTED', retriable: true });
   });
 });

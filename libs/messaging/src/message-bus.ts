@@ -58,8 +58,9 @@ export interface MessageBus {
   publish(messages: readonly OutgoingMessage[]): Promise<void>;
   /**
    * Delivers each message at least once, in key order. A handler that throws an error with
-   * `retriable: false` sends the message to the dead-letter topic; any other error means the
-   * same message is delivered again after a backoff.
+   * `retriable: false` sends the message to the dead-letter topic; one with `retriable: true`
+   * means the same message is delivered again after a backoff; an unclassified error is tried
+   * `retry.maxUnclassifiedAttempts` times, then dead-lettered (ADR 0018).
    */
   subscribe(spec: SubscriptionSpec): Promise<Subscription>;
   /**

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { classifyDatabaseError } from './database-errors';
 import { PrismaClient } from './generated/prisma/client';
 
 /**
@@ -38,8 +39,35 @@ export function createPrismaClient(connectionString: string, options: PrismaClie
     { connectionString, max: options.poolSize ?? 10 },
     schema === undefined ? undefined : { schema },
   );
-  return new PrismaClient({
+  const client = new PrismaClient({
     adapter,
     transactionOptions: { maxWait: options.transactionMaxWaitMs ?? 5_000 },
+  });
+  return classifyingErrors(client);
+}
+
+const rethrowClassified = (error: unknown): never => {
+  throw classifyDatabaseError(error);
+};
+
+/**
+ * The same client, whose failures are classified where they arise (`classifyDatabaseError`):
+ * every query (also inside an interactive transaction) through a query extension, and
+ * `$transaction` itself, whose start fails before any query when the database is away. The
+ * extension adds no method, so the client keeps PrismaClient's type.
+ */
+function classifyingErrors(client: PrismaClient): PrismaClient {
+  const extended = client.$extends({
+    query: {
+      $allOperations: ({ args, query }) => query(args).catch(rethrowClassified),
+    },
+  }) as unknown as PrismaClient;
+  return new Proxy(extended, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property !== '$transaction' || typeof value !== 'function') return value;
+      return (...args: unknown[]): Promise<unknown> =>
+        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch(rethrowClassified);
+    },
   });
 }

@@ -1,3 +1,4 @@
+import { DatabaseBusy } from './database-errors';
 import { Prisma } from './generated/prisma/client';
 
 /**
@@ -13,14 +14,18 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Runs `attempt` again while it loses a race for a unique key, up to `attempts` times in all;
- * any other error, or the last loss, is thrown.
+ * any other error is thrown as it is, and the last loss as a retriable DatabaseBusy (the race
+ * is worth running again later, e.g. when the message is delivered again).
  */
 export async function retryOnUniqueViolation<T>(attempts: number, attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (tries >= attempts || !isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) throw error;
+      if (tries >= attempts) {
+        throw new DatabaseBusy(`lost the race for a unique key ${tries} times in a row`, { cause: error });
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
 export { createPrismaClient } from './client';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export { isUniqueViolation, retryOnUniqueViolation } from './errors';
+export { classifyDatabaseError, DatabaseBusy, DatabaseUnavailable } from './database-errors';
 export type {
   Domain,
   Operation,

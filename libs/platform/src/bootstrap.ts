@@ -11,17 +11,23 @@ import { MetricsController } from './metrics.controller';
 import { setTimeout as delay } from 'node:timers/promises';
 import { markNotReady } from './health.controller';
 import { readServiceConfig, type ServiceConfig } from './service-config';
-import { BUS, LOGGER, SERVICE_CONFIG } from './tokens';
+import { readSettings } from './settings';
+import { BUS, LOGGER, SERVICE_CONFIG, SERVICE_SETTINGS } from './tokens';
+import type { ZodType } from 'zod';
 
-export interface ServiceDefinition {
+type Topics = Record<string, ReadonlyArray<string | RegExp>>;
+
+export interface ServiceDefinition<S = unknown> {
   name: string;
   defaultPort: number;
-  /** The service's own module; it can inject BUS, LOGGER and SERVICE_CONFIG. */
+  /** The service's own module; it can inject BUS, LOGGER, SERVICE_CONFIG and SERVICE_SETTINGS. */
   module: Type<unknown>;
+  /** The schema of the service's own settings (settings.ts), checked before anything starts. */
+  settings: ZodType<S>;
   /** Maps `@EventPattern` names to topics; omit for a service that consumes nothing. */
-  topics?: Record<string, ReadonlyArray<string | RegExp>>;
+  topics?: Topics | ((settings: S) => Topics);
   /** Consumer group prefix; instances with the same prefix share the work. Default: the name. */
-  groupIdPrefix?: string;
+  groupIdPrefix?: string | ((settings: S) => string);
 }
 
 export interface RunningService {
@@ -30,7 +36,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus): DynamicModule {
+function platformModule(config: ServiceConfig, settings: unknown, logger: Logger, bus: MessageBus): DynamicModule {
   @Module({})
   class PlatformModule {}
   return {
@@ -42,8 +48,9 @@ function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus):
       { provide: BUS, useValue: bus },
       { provide: LOGGER, useValue: logger },
       { provide: SERVICE_CONFIG, useValue: config },
+      { provide: SERVICE_SETTINGS, useValue: settings },
     ],
-    exports: [BUS, LOGGER, SERVICE_CONFIG],
+    exports: [BUS, LOGGER, SERVICE_CONFIG, SERVICE_SETTINGS],
   };
 }
 
@@ -52,13 +59,15 @@ function platformModule(config: ServiceConfig, logger: Logger, bus: MessageBus):
  * (and `/metrics`) and the message consumers, and a shutdown that stops consuming before
  * closing and flushes the spans last.
  */
-export async function bootstrapService(definition: ServiceDefinition): Promise<RunningService> {
+export async function bootstrapService<S>(definition: ServiceDefinition<S>): Promise<RunningService> {
+  // Settings first: a bad value stops the service before it connects to anything.
+  const config = readServiceConfig(definition.name, definition.defaultPort);
+  const settings = readSettings(definition.settings);
   startTelemetry(definition.name);
   const logger = createLogger(definition.name);
-  const config = readServiceConfig(definition.name, definition.defaultPort);
   const bus = createBus(config.bus, logger);
 
-  @Module({ imports: [platformModule(config, logger, bus), definition.module] })
+  @Module({ imports: [platformModule(config, settings, logger, bus), definition.module] })
   class RootModule {}
 
   const app = await NestFactory.create(RootModule, { bufferLogs: true });
@@ -67,11 +76,13 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(methodNotAllowed(() => express.router.stack));
   app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
-  if (definition.topics) {
+  const { topics, groupIdPrefix } = definition;
+  if (topics) {
     app.connectMicroservice({
       strategy: new BusServer(bus, {
-        groupIdPrefix: definition.groupIdPrefix ?? definition.name,
-        topics: definition.topics,
+        groupIdPrefix:
+          typeof groupIdPrefix === 'function' ? groupIdPrefix(settings) : (groupIdPrefix ?? definition.name),
+        topics: typeof topics === 'function' ? topics(settings) : topics,
       }),
     });
     await app.startAllMicroservices();
@@ -96,7 +107,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<R
 }
 
 /** For `main.ts`: start, and exit non-zero with the reason if start-up fails. */
-export function runService(definition: ServiceDefinition): void {
+export function runService<S>(definition: ServiceDefinition<S>): void {
   bootstrapService(definition)
     .then((service) => {
       const stop = (): void => {

@@ -1,8 +1,6 @@
 import { type ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-
-/** Prisma's "unable to start a transaction in the given time": every pooled connection is busy. */
-const TRANSACTION_WAIT_EXCEEDED = 'P2028';
+import { DatabaseBusy } from '@writeback/persistence';
 
 /**
  * A burst larger than the database pool is an overload, not a fault: callers get 503 with
@@ -11,7 +9,7 @@ const TRANSACTION_WAIT_EXCEEDED = 'P2028';
 @Catch()
 export class DatabaseBusyFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
-    if ((exception as { code?: unknown }).code !== TRANSACTION_WAIT_EXCEEDED || host.getType() !== 'http') {
+    if (!(exception instanceof DatabaseBusy) || host.getType() !== 'http') {
       super.catch(exception, host);
       return;
     }

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, NotFoundException } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
+import { classifyDatabaseError } from '@writeback/persistence';
 import { DatabaseBusyFilter } from './database-busy.filter';
 
 function recordingAdapter(): { adapter: HttpServer; replies: unknown[][]; headers: unknown[][] } {
@@ -23,8 +24,9 @@ const httpHost = {
 describe('DatabaseBusyFilter', () => {
   it('answers an exhausted database pool with 503 and Retry-After', () => {
     const { adapter, replies, headers } = recordingAdapter();
+    // What the classifying Prisma client throws for P2028 ("unable to start a transaction").
     new DatabaseBusyFilter(adapter).catch(
-      Object.assign(new Error('Unable to start a transaction'), { code: 'P2028' }),
+      classifyDatabaseError(Object.assign(new Error('Unable to start a transaction'), { code: 'P2028' })),
       httpHost,
     );
     expect(headers).toEqual([['Retry-After', '1']]);

@@ -14,3 +14,4 @@ export * from './auth/token-verifier';
 export * from './auth/bearer-auth.guard';
 export * from './openapi.controller';
 export * from './auth/openapi-security';
+export * from './settings';

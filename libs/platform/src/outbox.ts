@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { backoffDelay } from '@writeback/domain';
 import type { MessageBus, OutgoingMessage } from '@writeback/messaging';
 import type { Logger } from '@writeback/observability';
 import { Prisma, type PrismaClient } from '@writeback/persistence';
@@ -6,6 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { BackgroundLoop } from './background-loop';
 import { PRISMA } from './prisma.module';
 import { BUS, LOGGER } from './tokens';
+
+/** Waits between failed relay rounds: a broker or database away for a while is not hammered. */
+const RELAY_BACKOFF = { initialDelayMs: 200, maxDelayMs: 10_000 };
 
 export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
 /**
@@ -116,7 +120,7 @@ export class OutboxRelay extends BackgroundLoop {
       } catch (error) {
         failures++;
         expecting = true;
-        const wait = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
+        const wait = backoffDelay(failures - 1, RELAY_BACKOFF);
         this.logger.warn({ err: error, failures, wait }, 'outbox publish failed; will retry');
         await this.idle(wait);
       }

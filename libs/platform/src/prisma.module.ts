@@ -26,7 +26,7 @@ class PrismaLifecycle implements OnApplicationShutdown {
       provide: PRISMA,
       inject: [SERVICE_CONFIG, LOGGER],
       useFactory: async (config: ServiceConfig, logger: Logger): Promise<PrismaClient> => {
-        if (process.env['WRITEBACK_MIGRATE_ON_START'] !== 'false') {
+        if (config.migrateOnStart) {
           const { applied } = await applyMigrations(config.databaseUrl);
           if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
         }

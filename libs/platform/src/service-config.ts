@@ -1,14 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { BusConfig, KafkaSasl, KafkaTls } from '@writeback/messaging';
+import { WritebackError } from '@writeback/contracts';
+import { DEFAULT_RETRY, type BusConfig, type KafkaSasl, type KafkaTls, type RetryPolicy } from '@writeback/messaging';
+
+/** A whole number from `min` to `max`; `Number()` would turn a typo into NaN and a blank into 0. */
+export function integerSetting(min: number, max: number): z.ZodType<number, string> {
+  const expected = `expected an integer from ${min} to ${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, expected)
+    .transform(Number)
+    .pipe(z.number().int().min(min, expected).max(max, expected));
+}
 
 /** The Kafka client settings, the same for every service, the CLI and its doctor. */
 const KafkaEnv = z.object({
   WRITEBACK_KAFKA_BROKERS: z.string().optional(),
   WRITEBACK_KAFKA_IDEMPOTENT: z.enum(['true', 'false']).default('true'),
-  WRITEBACK_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
-  WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(250),
+  WRITEBACK_CONSUMER_CONCURRENCY: integerSetting(1, 64).default(4),
+  WRITEBACK_KAFKA_SESSION_TIMEOUT_MS: integerSetting(1000, 300_000).default(30_000),
+  WRITEBACK_KAFKA_FETCH_MAX_WAIT_MS: integerSetting(1, 10_000).default(250),
   WRITEBACK_KAFKA_TLS: z.enum(['true', 'false']).default('false'),
   WRITEBACK_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
   WRITEBACK_KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -16,15 +28,18 @@ const KafkaEnv = z.object({
   WRITEBACK_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   WRITEBACK_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   WRITEBACK_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-  WRITEBACK_KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000).optional(),
-  WRITEBACK_KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
+  WRITEBACK_KAFKA_TOPIC_PARTITIONS: integerSetting(1, 10_000).optional(),
+  WRITEBACK_KAFKA_TOPIC_REPLICATION_FACTOR: integerSetting(1, 32).optional(),
 });
 
-const Env = KafkaEnv.extend({
+/** The settings every service shares (its own are in settings.ts). */
+export const SharedSettings = KafkaEnv.extend({
   WRITEBACK_DATABASE_URL: z.string().min(1, 'WRITEBACK_DATABASE_URL is required'),
-  WRITEBACK_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  WRITEBACK_DATABASE_POOL_SIZE: integerSetting(1, 500).default(10),
   WRITEBACK_HTTP_HOST: z.string().default('127.0.0.1'),
-  WRITEBACK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(300_000).default(0),
+  WRITEBACK_SHUTDOWN_DRAIN_MS: integerSetting(0, 300_000).default(0),
+  WRITEBACK_MIGRATE_ON_START: z.enum(['true', 'false'], { message: 'expected true or false' }).default('true'),
+  WRITEBACK_DELIVERY_MAX_ATTEMPTS: integerSetting(1, 1000).default(DEFAULT_RETRY.maxUnclassifiedAttempts),
 });
 
 type EnvValues = z.infer<typeof KafkaEnv>;
@@ -84,13 +99,14 @@ export interface ServiceConfig {
   httpPort: number;
   /** How long a stopping service answers not-ready before it stops (load balancers catch up). */
   shutdownDrainMs: number;
+  /** Apply database migrations at start (false where a Job applies them first). */
+  migrateOnStart: boolean;
 }
 
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
+/** A setting missing or malformed: the service cannot run as configured, and waiting will not fix it. */
+export class ConfigurationError extends WritebackError {
+  readonly code = 'CONFIG.INVALID';
+  readonly retriable = false;
 }
 
 /** Whether an address to listen on is reachable from this machine only. */
@@ -121,18 +137,22 @@ export function readServiceConfig(
   defaultPort: number,
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceConfig {
-  const parsed = Env.safeParse(env);
+  const parsed = SharedSettings.safeParse(env);
   if (!parsed.success) throw new ConfigurationError(issuesOf(parsed.error));
   refuseAnonymousBeyondLoopback(env, parsed.data.WRITEBACK_HTTP_HOST);
   const portVar = `WRITEBACK_${service.toUpperCase().replace(/-/g, '_')}_PORT`;
   const port = Number(env[portVar] ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`${portVar} must be a port`);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, maxUnclassifiedAttempts: parsed.data.WRITEBACK_DELIVERY_MAX_ATTEMPTS };
   const kafka = kafkaConfigOf(service, parsed.data);
-  const bus: BusConfig = kafka ?? {
-    transport: 'postgres',
-    connectionString: parsed.data.WRITEBACK_DATABASE_URL,
-    concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
-  };
+  const bus: BusConfig = kafka
+    ? { ...kafka, retry }
+    : {
+        transport: 'postgres',
+        connectionString: parsed.data.WRITEBACK_DATABASE_URL,
+        concurrency: parsed.data.WRITEBACK_CONSUMER_CONCURRENCY,
+        retry,
+      };
   return {
     databaseUrl: parsed.data.WRITEBACK_DATABASE_URL,
     databasePoolSize: parsed.data.WRITEBACK_DATABASE_POOL_SIZE,
@@ -140,6 +160,7 @@ export function readServiceConfig(
     httpHost: parsed.data.WRITEBACK_HTTP_HOST,
     httpPort: port,
     shutdownDrainMs: parsed.data.WRITEBACK_SHUTDOWN_DRAIN_MS,
+    migrateOnStart: parsed.data.WRITEBACK_MIGRATE_ON_START === 'true',
   };
 }
 
@@ -193,11 +214,4 @@ export function readTopicDefaults(env: NodeJS.ProcessEnv = process.env): TopicDe
     ...(partitions === undefined ? {} : { partitions }),
     ...(replicationFactor === undefined ? {} : { replicationFactor }),
   };
-}
-
-/** Required setting of one service, e.g. the executor's key directory. */
-export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name]?.trim();
-  if (!value) throw new ConfigurationError(`${name} is required`);
-  return value;
 }

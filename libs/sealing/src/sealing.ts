@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { Secret } from './secret';
+import { WritebackError } from '@writeback/contracts';
 
 /**
  * HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256) + HKDF-SHA256 + AES-256-GCM.
@@ -64,11 +65,10 @@ export interface DomainKeyPair {
   privateKey: string;
 }
 
-export class SealingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SealingError';
-  }
+/** A sealed password that cannot be opened (wrong key, tampered, wrong binding): never better later. */
+export class SealingError extends WritebackError {
+  readonly code = 'SEALING.UNREADABLE';
+  readonly retriable = false;
 }
 
 const b64 = (buf: ArrayBuffer | Uint8Array): string => Buffer.from(buf as ArrayBuffer).toString('base64url');

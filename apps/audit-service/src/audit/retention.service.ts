@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { applyRetention } from '@writeback/audit-ledger';
 import type { Logger } from '@writeback/observability';
 import type { PrismaClient } from '@writeback/persistence';
-import { DomainConfigClient, LOGGER, PRISMA } from '@writeback/platform';
+import { DomainConfigClient, LOGGER, PRISMA, SERVICE_SETTINGS, type AuditSettings } from '@writeback/platform';
 
 export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 const DAY_MS = 86_400_000;
@@ -16,10 +16,11 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_SETTINGS) private readonly settings: AuditSettings,
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = Number(process.env['WRITEBACK_AUDIT_RETENTION_INTERVAL_MS'] ?? 3_600_000);
+    const every = this.settings.WRITEBACK_AUDIT_RETENTION_INTERVAL_MS;
     this.timer = setInterval(() => {
       this.run(new Date()).catch((error: unknown) => this.logger.warn({ err: error }, 'audit retention failed'));
     }, every);

@@ -8,6 +8,7 @@ import {
   type DomainConfig,
   type DomainConfigSnapshot,
   type DomainConfigView,
+  WritebackError,
 } from '@writeback/contracts';
 import { isUniqueViolation, type Domain, type PrismaClient } from '@writeback/persistence';
 import { configEventMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
@@ -22,7 +23,11 @@ type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 const SAVE_ATTEMPTS = 5;
 
 /** The stored version is not the one the caller read: its change would undo another. */
-export class DomainVersionConflict extends Error {
+export class DomainVersionConflict extends WritebackError {
+  readonly code = 'CONFIG.VERSION_CONFLICT';
+  /** The caller must read again and decide: repeating the same save cannot succeed. */
+  readonly retriable = false;
+
   constructor(
     readonly domainId: string,
     readonly expectedVersion: number,
@@ -37,7 +42,10 @@ export class DomainVersionConflict extends Error {
   }
 }
 
-class ConcurrentChange extends Error {
+class ConcurrentChange extends WritebackError {
+  readonly code = 'CONFIG.CONCURRENT_CHANGE';
+  readonly retriable = true;
+
   constructor(readonly domainId: string) {
     super(`domain ${domainId} changed during the save`);
   }

@@ -1,5 +1,4 @@
-import { ConfigurationError } from '@writeback/platform';
-import { z } from 'zod';
+import type { GateSettings } from '@writeback/platform';
 
 export const GATE_OPTIONS = Symbol('GateOptions');
 
@@ -12,20 +11,11 @@ export interface GateOptions {
   targetRequestsPerMinute: number;
 }
 
-const Env = z.object({
-  WRITEBACK_OPERATION_DEADLINE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
-  WRITEBACK_RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).max(1_000_000).default(600),
-  WRITEBACK_RATE_LIMIT_PER_TARGET: z.coerce.number().int().min(0).max(1_000_000).default(10),
-});
-
-export function gateOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GateOptions {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigurationError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
+/** The gate's options from its settings, as validated at start (GateSettings). */
+export function gateOptionsOf(settings: GateSettings): GateOptions {
   return {
-    deadlineMs: parsed.data.WRITEBACK_OPERATION_DEADLINE_MS,
-    callerRequestsPerMinute: parsed.data.WRITEBACK_RATE_LIMIT_PER_CALLER,
-    targetRequestsPerMinute: parsed.data.WRITEBACK_RATE_LIMIT_PER_TARGET,
+    deadlineMs: settings.WRITEBACK_OPERATION_DEADLINE_MS,
+    callerRequestsPerMinute: settings.WRITEBACK_RATE_LIMIT_PER_CALLER,
+    targetRequestsPerMinute: settings.WRITEBACK_RATE_LIMIT_PER_TARGET,
   };
 }

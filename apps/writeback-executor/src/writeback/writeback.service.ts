@@ -6,9 +6,10 @@ import {
   type DomainConfigView,
   type Reason,
   type WritebackEvent,
+  WritebackError,
 } from '@writeback/contracts';
 import { DirectoryError, LdapDirectory, type WritebackScope } from '@writeback/directory';
-import { Reasons } from '@writeback/domain';
+import { backoffDelay, Reasons } from '@writeback/domain';
 import { waitKeepingSession } from '@writeback/messaging';
 import { currentTraceparent, inSpan, metrics, secondsSince, type Logger } from '@writeback/observability';
 import {
@@ -46,12 +47,12 @@ export interface ExecutorOptions {
  * from elsewhere or meant for another installation. Nothing is written and no outcome is
  * announced for an operation nobody asked for; redelivery cannot help, so it is dead-lettered.
  */
-export class UnknownOperation extends Error {
+export class UnknownOperation extends WritebackError {
+  readonly code = 'EXECUTOR.UNKNOWN_OPERATION';
   readonly retriable = false;
 
   constructor(operationId: string) {
     super(`operation ${operationId} has no deadline record: the gate never accepted it; nothing is written`);
-    this.name = 'UnknownOperation';
   }
 }
 
@@ -302,10 +303,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
           return { kind: 'failed', reason, attempts: attempt };
         }
         metrics.directoryRetries.inc({ domain: domainId, reason: reason.code });
-        const ceiling = Math.min(MAX_RETRY_DELAY_MS, this.options.retryBaseDelayMs * 2 ** Math.min(attempt - 1, 16));
+        const delay = backoffDelay(attempt - 1, {
+          initialDelayMs: this.options.retryBaseDelayMs,
+          maxDelayMs: MAX_RETRY_DELAY_MS,
+        });
         // Retrying keeps the command: without heartbeats a rebalance would hand it to another
         // replica mid-retry, and two executors would work the same claimed operation.
-        await waitKeepingSession(ceiling * (0.5 + Math.random() / 2), session);
+        await waitKeepingSession(delay, session);
       }
     }
   }

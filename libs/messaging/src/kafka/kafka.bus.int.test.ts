@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Topics, type DeadLetterMessage } from '@writeback/contracts';
 import { startKafkaCluster, waitFor, type KafkaCluster } from '@writeback/testing';
 import type { BusLogger, IncomingMessage, OutgoingMessage } from '../message-bus';
 import { KafkaBus } from './kafka.bus';
@@ -242,6 +243,68 @@ describe('KafkaBus against Apache Kafka', () => {
     const last = handled[handled.length - 1]?.position.split('@')[1];
     expect(offsets[partition]).toBe(String(Number(last) + 1));
     expect(handled.filter((m) => m.partition === partition)).toHaveLength(5);
+  });
+
+  it('dead-letters a message whose failure nobody classified after its tries, commits past it and moves on', async () => {
+    await kafka.createTopics([{ name: Topics.deadLetters, partitions: 1 }]);
+    const retry = { initialDelayMs: 10, maxDelayMs: 40, maxUnclassifiedAttempts: 3 };
+    const consumer = new KafkaBus({
+      clientId: 'buggy',
+      brokers: kafka.bootstrapServers,
+      idempotent: true,
+      logger: collectingLogger(log),
+      sessionTimeoutMs: 6000,
+      commitIntervalMs: 100,
+      retry,
+    });
+    buses.push(consumer);
+    let tries = 0;
+    const handled: string[] = [];
+    await consumer.subscribe({
+      groupId: 'buggy',
+      topics: [topic],
+      handler: (message) => {
+        if (message.value !== 'buggy') {
+          handled.push(message.value);
+          return Promise.resolve();
+        }
+        tries++;
+        return Promise.reject(new TypeError('cannot read properties of undefined'));
+      },
+    });
+    const letters: DeadLetterMessage[] = [];
+    await bus('dead-letter-watcher').subscribe({
+      groupId: 'dead-letter-watcher',
+      topics: [Topics.deadLetters],
+      handler: (message) => {
+        letters.push(JSON.parse(message.value) as DeadLetterMessage);
+        return Promise.resolve();
+      },
+    });
+
+    await bus('producer').publish(['buggy', 'after'].map((value) => ({ topic, key: 'user-0', value })));
+    await waitFor(() => handled.includes('after') && letters.length === 1, {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      description: 'the message after the buggy one handled, and the buggy one dead-lettered',
+    });
+
+    expect(tries).toBe(retry.maxUnclassifiedAttempts);
+    expect(letters[0]).toMatchObject({
+      sourceTopic: topic,
+      consumerGroup: 'buggy',
+      reason: 'TypeError: cannot read properties of undefined (unclassified failure, 3 tries)',
+      value: 'buggy',
+    });
+    // Committed past both: a restarted consumer would not try the buggy message again.
+    const partition = letters[0]?.sourcePosition.split('@')[0] ?? '';
+    const offsets = await waitFor(
+      async () => {
+        const now = await committed('buggy');
+        return Number(now[partition]) >= 2 ? now : undefined;
+      },
+      { timeoutMs: DELIVERY_TIMEOUT_MS, description: 'the buggy group committed past both messages' },
+    );
+    expect(Number(offsets[partition])).toBe(Number(letters[0]?.sourcePosition.split('@')[1]) + 2);
   });
 
   it('commits while idle once its interval is due', async () => {

@@ -22,6 +22,7 @@ import type {
   TopicsEnsured,
 } from '../message-bus';
 import { sendInSpans } from '../telemetry';
+import { classifyKafkaError } from '../transport-errors';
 
 const SYSTEM = 'kafka';
 
@@ -133,6 +134,12 @@ export class KafkaBus implements MessageBus {
 
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    await this.send(messages).catch((error: unknown) => {
+      throw classifyKafkaError(error);
+    });
+  }
+
+  private async send(messages: readonly OutgoingMessage[]): Promise<void> {
     const producer = await this.getProducer();
     await sendInSpans(SYSTEM, messages, async (traced) => {
       const byTopic = new Map<string, OutgoingMessage[]>();

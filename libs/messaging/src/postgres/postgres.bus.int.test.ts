@@ -13,7 +13,7 @@ jest.setTimeout(60_000);
 
 const DELIVERY_TIMEOUT_MS = 15_000;
 /** Fast retries and polling: the behaviour under test is the same, only quicker. */
-const RETRY = { initialDelayMs: 10, maxDelayMs: 40 };
+const RETRY = { initialDelayMs: 10, maxDelayMs: 40, maxUnclassifiedAttempts: 3 };
 const POLL_MS = 50;
 
 interface LogLine {
@@ -169,6 +169,21 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     expect(log.filter((l) => l.message === 'message handling failed; will retry')).toHaveLength(2);
   });
 
+  /** Watches the dead-letter topic for letters of `topic`. */
+  async function deadLettersOf(bus: PostgresBus, topic: string): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    await bus.subscribe({
+      groupId: uniqueName('dead-letter-watcher'),
+      topics: [Topics.deadLetters],
+      handler: (message) => {
+        const letter = JSON.parse(message.value) as DeadLetter;
+        if (letter.sourceTopic === topic) letters.push(letter);
+        return Promise.resolve();
+      },
+    });
+    return letters;
+  }
+
   it('dead-letters a message that breaks its contract, with the reason, and keeps delivering', async () => {
     const bus = newBus();
     const topic = uniqueName('test.poison');
@@ -209,16 +224,7 @@ describe('PostgresBus against embedded PostgreSQL', () => {
         return Promise.resolve();
       },
     });
-    const deadLetters: DeadLetter[] = [];
-    await bus.subscribe({
-      groupId: uniqueName('dead-letter-watcher'),
-      topics: [Topics.deadLetters],
-      handler: (message) => {
-        const letter = JSON.parse(message.value) as DeadLetter;
-        if (letter.sourceTopic === topic) deadLetters.push(letter);
-        return Promise.resolve();
-      },
-    });
+    const deadLetters = await deadLettersOf(bus, topic);
 
     await bus.publish([
       { topic, key: 'k', value: event('first') },
@@ -242,6 +248,70 @@ describe('PostgresBus against embedded PostgreSQL', () => {
     ]);
     expect(log.some((l) => l.message === 'message dead-lettered')).toBe(true);
     expect(log.some((l) => l.message === 'message handling failed; will retry')).toBe(false);
+  });
+
+  it('dead-letters a message whose failure nobody classified after RETRY.maxUnclassifiedAttempts tries, and moves on', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.bug');
+    const groupId = uniqueName('group');
+    const tries = new Map<string, number>();
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      handler: (message) => {
+        tries.set(message.value, (tries.get(message.value) ?? 0) + 1);
+        // A bug: a plain error, neither retriable nor not.
+        if (message.value === 'buggy') return Promise.reject(new TypeError('cannot read properties of undefined'));
+        handled.push(message.value);
+        return Promise.resolve();
+      },
+    });
+    const deadLetters = await deadLettersOf(bus, topic);
+
+    await bus.publish(['before', 'buggy', 'after'].map((value) => ({ topic, key: 'k', value })));
+    await waitForCount(handled, 2, 'the messages around the buggy one');
+    await waitForCount(deadLetters, 1, 'the dead letter');
+
+    expect(handled).toEqual(['before', 'after']);
+    expect(tries.get('buggy')).toBe(RETRY.maxUnclassifiedAttempts);
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        sourceTopic: topic,
+        consumerGroup: groupId,
+        reason: `TypeError: cannot read properties of undefined (unclassified failure, ${RETRY.maxUnclassifiedAttempts} tries)`,
+        value: 'buggy',
+      }),
+    ]);
+    expect(log.filter((l) => l.message === 'message handling failed; will retry')).toHaveLength(
+      RETRY.maxUnclassifiedAttempts - 1,
+    );
+  });
+
+  it('keeps retrying a failure known to be retriable beyond that bound, and dead-letters nothing', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.outage');
+    const failures = RETRY.maxUnclassifiedAttempts * 2;
+    let tries = 0;
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: uniqueName('group'),
+      topics: [topic],
+      handler: (message) => {
+        if (++tries <= failures) {
+          return Promise.reject(Object.assign(new Error('peer away'), { retriable: true }));
+        }
+        handled.push(message.value);
+        return Promise.resolve();
+      },
+    });
+    const deadLetters = await deadLettersOf(bus, topic);
+
+    await bus.publish([{ topic, key: 'k', value: 'waits-out-the-outage' }]);
+    await waitForCount(handled, 1, 'the message once the outage is over');
+
+    expect(tries).toBe(failures + 1);
+    expect(deadLetters).toEqual([]);
   });
 
   it('lets one consumer of a group work at a time, and a standby take over without loss or duplicates', async () => {

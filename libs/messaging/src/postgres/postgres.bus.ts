@@ -1,5 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
 import { metrics } from '@writeback/observability';
+import { classifyDatabaseError } from '@writeback/persistence';
 import { DEFAULT_RETRY, DeliveryAborted, deliver, type RetryPolicy } from '../delivery';
 import type {
   BusLogger,
@@ -54,7 +55,9 @@ export class PostgresBus implements MessageBus {
 
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await sendInSpans(SYSTEM, messages, (traced) => this.append(traced));
+    await sendInSpans(SYSTEM, messages, (traced) => this.append(traced)).catch((error: unknown) => {
+      throw classifyDatabaseError(error);
+    });
   }
 
   private async append(messages: readonly OutgoingMessage[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { WritebackError } from '@writeback/contracts';
 import { ConfigurationError } from '../service-config';
 
 /** Who called the API, as recorded with every operation. */
@@ -13,11 +14,9 @@ export type AuthConfig =
   | { mode: 'none' }
   | { mode: 'jwt'; issuer: string; audience: string; jwks: { url: string } | { file: string }; requiredScope?: string };
 
-export class Unauthenticated extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Unauthenticated';
-  }
+export class Unauthenticated extends WritebackError {
+  readonly code = 'AUTH.UNAUTHENTICATED';
+  readonly retriable = false;
 }
 
 /**
