@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import {
   AuthModule,
-  domainConfigClientFromEnv,
+  DomainConfigModule,
   HealthController,
   openApiController,
   OUTBOX_PRODUCER,
@@ -15,7 +15,7 @@ import { EventsConsumer } from './operations/events.consumer';
 import { OperationChanges } from './operations/operation-changes';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
-import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
+import { OperationsService } from './operations/operations.service';
 import { DeadlineWatch } from './operations/deadline.watch';
 import { WaiterSweep } from './operations/waiter-sweep';
 import { operationThrottles } from './operations/operation-throttle.guard';
@@ -24,6 +24,7 @@ import { operationThrottles } from './operations/operation-throttle.guard';
   imports: [
     PrismaModule,
     AuthModule,
+    DomainConfigModule.following('policy-gate'),
     ThrottlerModule.forRootAsync({ useFactory: () => operationThrottles(gateOptionsFromEnv()) }),
   ],
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
@@ -35,7 +36,6 @@ import { operationThrottles } from './operations/operation-throttle.guard';
     WaiterSweep,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
-    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
     { provide: GATE_OPTIONS, useFactory: () => gateOptionsFromEnv() },
   ],
 })
