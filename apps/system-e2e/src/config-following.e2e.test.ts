@@ -1,4 +1,12 @@
-import { forestUser, startWritebackFixture, testEnvironment, waitFor, type WritebackFixture } from '@writeback/testing';
+import {
+  forestUser,
+  parsePrometheusText,
+  sampleValue,
+  startWritebackFixture,
+  testEnvironment,
+  waitFor,
+  type WritebackFixture,
+} from '@writeback/testing';
 import { adminReset } from './scenarios';
 
 /**
@@ -68,5 +76,23 @@ describe.each(['embedded', 'distributed'] as const)('configuration followed, not
 
     expect(accepted.status).toBe('approved');
     expect((await fixture.outcome(accepted.operationId)).status).toBe('applied');
+  });
+
+  it('reads no configuration per operation', async () => {
+    const reads = async (): Promise<number> => {
+      const text = await (await fetch(new URL('/metrics', fixture.system.configUrl))).text();
+      const labels = { method: 'GET', route: '/v1/domains', status_code: '200' };
+      return (
+        sampleValue(parsePrometheusText(text), 'writeback_http_server_request_duration_seconds_count', labels) ?? 0
+      );
+    };
+    const before = await reads();
+    for (let i = 0; i < 10; i++) {
+      const accepted = await submit();
+      expect((await fixture.outcome(accepted.operationId)).status).toBe('applied');
+    }
+    // Ten operations read nothing; at most the gate and the executor each read once, should the
+    // last change's event reach them only now. A read per operation would be twenty.
+    expect((await reads()) - before).toBeLessThanOrEqual(2);
   });
 });
