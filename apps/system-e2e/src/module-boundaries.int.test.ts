@@ -19,6 +19,18 @@ const probes = {
   ],
   contracts: ['libs/domain/src', "import { Topics } from '@writeback/contracts';\nexport const probe = Topics;\n"],
   harness: ['apps/policy-gate/src', "import { waitFor } from '@writeback/testing';\nexport const probe = waitFor;\n"],
+  gateToDirectory: [
+    'apps/policy-gate/src',
+    "import { LdapDirectory } from '@writeback/directory';\nexport const probe = LdapDirectory;\n",
+  ],
+  sharedToAudit: [
+    'libs/messaging/src',
+    "import { AuditLedger } from '@writeback/audit-ledger';\nexport const probe = AuditLedger;\n",
+  ],
+  cliToDirectory: [
+    'apps/cli/src',
+    "import { LdapDirectory } from '@writeback/directory';\nexport const probe = LdapDirectory;\n",
+  ],
 } as const;
 
 /**
@@ -71,5 +83,17 @@ describe('module boundaries', () => {
 
   it('keeps the test harness out of production code', () => {
     expect(found.get('harness')).toEqual([expect.stringMatching(/type:app/)]);
+  });
+
+  it('keeps the directory adapter, which reaches AD, out of the gate', () => {
+    expect(found.get('gateToDirectory')).toEqual([expect.stringMatching(/scope:gate/)]);
+  });
+
+  it('keeps one service’s library out of the shared ones', () => {
+    expect(found.get('sharedToAudit')).toEqual([expect.stringMatching(/scope:shared/)]);
+  });
+
+  it('lets the operator’s CLI run the executor’s AD checks', () => {
+    expect(found.get('cliToDirectory')).toEqual([]);
   });
 });

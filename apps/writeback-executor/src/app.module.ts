@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import {
-  domainConfigClientFromEnv,
+  DomainConfigModule,
   HealthController,
   OUTBOX_PRODUCER,
   OutboxRelay,
@@ -13,23 +13,16 @@ import { EXECUTOR_PRODUCER, OutcomesRepository } from './writeback/outcomes.repo
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
 import { servedDomains } from './writeback/served-domains';
-import {
-  DOMAIN_CONFIG,
-  DOMAIN_KEYS,
-  EXECUTOR_OPTIONS,
-  WritebackService,
-  type ExecutorOptions,
-} from './writeback/writeback.service';
+import { DOMAIN_KEYS, EXECUTOR_OPTIONS, WritebackService, type ExecutorOptions } from './writeback/writeback.service';
 
 @Module({
-  imports: [PrismaModule],
+  imports: [PrismaModule, DomainConfigModule.following('writeback-executor')],
   controllers: [CommandsConsumer, HealthController],
   providers: [
     WritebackService,
     OutcomesRepository,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: EXECUTOR_PRODUCER },
-    { provide: DOMAIN_CONFIG, useFactory: domainConfigClientFromEnv },
     {
       provide: DOMAIN_KEYS,
       inject: [SERVICE_SETTINGS],

@@ -105,6 +105,11 @@ export const ApplyPasswordWritebackV1 = z.object({
     request: WritebackRequest,
     /** Absent only for an unlock without a password change. */
     credential: SealedCredential.nullable(),
+    /**
+     * The version of the domain's configuration the gate decided on: an executor holding an
+     * older one reads it again first. Absent from commands of gates before it was added.
+     */
+    domainConfigVersion: z.number().int().positive().optional(),
   }),
 });
 

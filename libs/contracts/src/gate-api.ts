@@ -62,6 +62,7 @@ export const CreateOperationRequest = WritebackRequest.extend({
 export type CreateOperationRequest = z.infer<typeof CreateOperationRequest>;
 
 export const OperationStatus = z.enum(['requested', 'approved', 'applied', 'rejected', 'failed']);
+export type OperationStatus = z.infer<typeof OperationStatus>;
 
 /** What `POST /v1/operations` and `GET /v1/operations/:id` answer. */
 export const OperationView = z.object({

@@ -1,8 +1,6 @@
-import type { Caller, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
+import type { Caller, OperationStatus, Reason, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decidePolicy, POLICY_VERSION, type DomainPolicySnapshot, type Routing } from './policy';
 import { Reasons } from './reasons';
-
-export type OperationStatus = 'requested' | 'approved' | 'applied' | 'rejected' | 'failed';
 
 export type OperationState =
   | { status: 'initial' }

@@ -15,13 +15,33 @@ export class ConfigServiceUnavailable extends Error {
   }
 }
 
+/** A read of config-service's list, numbered in the order reads began. */
+interface ConfigRead {
+  seq: number;
+  at: number;
+  domains: DomainConfigView[];
+}
+
 /**
- * Reads domain configuration from config-service, caching it briefly so that decisions
- * follow changes within `ttlMs` without a restart.
+ * A point in this client's reads (`mark()`): a read that begins after it sees every change
+ * config-service committed before it was taken.
+ */
+export type ReadMark = number;
+
+/**
+ * Reads domain configuration from config-service. A read is reused until a change is announced
+ * (`invalidate()`, called by `DomainConfigFollower` on each config event) or, should the events
+ * stop, for `ttlMs` at most. Whoever is about to refuse or fail something because of what the
+ * configuration says asks for a read begun after its request arrived (`readAfter`, `current`)
+ * instead of trusting the reused one (ADR 0019).
  */
 export class DomainConfigClient {
-  private cache: { at: number; domains: DomainConfigView[] } | undefined;
-  private inFlight: Promise<DomainConfigView[]> | undefined;
+  private cache: ConfigRead | undefined;
+  private inFlight: { seq: number; read: Promise<ConfigRead> } | undefined;
+  /** Reads begun so far. */
+  private begun = 0;
+  /** Reads numbered up to this one began before the last announced change. */
+  private staleUpTo = 0;
 
   /**
    * `tokenFile`: a bearer token with the `writeback.auditor` scope, for a config-service with
@@ -33,13 +53,59 @@ export class DomainConfigClient {
     private readonly tokenFile?: string,
   ) {}
 
+  /** The configuration as last read, unless a change was announced since or `ttlMs` passed. */
   async list(): Promise<DomainConfigView[]> {
-    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.domains;
-    // Everyone who finds the cache stale at the same time waits for one request, not one each.
-    this.inFlight ??= this.fetchList().finally(() => {
-      this.inFlight = undefined;
+    return (await this.read(this.staleUpTo)).domains;
+  }
+
+  async get(domainId: string): Promise<DomainConfigView | null> {
+    return (await this.list()).find((d) => d.id === domainId) ?? null;
+  }
+
+  /** Marks the present: `readAfter(mark)` then returns nothing read before this call began. */
+  mark(): ReadMark {
+    return this.begun;
+  }
+
+  /** The configuration from a read begun after `mark` (the one in flight or cached if it did). */
+  async readAfter(mark: ReadMark): Promise<DomainConfigView[]> {
+    return (await this.read(Math.max(mark, this.staleUpTo))).domains;
+  }
+
+  /**
+   * A domain's configuration, at least at `atLeastVersion`: the reused read when it has that,
+   * else a read begun after this call. Null only when that read has no such domain.
+   */
+  async current(domainId: string, atLeastVersion = 0): Promise<DomainConfigView | null> {
+    const mark = this.mark();
+    const cached = await this.get(domainId);
+    if (cached && cached.version >= atLeastVersion) return cached;
+    return (await this.readAfter(mark)).find((d) => d.id === domainId) ?? null;
+  }
+
+  /** A change was announced: nothing read before now is reused. */
+  invalidate(): void {
+    this.staleUpTo = this.begun;
+  }
+
+  /** A read numbered above `after`, not older than `ttlMs`; one request for all who wait on it. */
+  private read(after: number): Promise<ConfigRead> {
+    const cached = this.cache;
+    if (cached && cached.seq > after && Date.now() - cached.at < this.ttlMs) return Promise.resolve(cached);
+    const floor = Math.max(after, cached?.seq ?? 0);
+    if (this.inFlight && this.inFlight.seq > floor) return this.inFlight.read;
+    const seq = ++this.begun;
+    const read = this.fetchList().then((domains) => {
+      const done = { seq, at: Date.now(), domains };
+      if (!this.cache || this.cache.seq < seq) this.cache = done;
+      return done;
     });
-    return this.inFlight;
+    this.inFlight = { seq, read };
+    const clear = (): void => {
+      if (this.inFlight?.seq === seq) this.inFlight = undefined;
+    };
+    read.then(clear, clear);
+    return read;
   }
 
   private async fetchList(): Promise<DomainConfigView[]> {
@@ -59,9 +125,7 @@ export class DomainConfigClient {
       );
     }
     if (!response.ok) throw new ConfigServiceUnavailable(`config-service answered ${response.status}`);
-    const { items } = DomainList.parse(await response.json());
-    this.cache = { at: Date.now(), domains: items };
-    return items;
+    return DomainList.parse(await response.json()).items;
   }
 
   private async authorization(): Promise<Record<string, string>> {
@@ -75,10 +139,6 @@ export class DomainConfigClient {
       );
     }
     return { authorization: `Bearer ${token}` };
-  }
-
-  async get(domainId: string): Promise<DomainConfigView | null> {
-    return (await this.list()).find((d) => d.id === domainId) ?? null;
   }
 }
 

@@ -2,6 +2,7 @@ export * from './tokens';
 export * from './service-config';
 export * from './secret-ref';
 export * from './domain-config.client';
+export * from './domain-config.module';
 export * from './zod-body.pipe';
 export * from './prisma.module';
 export * from './bootstrap';

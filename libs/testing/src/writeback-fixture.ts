@@ -58,6 +58,12 @@ export interface WritebackFixture {
     body: unknown,
     options?: { caller?: string; token?: string | null },
   ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * Configures a forest as a domain through config-service's API (POST /v1/domains), with a fresh
+   * key pair whose private half goes to the executors' key directory; enabled unless `changes` say
+   * otherwise. What the fixture does for each forest unless `configureDomains` is off.
+   */
+  configureDomain(forest: ForestInfo, changes?: Record<string, unknown>): Promise<void>;
   /** PUT /v1/domains/:id with changes merged into the current configuration, as `operator`. */
   updateDomain(domainId: string, changes: Record<string, unknown>): Promise<void>;
   /** PATCH /v1/domains/:id/switches, as `operator`. */
@@ -131,13 +137,6 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       cleanups.push(() => started.stop());
     }
 
-    const configured = options.configureDomains === false ? [] : options.forests;
-    const keys = new Map<string, string>();
-    for (const forest of configured) {
-      const pair = await generateDomainKeyPair();
-      await writeFile(join(keyDir, `${domainIdOf(forest)}.key`), pair.privateKey, { mode: 0o600 });
-      keys.set(domainIdOf(forest), pair.publicKey);
-    }
     const issuer = await startTestIssuer(workDir);
     // The gate's, executors' and audit service's own token for reading configuration.
     const serviceTokenFile = join(workDir, 'config-reader.token');
@@ -184,7 +183,9 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
     const asAuditor = async (): Promise<Record<string, string>> => ({
       authorization: `Bearer ${await issuer.token('records-auditor', { scope: 'writeback.auditor' })}`,
     });
-    for (const forest of configured) {
+    const configureDomain = async (forest: ForestInfo, changes: Record<string, unknown> = {}): Promise<void> => {
+      const pair = await generateDomainKeyPair();
+      await writeFile(join(keyDir, `${domainIdOf(forest)}.key`), pair.privateKey, { mode: 0o600 });
       const response = await fetch(new URL('/v1/domains', system.configUrl), {
         method: 'POST',
         headers: await asOperator(),
@@ -197,9 +198,10 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           bindDn: forest.serviceAccount.upn,
           bindSecretRef: `env:${bindSecretEnv(forest)}`,
           tlsCaPem: forest.caPem,
-          publicKey: keys.get(domainIdOf(forest)),
+          publicKey: pair.publicKey,
           writebackEnabled: true,
           allowUnlockWithoutReset: true,
+          ...changes,
         }),
       });
       if (response.status !== 201) {
@@ -207,7 +209,8 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           `configuring ${forest.name} failed: ${response.status} ${JSON.stringify(await json(response))}`,
         );
       }
-    }
+    };
+    for (const forest of options.configureDomains === false ? [] : options.forests) await configureDomain(forest);
 
     const fixture: WritebackFixture = {
       mode: options.mode,
@@ -219,6 +222,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
       keyDir,
       issuer,
       configReaderTokenFile: serviceTokenFile,
+      configureDomain,
       request: async (body, requestOptions = {}) => {
         const token =
           requestOptions.token === undefined

@@ -14,7 +14,7 @@ import {
 import { z } from 'zod';
 import { BearerAuthGuard, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { stringify } from 'csv-stringify/sync';
-import { AuditQuery, AuditRepository, Instant, type AuditEntry } from './audit.repository';
+import { AuditQuery, AuditRepository, Instant, type AuditRecordView } from './audit.repository';
 import { RetentionService } from './retention.service';
 
 /** The body is optional: no body runs retention as of now. */
@@ -39,7 +39,7 @@ export class AuditController {
   async records(
     @Query(new ZodBody(AuditQuery)) query: AuditQuery,
     @Res({ passthrough: true }) response: { setHeader(name: string, value: string): void },
-  ): Promise<{ items: AuditEntry[]; nextCursor: string | null } | string> {
+  ): Promise<{ items: AuditRecordView[]; nextCursor: string | null } | string> {
     const page = await this.audit.query(query);
     if (query.format === 'json') return page;
     response.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -81,7 +81,7 @@ export class AuditController {
 
   /** Who changed the domain's configuration, when, from what to what. */
   @Get('domains/:id/changes')
-  async domainChanges(@Param('id') id: string): Promise<{ domainId: string; changes: AuditEntry[] }> {
+  async domainChanges(@Param('id') id: string): Promise<{ domainId: string; changes: AuditRecordView[] }> {
     return { domainId: id, changes: await this.audit.domainChanges(id) };
   }
 
@@ -89,7 +89,7 @@ export class AuditController {
   @Get('operations/:id')
   async operation(
     @Param('id', new ParseUUIDPipe()) id: string,
-  ): Promise<{ operationId: string; events: AuditEntry[] }> {
+  ): Promise<{ operationId: string; events: AuditRecordView[] }> {
     const events = await this.audit.history(id);
     if (events.length === 0) throw new NotFoundException(`no audit record for operation ${id}`);
     return { operationId: id, events };

@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { Prisma, type AuditRecord, type PrismaClient } from '@writeback/persistence';
 import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
 
-export interface AuditEntry {
+/** A stored audit record as the API answers it (the ledger's `AuditEntry` is what is appended). */
+export interface AuditRecordView {
   /** Position in the audit log; also the pagination cursor. */
   recordId: string;
   /** This record's hash in its domain's chain (`writeback audit verify`). */
@@ -119,7 +120,7 @@ export const AuditQuery = z.object({
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-function toEntry(r: AuditRecord): AuditEntry {
+function toView(r: AuditRecord): AuditRecordView {
   const payload = r.payload as unknown as EventEnvelope | ConfigEventEnvelope;
   return {
     recordId: r.id.toString(),
@@ -197,21 +198,21 @@ export class AuditRepository {
     return appended;
   }
 
-  async history(operationId: string): Promise<AuditEntry[]> {
+  async history(operationId: string): Promise<AuditRecordView[]> {
     const rows = await this.prisma.auditRecord.findMany({
       where: { operationId },
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
-    return rows.map(toEntry);
+    return rows.map(toView);
   }
 
   /** A domain's configuration changes, oldest first. */
-  async domainChanges(domainId: string): Promise<AuditEntry[]> {
+  async domainChanges(domainId: string): Promise<AuditRecordView[]> {
     const rows = await this.prisma.auditRecord.findMany({
       where: { domainId, type: 'DomainConfigurationChanged' },
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
-    return rows.map(toEntry);
+    return rows.map(toView);
   }
 
   private async requestCallerOf(operationId: string): Promise<Caller | null> {
@@ -243,7 +244,7 @@ export class AuditRepository {
   }
 
   /** Records matching every given filter, oldest first, after `cursor` (a record id). */
-  async query(filter: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  async query(filter: AuditQuery): Promise<{ items: AuditRecordView[]; nextCursor: string | null }> {
     const types = filter.outcome ? [OUTCOME_TYPES[filter.outcome]] : filter.type ? [filter.type] : undefined;
     const rows = await this.prisma.auditRecord.findMany({
       where: {
@@ -261,7 +262,7 @@ export class AuditRepository {
     });
     const page = rows.slice(0, filter.limit);
     return {
-      items: page.map(toEntry),
+      items: page.map(toView),
       nextCursor: rows.length > filter.limit ? (page[page.length - 1] as AuditRecord).id.toString() : null,
     };
   }

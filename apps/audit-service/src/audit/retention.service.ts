@@ -2,9 +2,15 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { applyRetention } from '@writeback/audit-ledger';
 import type { Logger } from '@writeback/observability';
 import type { PrismaClient } from '@writeback/persistence';
-import { DomainConfigClient, LOGGER, PRISMA, SERVICE_SETTINGS, type AuditSettings } from '@writeback/platform';
+import {
+  DOMAIN_CONFIG,
+  DomainConfigClient,
+  LOGGER,
+  PRISMA,
+  SERVICE_SETTINGS,
+  type AuditSettings,
+} from '@writeback/platform';
 
-export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 const DAY_MS = 86_400_000;
 
 /** Applies each domain's `auditRetentionDays`, on a timer and on an operator's request. */

@@ -10,6 +10,6 @@ export class EventsConsumer {
   @EventPattern('events')
   async onEvent(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeEvent(message.value);
-    await (event.type === 'PasswordChangeRequested' ? this.service.decide(event) : this.service.record(event));
+    await (event.type === 'PasswordChangeRequested' ? this.service.decidePending(event) : this.service.record(event));
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   envelope,
   type Caller,
+  type DomainConfigView,
   type EventEnvelope,
   type OperationView,
   type SealedCredential,
@@ -10,11 +11,11 @@ import {
 } from '@writeback/contracts';
 import {
   decide,
+  decidePolicy,
   isTerminal,
   Reasons,
   replay,
   resolveTargetDomain,
-  type DomainPolicySnapshot,
   type OperationState,
   type Routing,
 } from '@writeback/domain';
@@ -28,16 +29,36 @@ import {
   type Span,
 } from '@writeback/observability';
 import type { OutgoingMessage } from '@writeback/messaging';
-import { commandMessage, DomainConfigClient, eventMessage, LOGGER, OutboxRelay } from '@writeback/platform';
+import {
+  commandMessage,
+  DOMAIN_CONFIG,
+  DomainConfigClient,
+  eventMessage,
+  LOGGER,
+  OutboxRelay,
+} from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
 import { GATE_OPTIONS, type GateOptions } from './gate-options';
 import { OperationsRepository, type Appended } from './operations.repository';
 
-export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
-
 /** The reason code of a policy refusal; undefined for an approval. */
 const rejectionCode = (decision: EventEnvelope | undefined): string | undefined =>
   decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+
+/** Where a request goes on one read of the configuration: its routing and the target domain. */
+interface Route {
+  routing: Routing;
+  domainId: string | null;
+  domain: DomainConfigView | null;
+}
+
+function routeOn(request: WritebackRequest, domains: DomainConfigView[]): Route {
+  const resolution = resolveTargetDomain(request.target.userPrincipalName, domains);
+  const routing: Routing =
+    resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
+  const domainId = resolution.kind === 'resolved' ? resolution.domainId : null;
+  return { routing, domainId, domain: domains.find((d) => d.id === domainId) ?? null };
+}
 
 /** The gate's application handlers: load, decide, append, publish. No HTTP or Kafka here. */
 @Injectable()
@@ -69,11 +90,7 @@ export class OperationsService {
     caller: Caller,
     newPassword: Secret | undefined,
   ): Promise<OperationView> {
-    const resolution = resolveTargetDomain(request.target.userPrincipalName, await this.domains.list());
-    const routing: Routing =
-      resolution.kind === 'resolved' ? 'resolved' : resolution.kind === 'none' ? 'no-match' : 'ambiguous';
-    const domainId = resolution.kind === 'resolved' ? resolution.domainId : null;
-    const domain = domainId ? await this.domains.get(domainId) : null;
+    const { routing, domainId, domain } = await this.route(request);
     let sealed: { domainId: string; credential: SealedCredential } | undefined;
     if (domainId && domain && newPassword) {
       sealed = {
@@ -117,13 +134,25 @@ export class OperationsService {
   }
 
   /**
+   * Routes on the configuration as last read. A request that read would refuse is routed again
+   * on a read begun after it arrived: a change an operator made before the request (a domain
+   * added or enabled) is never refused on an older read (ADR 0019). Approvals cost no read.
+   */
+  private async route(request: WritebackRequest): Promise<Route> {
+    const arrived = this.domains.mark();
+    const route = routeOn(request, await this.domains.list());
+    if (decidePolicy(request, route.routing, route.domain).approved) return route;
+    return routeOn(request, await this.domains.readAfter(arrived));
+  }
+
+  /**
    * The policy's decision on an operation in `requested`, and what it sends: its event and, when
    * approved, the executor's command carrying the sealed password. No I/O.
    */
   private decision(
     state: OperationState,
     requested: EventEnvelope,
-    domain: DomainPolicySnapshot | null,
+    domain: DomainConfigView | null,
     credential: SealedCredential | null,
   ): { events: EventEnvelope[]; commands: OutgoingMessage[] } {
     if (state.status === 'initial') return { events: [], commands: [] };
@@ -142,7 +171,13 @@ export class OperationsService {
             {
               type: 'ApplyPasswordWriteback',
               version: 1,
-              data: { operationId, domainId, request: state.request, credential },
+              data: {
+                operationId,
+                domainId,
+                request: state.request,
+                credential,
+                ...(domain ? { domainConfigVersion: domain.version } : {}),
+              },
             },
             context,
           ),
@@ -183,12 +218,12 @@ export class OperationsService {
    * decides only what no gate decided yet: a request recorded by a gate version that left
    * deciding to this consumer (a rolling upgrade). Its own requests are skipped without a read.
    */
-  decide(requested: EventEnvelope): Promise<void> {
+  decidePending(requested: EventEnvelope): Promise<void> {
     if (this.operations.appendedHere(requested.eventId)) return Promise.resolve();
-    return inSpan('writeback decide', {}, (span) => this.decideInSpan(requested, span));
+    return inSpan('writeback decide', {}, (span) => this.decidePendingInSpan(requested, span));
   }
 
-  private async decideInSpan(requested: EventEnvelope, span: Span): Promise<void> {
+  private async decidePendingInSpan(requested: EventEnvelope, span: Span): Promise<void> {
     const operationId = requested.correlationId;
     const { state, stream, sealed } = await this.operations.load(operationId);
     if (state.status !== 'requested') return;

@@ -15,6 +15,7 @@ import { currentTraceparent, inSpan, metrics, secondsSince, type Logger } from '
 import {
   ConfigServiceUnavailable,
   ConfigurationError,
+  DOMAIN_CONFIG,
   DomainConfigClient,
   LOGGER,
   resolveSecretRef,
@@ -25,7 +26,6 @@ import { open, SealingError, type Secret } from '@writeback/sealing';
 import { DomainKeys } from './domain-keys';
 import { OutcomesRepository } from './outcomes.repository';
 
-export const DOMAIN_CONFIG = Symbol('DomainConfigClient');
 /** Tries for a write whose outcome is unknown, as a multiple of `maxAttempts`. */
 const UNCONFIRMED_ATTEMPTS_FACTOR = 3;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -224,12 +224,13 @@ export class WritebackService implements OnApplicationShutdown, ReadinessChecks 
     timing: { ldapMs: number },
     session: CommandSession,
   ): Promise<Outcome> {
-    const { operationId, domainId, request, credential } = command.data;
+    const { operationId, domainId, request, credential, domainConfigVersion } = command.data;
     let directory: LdapDirectory;
     let scope: WritebackScope;
     let newPassword: Secret | undefined;
     try {
-      const domain = await this.domains.get(domainId);
+      // A domain added, or changed, since the last read is read again before anything fails on it.
+      const domain = await this.domains.current(domainId, domainConfigVersion);
       if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
       scope = domain.scope;
       directory = this.directoryFor(domain, await resolveSecretRef(domain.bindSecretRef));

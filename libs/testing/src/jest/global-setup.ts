@@ -27,7 +27,7 @@ const CORP_USERS = [
   'vera',
   'wendy',
 ];
-const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete'];
+const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete', 'xavier'];
 
 const initialPassword = (sam: string): string => `Initial-${sam}-Pw1!`;
 
