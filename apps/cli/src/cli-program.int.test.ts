@@ -139,6 +139,16 @@ _writeback`;
     );
   });
 
+  it('zsh: completes when autoloaded from $fpath as _writeback, as docs/cli.md installs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'writeback-fpath-'));
+    writeFileSync(join(dir, '_writeback'), (await shell('writeback', ['completion', 'zsh'])).stdout);
+    const script = `compadd() { shift; print -l -- "$@" }; fpath=(${dir} $fpath); autoload -Uz _writeback
+words=(writeback domains ''); CURRENT=3; _writeback`;
+    const result = await shell('zsh', ['-f', '-c', script]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual(['add', 'history', 'list', 'remove', 'show']);
+  });
+
   it('powershell: generates a completer naming every command and option (no pwsh on this machine to run it)', async () => {
     const { code, stdout } = await shell('writeback', ['completion', 'powershell']);
     expect(code).toBe(0);

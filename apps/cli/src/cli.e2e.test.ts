@@ -508,7 +508,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
     });
     expect(await cli(['scope', 'set', '--json', '--ou', 'OU=Staff'])).toMatchObject({
       code: 2,
-      json: { error: "required option '--domain <id>' not specified", exitCode: 2 },
+      json: { error: "required option '-d, --domain <id>' not specified", exitCode: 2 },
     });
     const timeout = await cli(['--json', 'validate', '--domain', 'corp', '--user', 'x@y', '--timeout-seconds', 'soon']);
     expect(timeout).toMatchObject({ code: 2, json: { exitCode: 2 } });

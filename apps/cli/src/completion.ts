@@ -102,7 +102,12 @@ _${id}() {
     compadd -- \${=_${id}_subcommands[$cmdpath]}
   fi
 }
-compdef _${id} ${name}
+# Autoloaded from $fpath the file is the function's body: complete now; sourced, register it.
+if [[ \${zsh_eval_context[-1]} == loadautofunc ]]; then
+  _${id} "$@"
+else
+  compdef _${id} ${name}
+fi
 `;
 }
 
