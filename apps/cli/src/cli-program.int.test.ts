@@ -106,6 +106,9 @@ _writeback_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
       expect.arrayContaining(['--domain', '--all', '--yes', '--json', '--quiet', '--context', '--help']),
     );
     expect(await bashCandidates(['writeback', '--context', 'prod', 'keys', 'ro'])).toEqual(['rotate']);
+    expect(await bashCandidates(['writeback', 'completion', ''])).toEqual(['bash', 'powershell', 'zsh']);
+    // A command without subcommands offers its options at once.
+    expect(await bashCandidates(['writeback', 'disable', ''])).toEqual(expect.arrayContaining(['--domain', '--all']));
   });
 
   it('bash: completes a file name after an option that takes a value', async () => {
@@ -134,6 +137,8 @@ _writeback`;
     };
     expect(await zsh(['writeback', ''])).toEqual(program.commands.map((c) => c.name()).sort());
     expect(await zsh(['writeback', '-q', 'context', ''])).toEqual(['list', 'remove', 'set', 'show', 'use']);
+    expect(await zsh(['writeback', 'completion', ''])).toEqual(['bash', 'powershell', 'zsh']);
+    expect(await zsh(['writeback', 'enable', ''])).toEqual(expect.arrayContaining(['--domain', '--all', '--yes']));
     expect(await zsh(['writeback', 'scope', 'set', '-d', 'corp', '--'])).toEqual(
       expect.arrayContaining(['--ou', '--group', '--filter', '--protected-group', '--clear', '--json']),
     );

@@ -4,6 +4,7 @@ import type { Command, Option } from 'commander';
 export interface CompletionNode {
   /** The words of the command, program name first: `writeback domains add`. */
   path: string;
+  /** Subcommands, else the values its argument may take (`completion <shell>`). */
   subcommands: string[];
   options: string[];
   /** Options whose next word is their value, not a command. */
@@ -25,7 +26,10 @@ export function completionTree(program: Command): CompletionNode[] {
     const options = [...own, ...globals];
     nodes.push({
       path: path.join(' '),
-      subcommands: command.commands.map((c) => c.name()),
+      subcommands: [
+        ...command.commands.map((c) => c.name()),
+        ...command.registeredArguments.flatMap((a) => a.argChoices ?? []),
+      ],
       options: [...options.flatMap(flagsOf), '--help'],
       valueOptions: options.filter((o) => o.required || o.optional).flatMap(flagsOf),
     });
@@ -63,7 +67,7 @@ _${id}_complete() {
   done
   if ((skip)); then
     COMPREPLY=($(compgen -f -- "$cur"))
-  elif [[ "$cur" == -* ]]; then
+  elif [[ "$cur" == -* || -z "$(_${id}_subcommands "$path")" ]]; then
     COMPREPLY=($(compgen -W "$(_${id}_options "$path")" -- "$cur"))
   else
     COMPREPLY=($(compgen -W "$(_${id}_subcommands "$path")" -- "$cur"))
@@ -96,7 +100,7 @@ _${id}() {
   done
   if ((skip)); then
     _files
-  elif [[ \${words[CURRENT]} == -* ]]; then
+  elif [[ \${words[CURRENT]} == -* || -z \${_${id}_subcommands[$cmdpath]} ]]; then
     compadd -- \${=_${id}_options[$cmdpath]}
   else
     compadd -- \${=_${id}_subcommands[$cmdpath]}
@@ -129,7 +133,6 @@ Register-ArgumentCompleter -Native -CommandName '${name}' -ScriptBlock {
   $options = ${table((n) => n.options)}
   $valueOptions = ${table((n) => n.valueOptions)}
   $before = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
-  if ($wordToComplete -ne '' -and $before.Count -gt 0 -and $before[-1] -eq $wordToComplete) { $before = @($before | Select-Object -SkipLast 1) }
   $path = '${name}'
   $skip = $false
   foreach ($word in $before) {
@@ -138,7 +141,7 @@ Register-ArgumentCompleter -Native -CommandName '${name}' -ScriptBlock {
     if ($subcommands[$path] -contains $word) { $path = "$path $word" }
   }
   if ($skip) { return }
-  $candidates = if ($wordToComplete.StartsWith('-')) { $options[$path] } else { $subcommands[$path] }
+  $candidates = if ($wordToComplete.StartsWith('-') -or $subcommands[$path].Count -eq 0) { $options[$path] } else { $subcommands[$path] }
   $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
     [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
   }

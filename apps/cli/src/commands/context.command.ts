@@ -157,7 +157,7 @@ export function registerContextCommands(program: Command, context: () => CliCont
         });
         const current = o.use === true || config.currentContext === name;
         ctx.out.result(
-          { file, name, context: updated, current },
+          { file, name, settings: updated, current },
           () =>
             `context ${name} ${config.contexts[name] ? 'updated' : 'created'} in ${file}${current ? ' (current)' : ''}`,
         );
