@@ -87,11 +87,11 @@ describe('writeback completion', () => {
   const program = buildProgram({});
 
   /** What bash offers for the words typed so far, the last one being completed. */
-  async function bashCandidates(words: string[], cwd?: string): Promise<string[]> {
+  async function bashCandidates(words: string[], cwd?: string, env: Record<string, string> = {}): Promise<string[]> {
     const script = `source <(writeback completion bash)
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _writeback_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const result = await shell('bash', ['--norc', '--noprofile', '-c', script], cwd ? { cwd } : {});
+    const result = await shell('bash', ['--norc', '--noprofile', '-c', script], { env, ...(cwd ? { cwd } : {}) });
     expect(result).toMatchObject({ code: 0, stderr: '' });
     return result.stdout.split('\n').filter(Boolean).sort();
   }
@@ -115,6 +115,23 @@ _writeback_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const dir = mkdtempSync(join(tmpdir(), 'writeback-completion-'));
     writeFileSync(join(dir, 'keys-here'), '');
     expect(await bashCandidates(['writeback', 'keys', 'rotate', '--key-dir', 'keys'], dir)).toEqual(['keys-here']);
+  });
+
+  it('bash and zsh: offer the context names of the config file after --context and to `context use`', async () => {
+    const env = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'writeback-xdg-')) };
+    for (const name of ['prod', 'lab-2']) {
+      expect(
+        (await shell('writeback', ['context', 'set', name, '--config-url', 'http://127.0.0.1:1'], { env })).code,
+      ).toBe(0);
+    }
+    expect(await bashCandidates(['writeback', '--context', ''], undefined, env)).toEqual(['lab-2', 'prod']);
+    expect(await bashCandidates(['writeback', '-q', 'context', 'use', 'p'], undefined, env)).toEqual(['prod']);
+    expect(await bashCandidates(['writeback', '--context', 'prod', 'dom'], undefined, env)).toEqual(['domains']);
+    const script = `compdef() { : }; compadd() { shift; print -l -- "$@" }
+source <(writeback completion zsh)
+words=(writeback context remove ''); CURRENT=4; _writeback`;
+    const zsh = await shell('zsh', ['-f', '-c', script], { env });
+    expect(zsh.stdout.split('\n').filter(Boolean).sort()).toEqual(['lab-2', 'prod']);
   });
 
   it('bash: offers every option of every command', async () => {

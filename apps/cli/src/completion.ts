@@ -11,6 +11,16 @@ export interface CompletionNode {
   valueOptions: string[];
 }
 
+/**
+ * Stands, in a command's candidates, for the names of the contexts in the config file: the
+ * scripts read them when completing (`context use <TAB>`, `--context <TAB>`).
+ */
+const CONTEXTS = '@contexts';
+const CONTEXT_OPTION = '--context';
+
+/** The config file's context names as `writeback context set` writes it: keys 4 spaces in. */
+const CONTEXT_NAMES_SED = `sed -n 's/^    "\\([^"]*\\)": {$/\\1/p'`;
+
 const flagsOf = (option: Option): string[] => [option.long, option.short].filter((f): f is string => Boolean(f));
 const visible = (options: readonly Option[]): Option[] => options.filter((o) => !o.hidden);
 
@@ -29,6 +39,9 @@ export function completionTree(program: Command): CompletionNode[] {
       subcommands: [
         ...command.commands.map((c) => c.name()),
         ...command.registeredArguments.flatMap((a) => a.argChoices ?? []),
+        ...(command.parent?.name() === 'context' && command.registeredArguments[0]?.name() === 'name'
+          ? [CONTEXTS]
+          : []),
       ],
       options: [...options.flatMap(flagsOf), '--help'],
       valueOptions: options.filter((o) => o.required || o.optional).flatMap(flagsOf),
@@ -54,23 +67,31 @@ export function bashCompletion(name: string, nodes: CompletionNode[]): string {
 ${bashCase(`_${id}_subcommands`, nodes, (n) => n.subcommands)}
 ${bashCase(`_${id}_options`, nodes, (n) => n.options)}
 ${bashCase(`_${id}_value_options`, nodes, (n) => n.valueOptions)}
+_${id}_contexts() {
+  local file="\${XDG_CONFIG_HOME:-$HOME/.config}/writeback/config.json"
+  [[ -r "$file" ]] && ${CONTEXT_NAMES_SED} "$file"
+}
 _${id}_complete() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path='${name}' word i skip=0
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path='${name}' word i skip=0 option='' subcommands
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
     if ((skip)); then skip=0; continue; fi
     case "$word" in
       -*=*) continue ;;
-      -*) [[ " $(_${id}_value_options "$path") " == *" $word "* ]] && skip=1; continue ;;
+      -*) [[ " $(_${id}_value_options "$path") " == *" $word "* ]] && skip=1 && option="$word"; continue ;;
     esac
     [[ " $(_${id}_subcommands "$path") " == *" $word "* ]] && path="$path $word"
   done
-  if ((skip)); then
+  subcommands="$(_${id}_subcommands "$path")"
+  [[ "$subcommands" == *${CONTEXTS}* ]] && subcommands="\${subcommands/${CONTEXTS}/$(_${id}_contexts)}"
+  if ((skip)) && [[ "$option" == ${CONTEXT_OPTION} ]]; then
+    COMPREPLY=($(compgen -W "$(_${id}_contexts)" -- "$cur"))
+  elif ((skip)); then
     COMPREPLY=($(compgen -f -- "$cur"))
-  elif [[ "$cur" == -* || -z "$(_${id}_subcommands "$path")" ]]; then
+  elif [[ "$cur" == -* || -z "\${subcommands// /}" ]]; then
     COMPREPLY=($(compgen -W "$(_${id}_options "$path")" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "$(_${id}_subcommands "$path")" -- "$cur"))
+    COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
   fi
 }
 complete -o default -F _${id}_complete ${name}
@@ -87,23 +108,34 @@ export function zshCompletion(name: string, nodes: CompletionNode[]): string {
 ${assoc(`_${id}_subcommands`, (n) => n.subcommands)}
 ${assoc(`_${id}_options`, (n) => n.options)}
 ${assoc(`_${id}_value_options`, (n) => n.valueOptions)}
+_${id}_contexts() {
+  local file=\${XDG_CONFIG_HOME:-$HOME/.config}/writeback/config.json
+  [[ -r $file ]] && ${CONTEXT_NAMES_SED} $file
+}
 _${id}() {
-  local cmdpath='${name}' word skip=0 i
+  local cmdpath='${name}' word skip=0 i option=''
+  local -a subcommands
   for ((i = 2; i < CURRENT; i++)); do
     word=\${words[i]}
     if ((skip)); then skip=0; continue; fi
     case $word in
       -*=*) continue ;;
-      -*) [[ " \${_${id}_value_options[$cmdpath]} " == *" $word "* ]] && skip=1; continue ;;
+      -*) [[ " \${_${id}_value_options[$cmdpath]} " == *" $word "* ]] && skip=1 && option=$word; continue ;;
     esac
     [[ " \${_${id}_subcommands[$cmdpath]} " == *" $word "* ]] && cmdpath="$cmdpath $word"
   done
-  if ((skip)); then
+  subcommands=(\${=_${id}_subcommands[$cmdpath]})
+  if (( \${subcommands[(I)${CONTEXTS}]} )); then
+    subcommands=(\${subcommands:#${CONTEXTS}} \${(f)"$(_${id}_contexts)"})
+  fi
+  if ((skip)) && [[ $option == ${CONTEXT_OPTION} ]]; then
+    compadd -- \${(f)"$(_${id}_contexts)"}
+  elif ((skip)); then
     _files
-  elif [[ \${words[CURRENT]} == -* || -z \${_${id}_subcommands[$cmdpath]} ]]; then
+  elif [[ \${words[CURRENT]} == -* || \${#subcommands} -eq 0 ]]; then
     compadd -- \${=_${id}_options[$cmdpath]}
   else
-    compadd -- \${=_${id}_subcommands[$cmdpath]}
+    compadd -- $subcommands
   fi
 }
 # Autoloaded from $fpath the file is the function's body: complete now; sourced, register it.
@@ -132,16 +164,25 @@ Register-ArgumentCompleter -Native -CommandName '${name}' -ScriptBlock {
   $subcommands = ${table((n) => n.subcommands)}
   $options = ${table((n) => n.options)}
   $valueOptions = ${table((n) => n.valueOptions)}
+  $contexts = {
+    $base = if ($env:XDG_CONFIG_HOME) { $env:XDG_CONFIG_HOME } else { Join-Path $HOME '.config' }
+    $file = Join-Path (Join-Path $base 'writeback') 'config.json'
+    if (Test-Path $file) { try { @((Get-Content -Raw $file | ConvertFrom-Json).contexts.PSObject.Properties.Name) } catch { @() } } else { @() }
+  }
   $before = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
   $path = '${name}'
   $skip = $false
+  $option = ''
   foreach ($word in $before) {
     if ($skip) { $skip = $false; continue }
-    if ($word.StartsWith('-')) { if ($valueOptions[$path] -contains $word) { $skip = $true }; continue }
+    if ($word.StartsWith('-')) { if ($valueOptions[$path] -contains $word) { $skip = $true; $option = $word }; continue }
     if ($subcommands[$path] -contains $word) { $path = "$path $word" }
   }
-  if ($skip) { return }
-  $candidates = if ($wordToComplete.StartsWith('-') -or $subcommands[$path].Count -eq 0) { $options[$path] } else { $subcommands[$path] }
+  $names = @($subcommands[$path] | ForEach-Object { if ($_ -eq '${CONTEXTS}') { & $contexts } else { $_ } })
+  $candidates = if ($skip -and $option -eq '${CONTEXT_OPTION}') { & $contexts }
+    elseif ($skip) { return }
+    elseif ($wordToComplete.StartsWith('-') -or $names.Count -eq 0) { $options[$path] }
+    else { $names }
   $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
     [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
   }
