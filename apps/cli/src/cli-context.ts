@@ -7,6 +7,7 @@ import type { ServiceClient } from './services';
 /** What a changing command changed, in its --json result too. */
 export interface ChangeTarget {
   endpoint: string;
+  /** The context the endpoint came from; null when a variable or a default gave it. */
   context: string | null;
 }
 

@@ -175,6 +175,11 @@ describe('writeback CLI: bulk changes, endpoints and contexts (embedded default)
 
     const flagOverEnv = await cli(['--context', 'live', 'domains', 'list'], { WRITEBACK_CONFIG_URL: dead }, true);
     expect(flagOverEnv.code).toBe(0);
+    const envOverContext = await cli(['-j', 'switches', '-d', 'corp', '--writeback', 'on'], {}, false);
+    expect(envOverContext.stderr).toContain(
+      `changing config-service at ${live} (WRITEBACK_CONFIG_URL, over context live)`,
+    );
+    expect(JSON.parse(envOverContext.stdout)).toMatchObject({ endpoint: live, context: null });
 
     expect((await cli(['context', 'set', 'live', '--token-env', 'OPS_TOKEN'], {}, true)).code).toBe(0);
     const viaVariable = await cli(['-q', 'enable', '-d', 'corp'], { OPS_TOKEN: await token() }, true);

@@ -90,10 +90,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       changing: (target) => {
         const { connection } = connect();
         process.stderr.write(`${changingLine(connection, target)}\n`);
-        return {
-          endpoint: typeof target === 'string' ? connection.endpoints[target] : target.endpoint,
-          context: connection.context,
-        };
+        if (typeof target !== 'string') return { endpoint: target.endpoint, context: connection.context };
+        // The context only when the endpoint came from it, not when a variable overrode it.
+        const fromContext = ['context', 'flag'].includes(connection.origins[target]);
+        return { endpoint: connection.endpoints[target], context: fromContext ? connection.context : null };
       },
       confirm: async (yes, refusal, question) => {
         const decision = decideConfirmation(yes === true, process.stdin.isTTY === true);
