@@ -3,11 +3,12 @@
 # second Kafka client, a Java runtime and Maven for Apache Kafka) and what the deployment tests
 # run beside the tools they build with the machine's Go (Helm, kustomize, kube-apiserver,
 # kubectl: tools/deploy/go-tools.ts): promtool (Debian's prometheus) for the chart's alert rules,
-# and etcd (etcd-server) for the API server. Idempotent: does nothing when everything is present.
+# and etcd (etcd-server) for the API server; zsh, to run the CLI's zsh completion script.
+# Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(samba-ad-dc samba-ad-provision samba winbind krb5-user ldb-tools kcat iproute2 openssl
-  prometheus etcd-server)
+  prometheus etcd-server zsh)
 # Apache Kafka (libs/testing/src/kafka-cluster.ts) needs Java 17+ and Maven to resolve it; the
 # machines come with both, which a Debian package must not replace.
 command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jre-headless)

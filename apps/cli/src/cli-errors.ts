@@ -22,5 +22,8 @@ export class RefusedError extends Error {
   }
 }
 
+/** The operator answered no to a confirmation: nothing was changed; exit code 1. */
+export class DeclinedError extends Error {}
+
 /** Anything that kept the command from running; exit code 3. */
 export class CannotRunError extends Error {}

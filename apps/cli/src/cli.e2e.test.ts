@@ -99,6 +99,8 @@ describe('writeback CLI (embedded default, two forests)', () => {
     const result = await run(process.execPath, [join(repositoryRoot(), 'apps/cli/dist/main.js'), ...args], {
       env: {
         PATH: process.env['PATH'] ?? '',
+        // No operator's contexts (~/.config/writeback) in the test: the variables below decide.
+        XDG_CONFIG_HOME: fixture.workDir,
         WRITEBACK_CONFIG_URL: fixture.system.configUrl,
         WRITEBACK_GATE_URL: fixture.system.gateUrl,
         WRITEBACK_AUDIT_URL: fixture.system.auditUrl,
@@ -360,7 +362,11 @@ describe('writeback CLI (embedded default, two forests)', () => {
 
     const switched = await cli(['--json', 'switches', '--domain', 'corp', '--allow-unlock-without-reset', 'off']);
     expect(switched.code).toBe(0);
-    expect(switched.json[0]).toMatchObject({ id: 'corp', allowUnlockWithoutReset: false, writebackEnabled: true });
+    expect((switched.json['domains'] as unknown[])[0]).toMatchObject({
+      id: 'corp',
+      allowUnlockWithoutReset: false,
+      writebackEnabled: true,
+    });
   });
 
   it('doctor flags a minimum password age above 0 with the seed consequence, and passes once it is 0', async () => {
@@ -502,7 +508,7 @@ describe('writeback CLI (embedded default, two forests)', () => {
     });
     expect(await cli(['scope', 'set', '--json', '--ou', 'OU=Staff'])).toMatchObject({
       code: 2,
-      json: { error: "required option '--domain <id>' not specified", exitCode: 2 },
+      json: { error: "required option '-d, --domain <id>' not specified", exitCode: 2 },
     });
     const timeout = await cli(['--json', 'validate', '--domain', 'corp', '--user', 'x@y', '--timeout-seconds', 'soon']);
     expect(timeout).toMatchObject({ code: 2, json: { exitCode: 2 } });

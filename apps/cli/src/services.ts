@@ -1,32 +1,24 @@
 import { readFile } from 'node:fs/promises';
+import type { Connection, Endpoints, TokenSource } from './cli-config';
 import { CannotRunError, RefusedError } from './cli-errors';
 
-/** Where the services are; the defaults are the embedded default's ports (`npm start`). */
-export interface Endpoints {
-  configUrl: string;
-  gateUrl: string;
-  auditUrl: string;
-}
-
-export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Endpoints {
-  return {
-    configUrl: env['WRITEBACK_CONFIG_URL'] ?? 'http://127.0.0.1:8081',
-    gateUrl: env['WRITEBACK_GATE_URL'] ?? 'http://127.0.0.1:8080',
-    auditUrl: env['WRITEBACK_AUDIT_URL'] ?? 'http://127.0.0.1:8083',
-  };
-}
+export type { Endpoints } from './cli-config';
 
 /**
- * The operator's bearer token, from WRITEBACK_TOKEN or the file WRITEBACK_TOKEN_FILE names;
- * never from a flag, which any user of the machine could read in the process list.
+ * The operator's bearer token, from WRITEBACK_TOKEN, the file WRITEBACK_TOKEN_FILE names, or
+ * the context's token file or variable; never from a flag, which any user of the machine could
+ * read in the process list.
  */
-async function bearerToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (env['WRITEBACK_TOKEN']) return env['WRITEBACK_TOKEN'];
-  const file = env['WRITEBACK_TOKEN_FILE'];
-  if (!file) return undefined;
+async function bearerToken(source: TokenSource | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (!source) return undefined;
+  if (source.kind === 'variable') {
+    const token = env[source.name];
+    if (!token) throw new CannotRunError(`the token variable ${source.name} (named by ${source.from}) is unset`);
+    return token;
+  }
   return (
-    await readFile(file, 'utf8').catch(() => {
-      throw new CannotRunError(`WRITEBACK_TOKEN_FILE ${file} cannot be read`);
+    await readFile(source.path, 'utf8').catch(() => {
+      throw new CannotRunError(`the token file ${source.path} (named by ${source.from}) cannot be read`);
     })
   ).trim();
 }
@@ -37,7 +29,7 @@ function describeRefusal(status: number, body: unknown): string {
   const issues = (b.issues ?? []).map((i) => `${i.path ? `${i.path}: ` : ''}${i.message ?? ''}`);
   const hint =
     status === 401
-      ? ' (set WRITEBACK_TOKEN or WRITEBACK_TOKEN_FILE to an operator token)'
+      ? " (set WRITEBACK_TOKEN or WRITEBACK_TOKEN_FILE, or the context's token source, to an operator token)"
       : status === 403
         ? ' (the token lacks the writeback.operator scope)'
         : status === 412
@@ -49,12 +41,12 @@ function describeRefusal(status: number, body: unknown): string {
 /** JSON over HTTP to one of the services, with the operator's token when there is one. */
 export class ServiceClient {
   constructor(
-    private readonly endpoints: Endpoints,
+    readonly connection: Connection,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   get urls(): Endpoints {
-    return this.endpoints;
+    return this.connection.endpoints;
   }
 
   async call<T>(
@@ -64,8 +56,8 @@ export class ServiceClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T }> {
-    const url = new URL(path, this.endpoints[service]);
-    const token = await bearerToken(this.env);
+    const url = new URL(path, this.connection.endpoints[service]);
+    const token = await bearerToken(this.connection.token, this.env);
     let response: Response;
     try {
       response = await fetch(url, {

@@ -85,6 +85,7 @@ export function registerDeadLetterCommands(program: Command, context: () => CliC
         const targets = options.allPending
           ? (await listAll(ctx, { ...options, pending: true }, Number.MAX_SAFE_INTEGER)).map((d) => d.id)
           : ids;
+        const target = ctx.changing('auditUrl');
         const results: Array<{ id: string; replayed: boolean; error?: string }> = [];
         for (const id of targets) {
           try {
@@ -96,7 +97,7 @@ export function registerDeadLetterCommands(program: Command, context: () => CliC
           }
         }
         const refused = results.filter((r) => !r.replayed);
-        ctx.out.result(results, () =>
+        ctx.out.result({ results, ...target }, () =>
           [
             `${results.length - refused.length} dead letter(s) replayed`,
             ...refused.map((r) => `  ${r.id}: ${r.error ?? ''}`),

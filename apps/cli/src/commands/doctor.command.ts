@@ -8,6 +8,7 @@ import { readKafkaConfig } from '@writeback/platform';
 import { ExitCode } from '../cli-errors';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess } from '../domain-access';
+import { DOMAIN_FLAGS } from '../domain-option';
 import { table } from '../output';
 import type { Endpoints } from '../services';
 import {
@@ -150,7 +151,7 @@ export function registerDoctorCommand(program: Command, context: () => CliContex
     .description(
       'check what writeback depends on: the services, Kafka and the database (when configured here), and per domain: LDAPS reachability and certificate trust, the service account bind, clock skew, policy hints, minimum password age, scope objects',
     )
-    .option('--domain <id>', 'only this domain')
+    .option(DOMAIN_FLAGS, 'only this domain')
     .action((o: { domain?: string }) =>
       context().run(async () => {
         const ctx = context();

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { type DomainConfigView, isValidDomainId } from '@writeback/contracts';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { DOMAIN_FLAGS, domainOf, domainOperand } from '../domain-option';
 import { table } from '../output';
+import { decideTargets } from '../safety';
 import { createDomainKey } from './keys.command';
 
 type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'updatedAt'>;
@@ -111,8 +113,9 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
     writebackEnabled: o.enable ?? (fromFile['writebackEnabled'] as boolean | undefined) ?? false,
     ...(o.allowUnlockWithoutReset ? { allowUnlockWithoutReset: true } : {}),
   };
+  const target = ctx.changing('configUrl');
   const { body: created } = await ctx.services.call<DomainConfigView>('configUrl', 'POST', '/v1/domains', body);
-  ctx.out.result({ domain: created, ...(keyNote ? { note: keyNote } : {}) }, () =>
+  ctx.out.result({ domain: created, ...(keyNote ? { note: keyNote } : {}), ...target }, () =>
     [
       `domain ${created.id} added (writeback ${onOff(created.writebackEnabled)})`,
       ...(keyNote ? [keyNote] : []),
@@ -142,11 +145,24 @@ async function setSwitches(
   return updated;
 }
 
-async function targetDomains(ctx: CliContext, domain: string | undefined): Promise<string[]> {
-  if (domain) return [domain];
-  const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
-  if (items.length === 0) throw new UsageError('no domain is configured; add one with `writeback domains add`');
-  return items.map((d) => d.id);
+async function targetDomains(
+  ctx: CliContext,
+  command: string,
+  options: { domain?: string; all?: boolean; yes?: boolean },
+): Promise<string[]> {
+  const target = decideTargets(command, options);
+  if ('domain' in target) return [target.domain];
+  const where = ctx.services.urls.configUrl;
+  const listIds = async (): Promise<string[]> =>
+    (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items.map((d) => d.id);
+  let ids: string[] | undefined;
+  await ctx.confirm(options.yes, `${command} --all changes every domain at ${where}`, async () => {
+    ids = await listIds();
+    return `${command} writeback for all ${ids.length} domains (${ids.join(', ')}) at ${where}?`;
+  });
+  ids ??= await listIds();
+  if (ids.length === 0) throw new UsageError('no domain is configured; add one with `writeback domains add`');
+  return ids;
 }
 
 function parseOnOff(value: string): boolean {
@@ -185,8 +201,7 @@ function describeChange(c: ChangeRecord): string {
 export function registerDomainCommands(program: Command, context: () => CliContext): void {
   const domains = program.command('domains').description('the on-premises domains Writeback writes back to');
 
-  domains
-    .command('add <id>')
+  domainOperand(domains.command('add'))
     .description('add a domain (writeback stays off until `writeback enable`)')
     .option('--file <path>', 'a JSON document with the domain configuration; flags override it')
     .option('--display-name <name>', 'a name for people')
@@ -201,7 +216,9 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .option('--key-dir <dir>', 'generate the domain key pair into this directory instead')
     .option('--enable', 'enable writeback at once')
     .option('--allow-unlock-without-reset', 'allow self-service unlock without a password reset')
-    .action((id: string, options: AddOptions) => context().run(() => addDomain(context(), id, options)));
+    .action((id: string | undefined, options: AddOptions & { domain?: string }) =>
+      context().run(() => addDomain(context(), domainOf('domains add', id, options), options)),
+    );
 
   domains
     .command('list')
@@ -230,36 +247,39 @@ export function registerDomainCommands(program: Command, context: () => CliConte
       }),
     );
 
-  domains
-    .command('show <id>')
+  domainOperand(domains.command('show'))
     .description("one domain's configuration (secrets appear as references only)")
-    .action((id: string) =>
+    .action((id: string | undefined, options: { domain?: string }) =>
       context().run(async () => {
-        const d = await getDomain(context(), id);
+        const d = await getDomain(context(), domainOf('domains show', id, options));
         context().out.result(d, () => describeDomain(d));
         return ExitCode.OK;
       }),
     );
 
-  domains
-    .command('remove <id>')
-    .description('remove a domain; requests for it are refused from then on')
-    .option('--yes', 'confirm the removal')
-    .action((id: string, options: { yes?: boolean }) =>
+  domainOperand(domains.command('remove'))
+    .description('remove a domain; requests for it are refused from then on (asks on a terminal, else needs --yes)')
+    .option('-y, --yes', 'confirm the removal')
+    .action((positional: string | undefined, options: { domain?: string; yes?: boolean }) =>
       context().run(async () => {
-        if (!options.yes) throw new UsageError(`removing ${id} stops its writeback: confirm with --yes`);
-        await context().services.call('configUrl', 'DELETE', `/v1/domains/${encodeURIComponent(id)}`);
-        context().out.result({ removed: id }, () => `domain ${id} removed`);
+        const ctx = context();
+        const id = domainOf('domains remove', positional, options);
+        await ctx.confirm(options.yes, `removing ${id} stops its writeback`, () =>
+          Promise.resolve(`remove domain ${id} at ${ctx.services.urls.configUrl}?`),
+        );
+        const target = ctx.changing('configUrl');
+        await ctx.services.call('configUrl', 'DELETE', `/v1/domains/${encodeURIComponent(id)}`);
+        ctx.out.result({ removed: id, ...target }, () => `domain ${id} removed`);
         return ExitCode.OK;
       }),
     );
 
-  domains
-    .command('history <id>')
+  domainOperand(domains.command('history'))
     .description('who changed what in a domain configuration, and when (from the audit service)')
-    .action((id: string) =>
+    .action((positional: string | undefined, options: { domain?: string }) =>
       context().run(async () => {
         const ctx = context();
+        const id = domainOf('domains history', positional, options);
         const { changes: records } = await ctx.services.get<{ changes: Array<{ data: ChangeRecord }> }>(
           'auditUrl',
           `/v1/audit/domains/${encodeURIComponent(id)}/changes`,
@@ -284,7 +304,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
   scope
     .command('set')
     .description('replace a domain scope: users under the OUs, in the (nested) groups, matching the filter')
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .option('--ou <dn>', 'an OU whose users are in scope (repeatable)', collect)
     .option('--group <dn>', 'a group whose (nested) members are in scope (repeatable)', collect)
     .option('--filter <ldap-filter>', 'an LDAP filter users must also match, e.g. (department=Sales)')
@@ -311,6 +331,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
             );
           }
           const current = await getDomain(ctx, options.domain);
+          const target = ctx.changing('configUrl');
           const updated = await updateDomain(ctx, current, {
             scope: {
               organizationalUnits: options.clear ? [] : (options.ou ?? []),
@@ -319,7 +340,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
               protectedGroups: options.protectedGroup ?? current.scope.protectedGroups,
             },
           });
-          ctx.out.result(updated.scope, () =>
+          ctx.out.result({ ...updated.scope, domain: updated.id, ...target }, () =>
             [
               `scope of ${updated.id} set:`,
               table(
@@ -346,14 +367,18 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     program
       .command(name)
       .description(
-        `${name} password writeback for one domain, or every domain (Set-AADCloudSyncPasswordWritebackConfiguration -Enable $${String(value)})`,
+        `${name} password writeback for one domain (--domain) or every domain (--all) (Set-AADCloudSyncPasswordWritebackConfiguration -Enable $${String(value)})`,
       )
-      .option('--domain <id>', 'only this domain')
-      .action((options: { domain?: string }) =>
+      .option(DOMAIN_FLAGS, 'this domain')
+      .option('--all', 'every domain (asks on a terminal, else needs --yes)')
+      .option('-y, --yes', 'with --all: change every domain without asking')
+      .action((options: { domain?: string; all?: boolean; yes?: boolean }) =>
         context().run(async () => {
           const ctx = context();
-          const updated = await setSwitches(ctx, await targetDomains(ctx, options.domain), { writebackEnabled: value });
-          ctx.out.result(updated, () => switchesTable(updated));
+          const domains = await targetDomains(ctx, name, options);
+          const target = ctx.changing('configUrl');
+          const updated = await setSwitches(ctx, domains, { writebackEnabled: value });
+          ctx.out.result({ domains: updated, ...target }, () => switchesTable(updated));
           return ExitCode.OK;
         }),
       );
@@ -362,7 +387,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
   program
     .command('switches')
     .description("set a domain's switches (the seed's On-premises integration page)")
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .option('--writeback <on|off>', 'Enable password write back')
     .option('--engine-owns-domain <on|off>', 'this engine writes back for the domain (off: another engine owns it)')
     .option('--allow-unlock-without-reset <on|off>', 'allow users to unlock accounts without resetting their password')
@@ -378,8 +403,9 @@ export function registerDomainCommands(program: Command, context: () => CliConte
               : {}),
           };
           if (Object.keys(switches).length === 0) throw new UsageError('name at least one switch');
+          const target = ctx.changing('configUrl');
           const updated = await setSwitches(ctx, [options.domain], switches);
-          ctx.out.result(updated, () => switchesTable(updated));
+          ctx.out.result({ domains: updated, ...target }, () => switchesTable(updated));
           return ExitCode.OK;
         }),
     );

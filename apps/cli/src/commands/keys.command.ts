@@ -5,6 +5,7 @@ import { isValidDomainId } from '@writeback/contracts';
 import { domainKeyFileName, generateDomainKeyPair, isDomainKeyFile, keyIdOf, publicKeyOf } from '@writeback/sealing';
 import { CannotRunError, ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { DOMAIN_FLAGS } from '../domain-option';
 import { table } from '../output';
 import { getDomain, updateDomain } from './domains.command';
 
@@ -74,7 +75,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
   keys
     .command('generate')
     .description('generate the key pair of a domain: DIR/ID.key (0600) for the executor, the public key printed')
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--key-dir <dir>', "the executor's key directory")
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
@@ -87,7 +88,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
   keys
     .command('import')
     .description('import an existing private key (base64url X25519) into the key directory and publish its public key')
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--key-dir <dir>', "the executor's key directory")
     .requiredOption('--private-key-file <path>', 'the key to import')
     .option('--no-register', 'do not set it as the domain public key in config-service')
@@ -98,8 +99,9 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
         const publicKey = publicKeyOf(privateKey);
         const keyId = keyIdOf(publicKey);
         const privateKeyFile = await writeKeyFile(o.keyDir, domainKeyFileName(o.domain, keyId), privateKey);
+        const target = o.register ? context().changing('configUrl') : {};
         if (o.register) await registerPublicKey(context(), o.domain, publicKey);
-        const key = { domain: o.domain, keyId, publicKey, privateKeyFile, registered: o.register };
+        const key = { domain: o.domain, keyId, publicKey, privateKeyFile, registered: o.register, ...target };
         context().out.result(
           key,
           () => `${keyLines(key)}\n${o.register ? 'published to config-service' : 'not published'}`,
@@ -113,7 +115,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .description(
       'rotate a domain key: a new pair beside the old one, then the new public key published; operations sealed with the old key still complete',
     )
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--key-dir <dir>', "the executor's key directory")
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
@@ -128,8 +130,9 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
         // The new private key must reach the executor before anyone seals with its public key.
         const key = await createDomainKey(o.domain, o.keyDir, true);
         ctx.out.progress(`new key ${key.keyId} written to ${key.privateKeyFile}; publishing its public key`);
+        const target = ctx.changing('configUrl');
         await registerPublicKey(ctx, o.domain, key.publicKey);
-        const result = { ...key, previousKeyId: previous };
+        const result = { ...key, previousKeyId: previous, ...target };
         ctx.out.result(result, () =>
           [
             keyLines(key),
@@ -146,7 +149,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .description(
       'set the public key config-service gives the gate (after every executor holds the private key, e.g. a Kubernetes Secret rolled out)',
     )
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .option('--public-key <key>', 'the public key `keys generate` printed')
     .option('--private-key-file <path>', 'or derive it from the private key')
     .action((o: { domain: string; publicKey?: string; privateKeyFile?: string }) =>
@@ -154,9 +157,10 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
         if (!o.publicKey === !o.privateKeyFile) throw new UsageError('give --public-key or --private-key-file');
         const publicKey = o.publicKey ?? publicKeyOf(await readFile(o.privateKeyFile as string, 'utf8'));
         const previous = (await getDomain(context(), o.domain)).keyId;
+        const target = context().changing('configUrl');
         const keyId = await registerPublicKey(context(), o.domain, publicKey);
         context().out.result(
-          { domain: o.domain, keyId, previousKeyId: previous },
+          { domain: o.domain, keyId, previousKeyId: previous, ...target },
           () =>
             `published ${keyId} for ${o.domain} (was ${previous}); keep the old private key until operations sealed with it have ended`,
         );
@@ -167,7 +171,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
   keys
     .command('retire')
     .description('delete an old private key of a domain (never the one config-service publishes)')
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--key-id <id>', 'the key to delete')
     .requiredOption('--key-dir <dir>', "the executor's key directory")
     .action((o: { domain: string; keyId: string; keyDir: string }) =>
@@ -188,7 +192,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
   keys
     .command('list')
     .description('the keys of a domain in the key directory, and which one config-service publishes')
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--key-dir <dir>', "the executor's key directory")
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {

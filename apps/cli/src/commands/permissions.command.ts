@@ -7,6 +7,7 @@ import {
 } from '@writeback/directory';
 import { ExitCode } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { DOMAIN_FLAGS } from '../domain-option';
 import { adminPassword, domainAccess } from '../domain-access';
 import { table } from '../output';
 import { getDomain } from './domains.command';
@@ -74,7 +75,7 @@ export function registerPermissionCommands(program: Command, context: () => CliC
     .description(
       'connect as the service account and report, right by right, what it can do, and where inheritance stops the rights',
     )
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .option('--bind-dn <dn>', 'check this account instead of the configured one')
     .option('--bind-secret-ref <ref>', 'its password reference (env:NAME or file:/path)')
     .action((o: { domain: string; bindDn?: string; bindSecretRef?: string }) =>
@@ -102,7 +103,7 @@ export function registerPermissionCommands(program: Command, context: () => CliC
     .description(
       'add exactly the ACEs the service account lacks to the domain root, as an administrator (Set-AADCloudSyncPermissions -PermissionType PasswordWriteBack); idempotent',
     )
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--admin <dn-or-upn>', 'an enterprise/domain administrator to bind as')
     .option(
       '--admin-password-file <path>',
@@ -124,11 +125,12 @@ export function registerPermissionCommands(program: Command, context: () => CliC
           timeoutMs: 15_000,
         };
         const serviceAccount = o.serviceAccount ?? config.bindDn;
+        const target = ctx.changing({ what: `the DACL of ${config.baseDn}`, endpoint: endpoint.url });
         ctx.out.progress(`binding to ${endpoint.url} as ${o.admin}`);
         const result = await withDirectoryBind(endpoint, { bindDn: o.admin, password }, (client) =>
           grantWritebackRights(client, { baseDn: config.baseDn, serviceAccount }),
         );
-        ctx.out.result({ domain: o.domain, ...result }, () =>
+        ctx.out.result({ domain: o.domain, ...result, ...target }, () =>
           result.added.length === 0
             ? `nothing to change: ${result.account.dn} already holds every right on ${config.baseDn}`
             : [

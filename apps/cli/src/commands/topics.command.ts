@@ -52,7 +52,7 @@ export function registerTopicCommands(program: Command, context: () => CliContex
     .description(
       'create every topic Writeback uses that does not exist yet (as `kafka-topics.sh --create --if-not-exists`): the shared ones and one executor topic per domain',
     )
-    .option('--domain <ids...>', 'executor topics of these domains (default: every domain config-service lists)')
+    .option('-d, --domain <ids...>', 'executor topics of these domains (default: every domain config-service lists)')
     .option(
       '--partitions <n>',
       "partitions of each new topic (default WRITEBACK_KAFKA_TOPIC_PARTITIONS, else the brokers' num.partitions)",
@@ -81,13 +81,13 @@ export function registerTopicCommands(program: Command, context: () => CliContex
           ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
           config,
         }));
-        ctx.out.progress(`creating missing topics on ${kafka.brokers.join(',')}`);
+        const target = ctx.changing({ what: 'the Kafka topics', endpoint: kafka.brokers.join(',') });
         const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
         const bus = new KafkaBus({ ...kafka, logger: quiet });
         try {
           const { created, existing } = await bus.ensureTopics(specs);
           const rows = names.map((name) => ({ topic: name, status: created.includes(name) ? 'created' : 'exists' }));
-          ctx.out.result({ brokers: kafka.brokers, topics: rows, created, existing }, () =>
+          ctx.out.result({ brokers: kafka.brokers, topics: rows, created, existing, ...target }, () =>
             table(
               ['topic', 'status'],
               rows.map((r) => [r.topic, r.status]),

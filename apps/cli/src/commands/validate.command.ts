@@ -7,6 +7,7 @@ import { createLdapsClient, readPasswordPolicy, withDirectoryBind, type LdapsEnd
 import { CannotRunError, ExitCode } from '../cli-errors';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess, type DomainAccess } from '../domain-access';
+import { DOMAIN_FLAGS } from '../domain-option';
 import { table } from '../output';
 
 interface OperationView {
@@ -244,7 +245,7 @@ export function registerValidateCommand(program: Command, context: () => CliCont
     .description(
       "run the seed's validation scenarios against a test account, through the policy gate, and check each on the DC: SSPR reset, expired-password change, regular change, admin reset, unlock with reset (needs a domain lockout threshold to lock the account first; skipped without one, and a skip fails the run)",
     )
-    .requiredOption('--domain <id>', 'the domain')
+    .requiredOption(DOMAIN_FLAGS, 'the domain')
     .requiredOption('--user <upn>', 'a TEST account in scope: its password is replaced several times')
     .option('--administrator <id>', 'the cloud administrator id for the admin reset', 'writeback-validate')
     .option('--save-password <path>', "write the account's final password to this file (0600)")
@@ -254,6 +255,10 @@ export function registerValidateCommand(program: Command, context: () => CliCont
         context().run(async () => {
           const ctx = context();
           const access = await domainAccess(ctx, o.domain);
+          const target = ctx.changing({
+            what: `the password of ${o.user} through the policy gate`,
+            endpoint: ctx.services.urls.gateUrl,
+          });
           const runner = new Runner(ctx, access, o.user, o.administrator, o.timeoutSeconds * 1000);
           const results: ScenarioResult[] = [];
           let password: string | null = null;
@@ -267,7 +272,7 @@ export function registerValidateCommand(program: Command, context: () => CliCont
             await writeFile(o.savePassword, `${password}\n`, { mode: 0o600, flag: 'wx' });
           }
           const passed = results.every((r) => r.passed);
-          ctx.out.result({ domain: o.domain, user: o.user, passed, scenarios: results }, () =>
+          ctx.out.result({ domain: o.domain, user: o.user, passed, scenarios: results, ...target }, () =>
             [
               table(
                 ['scenario', 'outcome', 'on the DC', 'audited', 'result', 'detail'],
