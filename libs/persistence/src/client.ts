@@ -12,6 +12,8 @@ export interface PrismaClientOptions {
   poolSize?: number;
   /** How long an interactive transaction may wait for a connection before failing (P2028). */
   transactionMaxWaitMs?: number;
+  /** How long opening a connection may take; default: no limit (node-postgres' default). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -35,7 +37,11 @@ export function createPrismaClient(connectionString: string, options: PrismaClie
     schema = undefined;
   }
   const adapter = new PrismaPg(
-    { connectionString, max: options.poolSize ?? 10 },
+    {
+      connectionString,
+      max: options.poolSize ?? 10,
+      ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+    },
     schema === undefined ? undefined : { schema },
   );
   return new PrismaClient({
