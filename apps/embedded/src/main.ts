@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applyMigrations,
@@ -57,8 +57,10 @@ async function main(): Promise<void> {
   let databaseUrl: string;
   let stateFile: string;
   try {
-    // Searchable by others: as root, embedded PostgreSQL may run as the postgres user below it.
     await mkdir(dataDir, { recursive: true, mode: 0o711 });
+    // As root, PostgreSQL runs as the postgres user, below this directory: it must be able to
+    // search it (not to read it; the keys and the password file stay the owner's).
+    if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
     await mkdir(keyDir, { recursive: true, mode: 0o700 });
     postgres = settings.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
     databaseUrl = settings.databaseUrl ?? (postgres as EmbeddedPostgresHandle).connectionString;
