@@ -36,14 +36,23 @@ export function chooseDatabase(environmentUrl: string | undefined, found: readon
 
 /**
  * The data directories `npm start` may be using: WRITEBACK_DATA_DIR (as the launcher reads it,
- * from the current directory) and this checkout's `.writeback`, the launcher's default.
+ * from the current directory) and this checkout's `.writeback`, the launcher's default (none
+ * when the CLI runs outside a checkout, as in the image).
  */
-export function localDataDirs(env: NodeJS.ProcessEnv, checkout: string, cwd: string): string[] {
+export function localDataDirs(env: NodeJS.ProcessEnv, checkout: string | undefined, cwd: string): string[] {
   const dirs = [
     ...(env['WRITEBACK_DATA_DIR'] ? [resolve(cwd, env['WRITEBACK_DATA_DIR'])] : []),
-    join(checkout, '.writeback'),
+    ...(checkout ? [join(checkout, '.writeback')] : []),
   ];
   return [...new Set(dirs)];
+}
+
+function checkoutOfThisCli(): string | undefined {
+  try {
+    return repositoryRoot(__dirname);
+  } catch {
+    return undefined;
+  }
 }
 
 function isRunning(pid: number): boolean {
@@ -57,13 +66,15 @@ function isRunning(pid: number): boolean {
 
 /** The database URL for a local command, with where it came from, for a progress line. */
 export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv): Promise<{ url: string; from: string }> {
+  const environmentUrl = env['WRITEBACK_DATABASE_URL'];
+  if (environmentUrl) return { url: environmentUrl, from: 'WRITEBACK_DATABASE_URL' };
   const found: FoundLocalState[] = [];
-  for (const dir of localDataDirs(env, repositoryRoot(__dirname), process.cwd())) {
+  for (const dir of localDataDirs(env, checkoutOfThisCli(), process.cwd())) {
     const file = localStateFile(dir);
     const state = await readLocalState(file);
     found.push({ file, state, running: state !== undefined && isRunning(state.pid) });
   }
-  const choice = chooseDatabase(env['WRITEBACK_DATABASE_URL'], found);
+  const choice = chooseDatabase(environmentUrl, found);
   switch (choice.source) {
     case 'environment':
       return { url: choice.url, from: 'WRITEBACK_DATABASE_URL' };
@@ -80,7 +91,7 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv): Promise<{ url:
       throw new UsageError(
         [
           'WRITEBACK_DATABASE_URL is unset and no running `npm start` was found on this machine',
-          `(looked for ${choice.looked.join(' and ')})`,
+          `(looked for ${choice.looked.join(' and ') || 'a checkout, but this CLI is not in one'})`,
           ...stale,
         ].join(' '),
       );

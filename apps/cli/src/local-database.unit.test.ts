@@ -49,5 +49,7 @@ describe('localDataDirs', () => {
     expect(localDataDirs({ WRITEBACK_DATA_DIR: '/srv/writeback/.writeback' }, '/srv/writeback', '/')).toEqual([
       '/srv/writeback/.writeback',
     ]);
+    // Outside a checkout (the image): only WRITEBACK_DATA_DIR.
+    expect(localDataDirs({}, undefined, '/app')).toEqual([]);
   });
 });
