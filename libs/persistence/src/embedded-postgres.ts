@@ -189,8 +189,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const binariesPackage = binariesCopyDir ? await copyBinariesOnce(binariesCopyDir, fallbackDir) : undefined;
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
-  const passwordFile = options.password === undefined ? path.join(dataDir, PASSWORD_FILE) : undefined;
-  const password = options.password ?? (await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE), !initialised));
+  const passwordFile = path.join(dataDir, PASSWORD_FILE);
+  const password = options.password ?? (await readOrCreatePassword(passwordFile, !initialised));
 
   const logTail: string[] = [];
   const onLog = (message: string): void => {
@@ -244,7 +244,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       const connectionString =
         `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}` +
         `@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-      return { connectionString, port, clusterDir, passwordFile, stop };
+      const generated = options.password === undefined;
+      return { connectionString, port, clusterDir, passwordFile: generated ? passwordFile : undefined, stop };
     }
     const portTaken = logTail.some((line) => /could not bind|Address already in use/i.test(line));
     if (fixedPort === undefined && portTaken && !needsInit && attempt < 3) continue;
