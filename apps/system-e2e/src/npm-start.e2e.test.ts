@@ -20,6 +20,12 @@ interface Ports {
   audit: number;
 }
 
+interface Finding {
+  check: string;
+  status: string;
+  detail: string;
+}
+
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -178,11 +184,17 @@ async function stopNpmStart(started: Started, stop: () => void): Promise<Exit> {
   }
 }
 
-function cli(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+/** The CLI of `cwd`'s checkout: its exit code, its stdout, and both streams together. */
+function cli(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; out: string }> {
   return run(process.execPath, [join(cwd, 'apps/cli/dist/main.js'), ...args], { cwd, env }).then(
-    ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
+    ({ stdout, stderr }) => ({ code: 0, stdout, out: stdout + stderr }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({
       code: error.code ?? -1,
+      stdout: error.stdout ?? '',
       out: `${error.stdout ?? ''}${error.stderr ?? ''}`,
     }),
   );
@@ -313,6 +325,19 @@ describe('npm start from a checkout under a 0700 directory, and audit verify fin
       expect(verified).toMatchObject({ code: 0 });
       expect(verified.out).toContain('audit verified: 0 records in 0 chains');
       expect(verified.out).toContain(join(checkout, '.writeback', 'local.json'));
+
+      // doctor's database check finds it the same way.
+      const doctor = await cli(checkout, ['--json', 'doctor'], {
+        ...env,
+        WRITEBACK_CONFIG_URL: `http://127.0.0.1:${ports.config}`,
+        WRITEBACK_GATE_URL: `http://127.0.0.1:${ports.gate}`,
+        WRITEBACK_AUDIT_URL: `http://127.0.0.1:${ports.audit}`,
+      });
+      const findings = (JSON.parse(doctor.stdout) as { findings: Finding[] }).findings;
+      expect(findings.find((finding) => finding.check === 'database')).toMatchObject({
+        status: 'pass',
+        detail: expect.stringContaining(join(checkout, '.writeback', 'local.json')) as unknown,
+      });
     } finally {
       stopped = await stopNpmStart(started, () => process.kill(started.npm.pid as number, 'SIGTERM'));
     }
