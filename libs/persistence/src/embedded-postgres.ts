@@ -1,19 +1,29 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import {
+  placeEmbeddedPostgres,
+  ROOT_FALLBACK_DIR,
+  searchableByOthers,
+  type RootFacts,
+} from './embedded-postgres-placement';
 
 export interface EmbeddedPostgresOptions {
   /**
    * Directory owned by this instance. Holds the cluster (`<dataDir>/pgdata`) and the generated
    * local password (`<dataDir>/password`, mode 0600). Reused across restarts: the cluster is only
-   * initialised when `<dataDir>/pgdata/PG_VERSION` does not exist yet.
+   * initialised when `PG_VERSION` does not exist in it yet. As root, when the `postgres` user
+   * cannot reach `dataDir` (a directory above it is not searchable by others), the cluster is
+   * kept under `fallbackDir` instead (see `placeEmbeddedPostgres`); the password stays here.
    */
   dataDir: string;
+  /** As root: where the cluster and the binaries go when `postgres` cannot reach them. */
+  fallbackDir?: string;
   /** TCP port on 127.0.0.1. 0 or omitted: pick a free port. */
   port?: number;
   /** Superuser created at initialisation. Default `postgres`. */
@@ -33,12 +43,15 @@ export interface EmbeddedPostgresHandle {
   /** `postgresql://user:password@127.0.0.1:port/database` */
   connectionString: string;
   port: number;
+  /** Where the cluster is (see `dataDir`). */
+  clusterDir: string;
+  /** The generated password's file; undefined when `password` was given. */
+  passwordFile: string | undefined;
   /** Fast shutdown; resolves once the server has exited. Idempotent. */
   stop(): Promise<void>;
 }
 
 const PASSWORD_FILE = 'password';
-const CLUSTER_DIR = 'pgdata';
 const LOG_TAIL_LINES = 40;
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -76,10 +89,69 @@ async function readOrCreatePassword(file: string, mayCreate: boolean): Promise<s
         'pass `password` explicitly or delete the data directory to start over',
     );
   }
-  const password = randomBytes(24).toString('base64url');
+  // Hex: a password that could start with `-` reads as an option to whatever it is passed to.
+  const password = randomBytes(24).toString('hex');
   await writeFile(file, password + '\n', { mode: 0o600 });
   await chmod(file, 0o600);
   return password;
+}
+
+/** The modes of `target` and of every directory above it. */
+async function modesUpTo(target: string): Promise<number[]> {
+  const modes: number[] = [];
+  for (let dir = target; ; dir = path.dirname(dir)) {
+    modes.push((await stat(dir)).mode);
+    if (path.dirname(dir) === dir) return modes;
+  }
+}
+
+/** The `@embedded-postgres/<platform>-<arch>` package that `embedded-postgres` runs from. */
+function binariesPackageDir(): string {
+  return path.resolve(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`), '..', '..');
+}
+
+async function rootFacts(dataDir: string): Promise<RootFacts> {
+  const packageDir = binariesPackageDir();
+  const { version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  return {
+    dataDirReachable: searchableByOthers(await modesUpTo(path.dirname(dataDir))),
+    binariesPackageDir: packageDir,
+    binariesPackageVersion: version,
+    binariesReachable: searchableByOthers(await modesUpTo(path.join(packageDir, 'native', 'bin'))),
+  };
+}
+
+/** Creates `bottom` and the directories between it and `top` (if it is below `top`), mode 0711. */
+async function makeSearchable(top: string, bottom: string): Promise<void> {
+  const relative = path.relative(top, bottom);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return;
+  let dir = top;
+  for (const part of ['', ...relative.split(path.sep).filter(Boolean)]) {
+    dir = path.join(dir, part);
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o711);
+  }
+}
+
+/**
+ * Copies the binaries package once per version (to a temporary name, then renamed, so that a
+ * concurrent start never sees half a copy). Returns the copy's directory.
+ */
+async function copyBinariesOnce(target: string, fallbackDir: string): Promise<string> {
+  if (existsSync(path.join(target, 'package.json'))) return target;
+  await makeSearchable(fallbackDir, path.dirname(target));
+  const partial = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await cp(binariesPackageDir(), partial, { recursive: true, verbatimSymlinks: true });
+    await chmod(partial, 0o755);
+    await rename(partial, target).catch((err: NodeJS.ErrnoException) => {
+      // Another start copied it first.
+      if (!existsSync(path.join(target, 'package.json'))) throw err;
+    });
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return target;
 }
 
 type HostMessage =
@@ -96,21 +168,29 @@ type HostMessage =
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir);
-  const clusterDir = path.join(dataDir, CLUSTER_DIR);
   const user = options.user ?? 'postgres';
   const database = options.database ?? 'writeback';
   const fixedPort = options.port && options.port > 0 ? options.port : undefined;
   const isRoot = userInfo().uid === 0;
 
+  const fallbackDir = path.resolve(options.fallbackDir ?? ROOT_FALLBACK_DIR);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
-  const password = options.password ?? (await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE), !initialised));
+  const { clusterDir, binariesCopyDir } = placeEmbeddedPostgres(
+    dataDir,
+    fallbackDir,
+    isRoot ? await rootFacts(dataDir) : undefined,
+  );
   if (isRoot) {
     // PostgreSQL refuses to run as root; embedded-postgres runs it as the `postgres` user
-    // (creating that user if needed), which must be able to enter dataDir to reach the cluster
-    // directory it owns. Search-only (0711) is enough; the password file stays root-only (0600).
+    // (creating that user if needed), which must be able to enter the directories above the
+    // cluster it owns. Search-only (0711) is enough; the password file stays root-only (0600).
     await chmod(dataDir, 0o711);
+    await makeSearchable(fallbackDir, path.dirname(clusterDir));
   }
+  const binariesPackage = binariesCopyDir ? await copyBinariesOnce(binariesCopyDir, fallbackDir) : undefined;
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  const passwordFile = path.join(dataDir, PASSWORD_FILE);
+  const password = options.password ?? (await readOrCreatePassword(passwordFile, !initialised));
 
   const logTail: string[] = [];
   const onLog = (message: string): void => {
@@ -125,11 +205,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const detail = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
     const permissionProblem = isRoot && /permission denied|EACCES/i.test(`${detail}\n${logTail.join('\n')}`);
     return new Error(
-      `Embedded PostgreSQL ${what} failed (dataDir ${dataDir}, port ${port})` +
+      `Embedded PostgreSQL ${what} failed (cluster ${clusterDir}, port ${port})` +
         (detail ? `: ${detail}` : '') +
         (logTail.length ? `\n--- postgres log tail ---\n${logTail.join('\n')}` : '') +
         (permissionProblem
-          ? '\n(running as root: every parent of dataDir must be searchable by the postgres user)'
+          ? `\n(running as root: the postgres user must be able to reach ${clusterDir} and PostgreSQL's binaries)`
           : ''),
       { cause: err },
     );
@@ -140,7 +220,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await freePort());
     logTail.length = 0;
-    const launch = await launchHost({ clusterDir, port, user, password, isRoot, initialise: needsInit, onLog });
+    const launch = await launchHost({
+      clusterDir,
+      binariesPackage,
+      port,
+      user,
+      password,
+      isRoot,
+      initialise: needsInit,
+      onLog,
+    });
     if (launch.phaseDone.initialised) needsInit = false;
     if (launch.ok) {
       const { host, exited } = launch;
@@ -155,7 +244,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       const connectionString =
         `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}` +
         `@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-      return { connectionString, port, stop };
+      const generated = options.password === undefined;
+      return { connectionString, port, clusterDir, passwordFile: generated ? passwordFile : undefined, stop };
     }
     const portTaken = logTail.some((line) => /could not bind|Address already in use/i.test(line));
     if (fixedPort === undefined && portTaken && !needsInit && attempt < 3) continue;
@@ -169,6 +259,7 @@ type Launch =
 
 async function launchHost(params: {
   clusterDir: string;
+  binariesPackage: string | undefined;
   port: number;
   user: string;
   password: string;
@@ -178,7 +269,15 @@ async function launchHost(params: {
 }): Promise<Launch> {
   const phaseDone = { initialised: !params.initialise };
   // execArgv: [] so that the host does not inherit a test runner's loaders or flags.
-  const host = fork(hostScript(), [], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const host = fork(hostScript(), [], {
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group, so that a terminal's Ctrl-C reaches only the caller, which stops
+    // its users first and then this server; it still stops when the caller goes (IPC closes).
+    detached: true,
+    // Somewhere the postgres user may be (as root, the caller's directory may be closed to it).
+    cwd: path.dirname(params.clusterDir),
+  });
   host.stdout?.on('data', (chunk: Buffer) => params.onLog(chunk.toString('utf8')));
   host.stderr?.on('data', (chunk: Buffer) => params.onLog(chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
@@ -211,6 +310,7 @@ async function launchHost(params: {
         type: 'start',
         options: {
           initialise: params.initialise,
+          ...(params.binariesPackage ? { binariesPackage: params.binariesPackage } : {}),
           databaseDir: params.clusterDir,
           port: params.port,
           user: params.user,

@@ -21,3 +21,15 @@ export type { ApplyMigrationsOptions, ApplyMigrationsResult, MigrationFile } fro
 
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresHandle } from './embedded-postgres';
+export { ROOT_FALLBACK_DIR } from './embedded-postgres-placement';
+
+export {
+  LOCAL_STATE_FILE,
+  localDatabaseUrl,
+  localStateFile,
+  readLocalState,
+  removeLocalState,
+  withoutPassword,
+  writeLocalState,
+} from './local-state';
+export type { LocalState } from './local-state';

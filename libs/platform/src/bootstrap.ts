@@ -106,18 +106,34 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
   };
 }
 
+/**
+ * A service started by a supervisor with an IPC channel (`npm start`, the test fixtures) stops
+ * when that channel closes: the supervisor is gone, even if it was killed and could not stop it.
+ */
+function stopWithSupervisor(stop: () => void): void {
+  if (typeof process.send !== 'function') return; // started without one
+  if (!process.connected) return stop();
+  process.once('disconnect', stop);
+  // Listening for 'disconnect' refs the channel; the service's own handles keep it alive.
+  process.channel?.unref();
+}
+
 /** For `main.ts`: start, and exit non-zero with the reason if start-up fails. */
 export function runService<S>(definition: ServiceDefinition<S>): void {
   bootstrapService(definition)
     .then((service) => {
+      let stopping = false;
       const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
         service.stop().then(
           () => process.exit(0),
           () => process.exit(1),
         );
       };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      stopWithSupervisor(stop);
     })
     .catch((error: unknown) => {
       process.stderr.write(

@@ -72,7 +72,11 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   if (log) await once(log, 'open');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serviceEntry(options.service)], {
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'],
+    // Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops the
+    // services in order (and before the database). The IPC channel is how a service learns that
+    // its supervisor is gone, even after a SIGKILL: it closes, and the service stops itself.
+    detached: true,
+    stdio: ['ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit', 'ipc'],
   });
   if (log) {
     child.stdout?.pipe(log, { end: false });

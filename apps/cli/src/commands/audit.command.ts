@@ -1,22 +1,24 @@
 import type { Command } from 'commander';
 import { verifyAuditChains } from '@writeback/audit-ledger';
 import { createPrismaClient } from '@writeback/persistence';
-import { ExitCode, UsageError } from '../cli-errors';
+import { ExitCode } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { checkDatabaseReachable, DATABASE_CONNECT_TIMEOUT_MS, resolveDatabaseUrl } from '../local-database';
 
 export function registerAuditCommands(program: Command, context: () => CliContext): void {
   const audit = program.command('audit').description('the audit ledger');
   audit
     .command('verify')
     .description(
-      "recompute every domain's audit hash chain in WRITEBACK_DATABASE_URL and name the first record that does not hold (exit 1 when broken)",
+      "recompute every domain's audit hash chain in WRITEBACK_DATABASE_URL (unset: the database of `npm start` on this machine) and name the first record that does not hold (exit 1 when broken)",
     )
     .action(() =>
       context().run(async () => {
         const ctx = context();
-        const url = ctx.env['WRITEBACK_DATABASE_URL'];
-        if (!url) throw new UsageError('audit verify reads WRITEBACK_DATABASE_URL, which is unset');
-        const prisma = createPrismaClient(url);
+        const { url, from } = await resolveDatabaseUrl(ctx.env);
+        ctx.out.progress(`database: ${from}`);
+        await checkDatabaseReachable(url);
+        const prisma = createPrismaClient(url, { connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS });
         try {
           const result = await verifyAuditChains(prisma);
           ctx.out.result(result, () => {

@@ -5,10 +5,11 @@ import { Client as PgClient } from 'pg';
 import type { DomainConfigView } from '@writeback/contracts';
 import { missingEntries, probeDomainController, readPasswordPolicy, withDirectoryBind } from '@writeback/directory';
 import { readKafkaConfig } from '@writeback/platform';
-import { ExitCode } from '../cli-errors';
+import { ExitCode, UsageError } from '../cli-errors';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess } from '../domain-access';
 import { DOMAIN_FLAGS } from '../domain-option';
+import { resolveDatabaseUrl } from '../local-database';
 import { table } from '../output';
 import type { Endpoints } from '../services';
 import {
@@ -80,13 +81,24 @@ async function kafkaFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
 }
 
 async function databaseFinding(env: NodeJS.ProcessEnv): Promise<Finding> {
-  const url = env['WRITEBACK_DATABASE_URL'];
-  if (!url) return { domain: null, check: 'database', status: 'skip', detail: 'WRITEBACK_DATABASE_URL unset here' };
+  let url: string;
+  let from: string;
+  try {
+    ({ url, from } = await resolveDatabaseUrl(env));
+  } catch (error) {
+    const status = error instanceof UsageError ? 'skip' : 'fail';
+    return { domain: null, check: 'database', status, detail: errorMessage(error) };
+  }
   const client = new PgClient({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ version: string }>('SHOW server_version');
-    return { domain: null, check: 'database', status: 'pass', detail: `PostgreSQL ${rows[0]?.version ?? ''}` };
+    return {
+      domain: null,
+      check: 'database',
+      status: 'pass',
+      detail: `PostgreSQL ${rows[0]?.version ?? ''} (${from})`,
+    };
   } catch (error) {
     return { domain: null, check: 'database', status: 'fail', detail: errorMessage(error) };
   } finally {
