@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeEvent, envelope, Topics, type WritebackEvent } from '@writeback/contracts';
+import { metrics } from '@writeback/observability';
 import { applyMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@writeback/persistence';
 import { Client } from 'pg';
 import { waitFor } from '@writeback/testing';
@@ -446,6 +447,39 @@ describe('PostgresBus against embedded PostgreSQL', () => {
         published.filter((m) => m.key === key).map((m) => m.value),
       );
     }
+  });
+
+  it('reports its lag: the messages waiting while it works, and 0 once it has handled them', async () => {
+    const bus = newBus();
+    const topic = uniqueName('test.lag');
+    const groupId = uniqueName('group');
+    const lag = async (): Promise<number | undefined> =>
+      (await metrics.consumerLag.get()).values.find((v) => v.labels.topic === topic && v.labels.group === groupId)
+        ?.value;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { received, handler } = recorder();
+    await bus.publish(Array.from({ length: 5 }, (_, i) => ({ topic, key: 'alice', value: `m${i}` })));
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (message) => {
+        if (message.value === 'm0') await released;
+        await handler(message);
+      },
+    });
+    await waitFor(async () => (await lag()) === 5, {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      intervalMs: 20,
+      description: 'a lag of 5 while the first message is held',
+    });
+    release();
+    await waitForCount(received, 5, 'the five messages');
+    await waitFor(async () => (await lag()) === 0, {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      intervalMs: 20,
+      description: 'a lag of 0 once they are handled',
+    });
   });
 
   it('delivers the topics a pattern matches, and only those', async () => {

@@ -60,32 +60,31 @@ export class PostgresBus implements MessageBus {
     });
   }
 
+  /**
+   * One statement, so one round trip and its own transaction: the publish lock (offsets become
+   * visible in the order they are given), the rows in the order given, and one notification per
+   * topic carrying its name, so that only that topic's consumers wake (sent at commit).
+   */
   private async append(messages: readonly OutgoingMessage[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      for (const m of messages) {
-        await client.query('INSERT INTO bus_messages (topic, key, headers, value) VALUES ($1, $2, $3, $4)', [
-          m.topic,
-          m.key,
-          JSON.stringify(m.headers ?? {}),
-          m.value,
-        ]);
-      }
-      // One notification per topic, carrying its name, so that only that topic's consumers wake
-      // (PostgreSQL folds identical notifications of one transaction into one).
-      await client.query('SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t', [
+    await this.pool.query(
+      `WITH publisher AS (SELECT pg_advisory_xact_lock($1)),
+       appended AS (
+         INSERT INTO bus_messages (topic, key, headers, value)
+         SELECT m.topic, m.key, m.headers::jsonb, m.value
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS m(topic, key, headers, value, position)
+          CROSS JOIN publisher
+          ORDER BY m.position
+         RETURNING topic)
+       SELECT pg_notify($6, topic) FROM (SELECT DISTINCT topic FROM appended) AS topics`,
+      [
+        PUBLISH_LOCK,
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key),
+        messages.map((m) => JSON.stringify(m.headers ?? {})),
+        messages.map((m) => m.value),
         CHANNEL,
-        [...new Set(messages.map((m) => m.topic))],
-      ]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      ],
+    );
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
@@ -218,7 +217,8 @@ export class PostgresBus implements MessageBus {
       );
       const head = rows[0]?.head ?? scanned;
       const batch = rows.filter((row) => row.offset !== null);
-      await this.reportLag(client, spec.groupId, names, patterns, scanned, batch.length > 0);
+      const full = batch.length === BATCH;
+      await this.reportLag(client, spec.groupId, names, patterns, scanned, batch, full);
       if (batch.length === 0) {
         scanned = head;
         await sleep(this.options.pollIntervalMs ?? 1000);
@@ -233,7 +233,13 @@ export class PostgresBus implements MessageBus {
         await this.commit(client, spec.groupId, batch, handled);
       }
       const last = (batch[batch.length - 1] as Row).offset;
-      scanned = batch.length < BATCH ? head : last;
+      scanned = full ? last : head;
+      // Not full: everything up to the head was in it, and is handled now. Without a
+      // notification since the fetch there is nothing new to look for: no empty fetch to learn so.
+      if (!full && !notified.value) {
+        await this.reportLag(client, spec.groupId, names, patterns, scanned, [], false);
+        await sleep(this.options.pollIntervalMs ?? 1000);
+      }
     }
   }
 
@@ -321,8 +327,9 @@ export class PostgresBus implements MessageBus {
   }
 
   /**
-   * The group's lag per topic: messages after its committed offset. Counted only when a fetch
-   * found work; an empty fetch means every topic it reads is caught up.
+   * The group's lag per topic: messages after its committed offset. A batch that is not full
+   * holds every such message (up to the head it was read at), so it is counted in hand; only a
+   * full batch, behind which more may wait, needs a count from the log.
    */
   private async reportLag(
     client: PoolClient,
@@ -330,12 +337,13 @@ export class PostgresBus implements MessageBus {
     names: string[],
     patterns: string[],
     scanned: string,
-    pending: boolean,
+    batch: readonly Row[],
+    full: boolean,
   ): Promise<void> {
     const known = this.lagTopics.get(groupId) ?? new Set<string>();
     this.lagTopics.set(groupId, known);
     const counts = new Map<string, number>([...known].map((topic) => [topic, 0]));
-    if (pending) {
+    if (full) {
       const { rows } = await client.query<{ topic: string; lag: number }>(
         `SELECT m.topic, count(*)::int AS lag
            FROM bus_messages m
@@ -347,6 +355,8 @@ export class PostgresBus implements MessageBus {
         [groupId, names, patterns, scanned],
       );
       for (const row of rows) counts.set(row.topic, row.lag);
+    } else {
+      for (const row of batch) counts.set(row.topic, (counts.get(row.topic) ?? 0) + 1);
     }
     for (const [topic, lag] of counts) {
       known.add(topic);
