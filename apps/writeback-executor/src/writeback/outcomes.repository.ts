@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
-import { Prisma, type PrismaClient } from '@writeback/persistence';
+import { claimDeadline, Prisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
 import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
 
 export const EXECUTOR_PRODUCER = 'writeback-executor';
@@ -42,22 +42,9 @@ export class OutcomesRepository {
     this.outbox.kick();
   }
 
-  /**
-   * Claims the operation before anything is written to the directory: from then on the gate
-   * will not end it by its deadline, and if the deadline passed first, nobody may write it (ADR
-   * 0011). The compare-and-set against the gate's expiry runs on PostgreSQL's clock. Only a
-   * pending row, or one an earlier try of this operation claimed, lets the write go ahead: no
-   * row means the gate never accepted the operation (a forged or foreign command), and the
-   * absence of a check must never count as permission to write.
-   */
-  async claim(operationId: string): Promise<'claimed' | 'expired' | 'unknown'> {
-    const claimed = await this.prisma.$executeRaw`
-      UPDATE operation_deadlines SET state = 'claimed', settled_at = COALESCE(settled_at, now())
-       WHERE operation_id = ${operationId}::uuid
-         AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`;
-    if (claimed === 1) return 'claimed';
-    const row = await this.prisma.operationDeadline.findUnique({ where: { operationId } });
-    return row ? 'expired' : 'unknown';
+  /** The claim of ADR 0011, before anything is written to the directory (see `claimDeadline`). */
+  claim(operationId: string): Promise<DeadlineClaim> {
+    return claimDeadline(this.prisma, operationId);
   }
 
   /**
