@@ -1,4 +1,4 @@
-import type { ExecutorCommand, Reason, WritebackEvent } from '@writeback/contracts';
+import type { EventEnvelope, ExecutorCommand, Reason, WritebackEvent } from '@writeback/contracts';
 import { Reasons } from './reasons';
 import { backoffDelay } from './retry';
 
@@ -63,17 +63,17 @@ export type WriteAttempt =
 
 export interface WritebackKnown {
   /** The outcome this executor recorded for the operation earlier, if any. */
-  recorded: boolean;
+  recorded: EventEnvelope | null;
   preparation?: Preparation;
   claim?: Claim;
   attempts: readonly WriteAttempt[];
 }
 
-export const nothingKnown = (): WritebackKnown => ({ recorded: false, attempts: [] });
+export const nothingKnown = (): WritebackKnown => ({ recorded: null, attempts: [] });
 
 export type WritebackStep =
   /** The operation has an outcome already: publish it again, do not write the directory. */
-  | { next: 'report-again' }
+  | { next: 'report-again'; outcome: EventEnvelope }
   /** Read the domain's configuration and open the sealed password. */
   | { next: 'prepare' }
   /** Claim the operation against its deadline (ADR 0011). */
@@ -95,7 +95,7 @@ export function decideWriteback(
   limits: WritebackLimits,
   random: () => number = Math.random,
 ): WritebackStep {
-  if (known.recorded) return { next: 'report-again' };
+  if (known.recorded) return { next: 'report-again', outcome: known.recorded };
   const { preparation, claim, attempts } = known;
   if (!preparation) return { next: 'prepare' };
   switch (preparation.outcome) {

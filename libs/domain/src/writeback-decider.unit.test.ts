@@ -1,5 +1,5 @@
 /* eslint jest/expect-expect: ['warn', { assertFunctionNames: ['expect', 'given.**.then'] }] */
-import type { WritebackRequest } from '@writeback/contracts';
+import { envelope, type WritebackRequest } from '@writeback/contracts';
 import { Reasons } from './reasons';
 import {
   decidePasswordWrite,
@@ -17,6 +17,7 @@ import {
 
 const OPERATION_ID = '3f6c2b1e-8d4a-4c1f-9b7e-2a5d6c8e9f01';
 const UPN = 'alice@corp.example.test';
+const NOW = '2026-11-25T10:00:05.000Z';
 const LIMITS: WritebackLimits = { maxAttempts: 3, retryBaseDelayMs: 200 };
 /** Pins the jitter to the top of its range, so a delay is the backoff ceiling. */
 const TOP = (): number => 0.999999;
@@ -82,9 +83,13 @@ function given(known: WritebackKnown, limits: WritebackLimits = LIMITS) {
 describe('executor decider', () => {
   describe('before the directory', () => {
     it('reports an outcome recorded earlier again, whatever else is known', () => {
-      given({ ...tried(), recorded: true })
+      const earlier = envelope(writebackOutcome(command(), { next: 'applied', applied: APPLIED }, NOW), {
+        correlationId: OPERATION_ID,
+      });
+
+      given({ ...tried(), recorded: earlier })
         .when(command())
-        .then({ next: 'report-again' });
+        .then({ next: 'report-again', outcome: earlier });
     });
 
     it('prepares a command seen for the first time', () => {

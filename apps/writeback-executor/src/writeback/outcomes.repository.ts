@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
+import type { KeptPasswordVersion } from '@writeback/domain';
 import { claimDeadline, Prisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
 import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
 
@@ -48,14 +49,20 @@ export class OutcomesRepository {
   }
 
   /**
-   * Decides whether to write the password, from the directory's own count of the user's password
-   * writes: the count seen before this operation's first write is kept, so a later try (after
-   * a crash or a lost answer) that finds it raised knows the write happened and skips it.
+   * Keeps the directory's count of the user's password writes as read before this operation's
+   * first write, and returns the count an earlier try kept (as it was before this call), for
+   * `decidePasswordWrite`: a later try (after a crash or a lost answer) that finds the count
+   * raised knows the write happened. A count read on another user (the account renamed or
+   * moved) replaces it; without a count there is nothing to keep.
    */
-  async passwordWrite(operationId: string, dn: string, version: number | null): Promise<'write' | 'skip'> {
-    if (version === null) return 'write';
-    // One round trip: the count kept by an earlier try for this user (as it was before this
-    // statement), and this count kept unless an earlier try kept one for the same user.
+  async keepPasswordVersion(
+    operationId: string,
+    dn: string,
+    version: number | null,
+  ): Promise<KeptPasswordVersion | null> {
+    if (version === null) return null;
+    // One round trip: the count kept by an earlier try (as it was before this statement), and
+    // this count kept unless an earlier try kept one for the same user.
     const [kept] = await this.prisma.$queryRaw<Array<{ user_dn: string | null; version_before: number | null }>>`
       WITH kept AS (
         SELECT user_dn, version_before FROM executor_writes WHERE operation_id = ${operationId}::uuid
@@ -66,8 +73,9 @@ export class OutcomesRepository {
          WHERE executor_writes.user_dn IS DISTINCT FROM EXCLUDED.user_dn
       )
       SELECT (SELECT user_dn FROM kept) AS user_dn, (SELECT version_before FROM kept) AS version_before`;
-    if (kept?.user_dn === dn && kept.version_before !== null) return version > kept.version_before ? 'skip' : 'write';
-    return 'write';
+    return kept?.user_dn && kept.version_before !== null
+      ? { userDn: kept.user_dn, versionBefore: kept.version_before }
+      : null;
   }
 
   /** Publishes a recorded outcome again; consumers deduplicate it by its eventId. */
