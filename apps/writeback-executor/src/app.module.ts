@@ -13,13 +13,16 @@ import { EXECUTOR_PRODUCER, OutcomesRepository } from './writeback/outcomes.repo
 import { CommandsConsumer } from './writeback/commands.consumer';
 import { DomainKeys } from './writeback/domain-keys';
 import { servedDomains } from './writeback/served-domains';
-import { DOMAIN_KEYS, EXECUTOR_OPTIONS, WritebackService, type ExecutorOptions } from './writeback/writeback.service';
+import { ApplyWritebackHandler } from './writeback/apply-writeback.handler';
+import { DomainDirectories } from './writeback/domain-directories';
+import { DOMAIN_KEYS, EXECUTOR_OPTIONS, type ExecutorOptions } from './writeback/executor-options';
 
 @Module({
   imports: [PrismaModule, DomainConfigModule.following('writeback-executor')],
   controllers: [CommandsConsumer, HealthController],
   providers: [
-    WritebackService,
+    ApplyWritebackHandler,
+    DomainDirectories,
     OutcomesRepository,
     OutboxRelay,
     { provide: OUTBOX_PRODUCER, useValue: EXECUTOR_PRODUCER },
@@ -38,7 +41,7 @@ import { DOMAIN_KEYS, EXECUTOR_OPTIONS, WritebackService, type ExecutorOptions }
         domains: servedDomains(settings.WRITEBACK_EXECUTOR_DOMAINS),
       }),
     },
-    { provide: READINESS_CHECKS, useExisting: WritebackService },
+    { provide: READINESS_CHECKS, useExisting: DomainDirectories },
   ],
 })
 export class ExecutorModule {}

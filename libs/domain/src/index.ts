@@ -7,3 +7,4 @@ export * from './directory-errors';
 export * from './validation-scenarios';
 export * from './protected-accounts';
 export * from './retry';
+export * from './writeback-decider';

@@ -6,6 +6,14 @@ export { createPrismaClient } from './client';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export { isUniqueViolation, retryOnUniqueViolation } from './errors';
 export { classifyDatabaseError, DatabaseBusy, DatabaseUnavailable } from './database-errors';
+export {
+  claimDeadline,
+  deadlineClose,
+  deadlineInsert,
+  expireDeadline,
+  overdueDeadlines,
+  type DeadlineClaim,
+} from './operation-deadlines';
 export type {
   Domain,
   Operation,

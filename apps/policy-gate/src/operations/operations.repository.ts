@@ -7,7 +7,15 @@ import {
   type SealedCredential,
 } from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
-import { retryOnUniqueViolation, type Prisma, type PrismaClient } from '@writeback/persistence';
+import {
+  deadlineClose,
+  deadlineInsert,
+  expireDeadline,
+  overdueDeadlines,
+  Prisma,
+  retryOnUniqueViolation,
+  type PrismaClient,
+} from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
 import { outboxInsert, PRISMA } from '@writeback/platform';
 import { OperationChanges } from './operation-changes';
@@ -212,11 +220,7 @@ export class OperationsRepository {
    * candidate only: `expire` settles each one against a concurrent claim.
    */
   async overdue(limit: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<Array<{ operation_id: string }>>`
-      SELECT operation_id::text FROM operation_deadlines
-       WHERE state = 'pending' AND deadline <= now()
-       ORDER BY deadline LIMIT ${limit}`;
-    return rows.map((r) => r.operation_id);
+    return overdueDeadlines(this.prisma, limit);
   }
 
   /**
@@ -234,10 +238,7 @@ export class OperationsRepository {
       operationId,
       retryOnUniqueViolation(APPEND_ATTEMPTS, () =>
         this.prisma.$transaction(async (tx) => {
-          const settled = await tx.$executeRaw`
-            UPDATE operation_deadlines SET state = 'expired', settled_at = now()
-             WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND deadline <= now()`;
-          if (settled === 0) return false;
+          if (!(await expireDeadline(tx, operationId))) return false;
           await this.appendOnce(tx, operationId, (state) => ({ events: decideExpiry(state), outbox }), {});
           return true;
         }),
@@ -332,19 +333,12 @@ export class OperationsRepository {
                ${sealed ? JSON.stringify(sealed.credential) : null}
          WHERE ${sealed !== null}
         RETURNING 1
-      ), deadline AS (
-        INSERT INTO operation_deadlines (operation_id, deadline)
-        SELECT ${operationId}::uuid, now() + make_interval(secs => ${deadlineSeconds}::double precision)
-         WHERE ${deadlineSeconds !== null} AND NOT ${terminal}
-        RETURNING 1
+      ), deadline AS (${deadlineInsert(operationId, deadlineSeconds, Prisma.sql`${deadlineSeconds !== null} AND NOT ${terminal}`)}
       ), messages AS (${outboxInsert(GATE_PRODUCER, decided.outbox?.(fresh) ?? [])}
       ), unsealing AS (
         DELETE FROM sealed_credentials WHERE operation_id = ${operationId}::uuid AND ${terminal}
         RETURNING 1
-      ), closing AS (
-        UPDATE operation_deadlines SET state = 'closed', settled_at = now()
-         WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND ${terminal}
-        RETURNING 1
+      ), closing AS (${deadlineClose(operationId, Prisma.sql`${terminal}`)}
       )
       SELECT created_at, updated_at, completed_at FROM projection`;
     if (!op) throw new Error(`operation ${operationId}: its projection was not written`);

@@ -1,14 +1,14 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeCommand } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { WritebackService } from './writeback.service';
+import { ApplyWritebackHandler } from './apply-writeback.handler';
 
 @BusConsumer()
 export class CommandsConsumer {
-  constructor(private readonly writeback: WritebackService) {}
+  constructor(private readonly handler: ApplyWritebackHandler) {}
 
   @EventPattern('commands')
   async onCommand(@Payload() message: IncomingMessage): Promise<void> {
-    await this.writeback.apply(decodeCommand(message.value), { heartbeat: message.heartbeat });
+    await this.handler.handle(decodeCommand(message.value), { heartbeat: message.heartbeat });
   }
 }

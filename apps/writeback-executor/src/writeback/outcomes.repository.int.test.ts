@@ -3,6 +3,7 @@ import { envelope, type EventEnvelope } from '@writeback/contracts';
 import type { PrismaClient } from '@writeback/persistence';
 import type { OutboxRelay } from '@writeback/platform';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
+import { decidePasswordWrite } from '@writeback/domain';
 import { EXECUTOR_PRODUCER, OutcomesRepository } from './outcomes.repository';
 
 jest.setTimeout(60_000);
@@ -33,6 +34,10 @@ describe('OutcomesRepository', () => {
       VALUES (${operationId}::uuid, now() + make_interval(secs => ${deadlineSeconds}), ${state})`;
     return operationId;
   }
+
+  /** What the handler does before a password write: keep the count, then decide on it. */
+  const passwordWrite = async (operationId: string, dn: string, version: number | null) =>
+    decidePasswordWrite({ dn, version }, await sut.keepPasswordVersion(operationId, dn, version));
 
   const stateOf = async (operationId: string): Promise<string | undefined> =>
     (await db().operationDeadline.findUnique({ where: { operationId } }))?.state;
@@ -81,7 +86,7 @@ describe('OutcomesRepository', () => {
         },
         { correlationId: operationId },
       );
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    expect(await passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
     const first = outcome(new Date().toISOString());
 
     await sut.record(operationId, 'corp', first);
@@ -99,18 +104,18 @@ describe('OutcomesRepository', () => {
     const operationId = randomUUID();
     const kept = async () => db().executorWrite.findUnique({ where: { operationId } });
 
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', null)).toBe('write');
+    expect(await passwordWrite(operationId, 'CN=Ada,DC=corp', null)).toBe('write');
     expect(await kept()).toBeNull();
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    expect(await passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
     // A try that finds the count unchanged writes, and keeps the first count.
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
+    expect(await passwordWrite(operationId, 'CN=Ada,DC=corp', 3)).toBe('write');
     expect(await kept()).toMatchObject({ userDn: 'CN=Ada,DC=corp', versionBefore: 3 });
     // The count rose: the earlier try's write reached the DC.
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,DC=corp', 4)).toBe('skip');
+    expect(await passwordWrite(operationId, 'CN=Ada,DC=corp', 4)).toBe('skip');
     expect(await kept()).toMatchObject({ versionBefore: 3 });
     // Another user under that operation (the account was renamed or moved): counted afresh.
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 7)).toBe('write');
+    expect(await passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 7)).toBe('write');
     expect(await kept()).toMatchObject({ userDn: 'CN=Ada,OU=Moved,DC=corp', versionBefore: 7 });
-    expect(await sut.passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 8)).toBe('skip');
+    expect(await passwordWrite(operationId, 'CN=Ada,OU=Moved,DC=corp', 8)).toBe('skip');
   });
 });

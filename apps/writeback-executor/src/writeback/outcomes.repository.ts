@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
-import { Prisma, type PrismaClient } from '@writeback/persistence';
+import type { KeptPasswordVersion } from '@writeback/domain';
+import { claimDeadline, Prisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
 import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
 
 export const EXECUTOR_PRODUCER = 'writeback-executor';
@@ -42,33 +43,26 @@ export class OutcomesRepository {
     this.outbox.kick();
   }
 
-  /**
-   * Claims the operation before anything is written to the directory: from then on the gate
-   * will not end it by its deadline, and if the deadline passed first, nobody may write it (ADR
-   * 0011). The compare-and-set against the gate's expiry runs on PostgreSQL's clock. Only a
-   * pending row, or one an earlier try of this operation claimed, lets the write go ahead: no
-   * row means the gate never accepted the operation (a forged or foreign command), and the
-   * absence of a check must never count as permission to write.
-   */
-  async claim(operationId: string): Promise<'claimed' | 'expired' | 'unknown'> {
-    const claimed = await this.prisma.$executeRaw`
-      UPDATE operation_deadlines SET state = 'claimed', settled_at = COALESCE(settled_at, now())
-       WHERE operation_id = ${operationId}::uuid
-         AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`;
-    if (claimed === 1) return 'claimed';
-    const row = await this.prisma.operationDeadline.findUnique({ where: { operationId } });
-    return row ? 'expired' : 'unknown';
+  /** The claim of ADR 0011, before anything is written to the directory (see `claimDeadline`). */
+  claim(operationId: string): Promise<DeadlineClaim> {
+    return claimDeadline(this.prisma, operationId);
   }
 
   /**
-   * Decides whether to write the password, from the directory's own count of the user's password
-   * writes: the count seen before this operation's first write is kept, so a later try (after
-   * a crash or a lost answer) that finds it raised knows the write happened and skips it.
+   * Keeps the directory's count of the user's password writes as read before this operation's
+   * first write, and returns the count an earlier try kept (as it was before this call), for
+   * `decidePasswordWrite`: a later try (after a crash or a lost answer) that finds the count
+   * raised knows the write happened. A count read on another user (the account renamed or
+   * moved) replaces it; without a count there is nothing to keep.
    */
-  async passwordWrite(operationId: string, dn: string, version: number | null): Promise<'write' | 'skip'> {
-    if (version === null) return 'write';
-    // One round trip: the count kept by an earlier try for this user (as it was before this
-    // statement), and this count kept unless an earlier try kept one for the same user.
+  async keepPasswordVersion(
+    operationId: string,
+    dn: string,
+    version: number | null,
+  ): Promise<KeptPasswordVersion | null> {
+    if (version === null) return null;
+    // One round trip: the count kept by an earlier try (as it was before this statement), and
+    // this count kept unless an earlier try kept one for the same user.
     const [kept] = await this.prisma.$queryRaw<Array<{ user_dn: string | null; version_before: number | null }>>`
       WITH kept AS (
         SELECT user_dn, version_before FROM executor_writes WHERE operation_id = ${operationId}::uuid
@@ -79,8 +73,9 @@ export class OutcomesRepository {
          WHERE executor_writes.user_dn IS DISTINCT FROM EXCLUDED.user_dn
       )
       SELECT (SELECT user_dn FROM kept) AS user_dn, (SELECT version_before FROM kept) AS version_before`;
-    if (kept?.user_dn === dn && kept.version_before !== null) return version > kept.version_before ? 'skip' : 'write';
-    return 'write';
+    return kept?.user_dn && kept.version_before !== null
+      ? { userDn: kept.user_dn, versionBefore: kept.version_before }
+      : null;
   }
 
   /** Publishes a recorded outcome again; consumers deduplicate it by its eventId. */
