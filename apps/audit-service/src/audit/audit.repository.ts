@@ -139,9 +139,18 @@ function toView(r: AuditRecord): AuditRecordView {
   };
 }
 
+/** Operations whose caller the audit service keeps in memory (a few MiB at most). */
+const RECENT_CALLERS = 10_000;
+
 @Injectable()
 export class AuditRepository {
   private readonly ledger: AuditLedger;
+  /**
+   * The callers of the operations recorded lately, newest last: an operation's later records
+   * name its request's caller without reading the request back (its events share a key, so
+   * one consumer sees them in order). A miss, after a restart or a rebalance, reads it.
+   */
+  private readonly recentCallers = new Map<string, Caller>();
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
@@ -169,7 +178,10 @@ export class AuditRepository {
     targetUpn: string | null,
   ): Promise<boolean> {
     // Records after an operation's request name its caller too, read from the request's record.
-    const caller = callerOf(event) ?? (await this.requestCallerOf(event.correlationId));
+    const own = callerOf(event);
+    const caller =
+      own ?? this.recentCallers.get(event.correlationId) ?? (await this.requestCallerOf(event.correlationId));
+    if (caller) this.rememberCaller(event.correlationId, caller);
     const appended = await this.ledger.append(
       {
         eventId: event.eventId,
@@ -213,6 +225,15 @@ export class AuditRepository {
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(toView);
+  }
+
+  private rememberCaller(operationId: string, caller: Caller): void {
+    this.recentCallers.delete(operationId);
+    this.recentCallers.set(operationId, caller);
+    if (this.recentCallers.size > RECENT_CALLERS) {
+      const oldest = this.recentCallers.keys().next().value;
+      if (oldest !== undefined) this.recentCallers.delete(oldest);
+    }
   }
 
   private async requestCallerOf(operationId: string): Promise<Caller | null> {
