@@ -74,6 +74,14 @@ export interface MessageBus {
    * PostgreSQL transport has none to create.
    */
   ensureTopics(topics: readonly TopicSpec[]): Promise<TopicsEnsured>;
+  /**
+   * Where the bus lives in the producer's own database (the PostgreSQL transport): moves up to
+   * `limit` of `producer`'s outbox rows, oldest first, onto the bus in one statement, so the
+   * outbox is emptied and the messages published in one transaction and one round trip.
+   * `locked: false` when another relay of the producer holds its turn. Absent on Kafka, where
+   * the outbox relay publishes and then deletes.
+   */
+  drainOutbox?(producer: string, limit: number): Promise<{ locked: boolean; moved: number }>;
   close(): Promise<void>;
 }
 

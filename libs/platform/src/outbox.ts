@@ -139,11 +139,19 @@ export class OutboxRelay extends BackgroundLoop {
 
   /**
    * Publishes one batch: 'more' when more may be waiting, 'busy' when another relay of the
-   * producer holds its lock. Three round trips: the batch is taken
+   * producer holds its lock. On the PostgreSQL transport (the embedded default) the bus is a
+   * table of this database, and one statement moves the batch (`MessageBus.drainOutbox`).
+   * Elsewhere three round trips: the batch is taken
    * (deleted and returned) under the producer's lock in one statement, published, and the
    * deletion committed; a failed publish rolls it back, so the rows stay for the next round.
    */
   private async drainOnce(): Promise<Round> {
+    if (this.bus.drainOutbox) {
+      // The bus is a table of this database: one statement moves the batch (embedded default).
+      const { locked, moved } = await this.bus.drainOutbox(this.producer, BATCH);
+      if (!locked) return 'busy';
+      return moved === BATCH ? 'more' : 'done';
+    }
     return this.prisma.$transaction(
       async (tx) => {
         const taken = await tx.$queryRaw<

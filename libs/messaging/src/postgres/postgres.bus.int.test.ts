@@ -480,6 +480,7 @@ describe('PostgresBus against embedded PostgreSQL', () => {
       intervalMs: 20,
       description: 'a lag of 0 once they are handled',
     });
+    expect(valuesOf(received)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
   });
 
   it('delivers the topics a pattern matches, and only those', async () => {

@@ -87,6 +87,44 @@ export class PostgresBus implements MessageBus {
     );
   }
 
+  async drainOutbox(producer: string, limit: number): Promise<{ locked: boolean; moved: number }> {
+    // The relay's turn (the same lock as the Kafka path's), the batch deleted from the outbox
+    // and appended to the log under the publish lock in outbox order, one notification per
+    // topic; one statement, so all of it commits or none. The messages keep the trace context
+    // they were created in, so their consumers' spans continue the same trace.
+    const { rows } = await this.pool
+      .query<{ locked: boolean; topic: string | null; n: number | null }>(
+        `WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked),
+         batch AS (
+           DELETE FROM outbox_messages o
+            USING (SELECT id FROM outbox_messages
+                    WHERE producer = $2 AND (SELECT locked FROM relay)
+                    ORDER BY id LIMIT $3) next
+            WHERE o.id = next.id
+           RETURNING o.id, o.topic, o.key, o.headers, o.value),
+         publisher AS (SELECT pg_advisory_xact_lock($4) WHERE EXISTS (SELECT 1 FROM batch)),
+         appended AS (
+           INSERT INTO bus_messages (topic, key, headers, value)
+           SELECT b.topic, b.key, b.headers, b.value FROM batch b CROSS JOIN publisher ORDER BY b.id
+           RETURNING topic),
+         topics AS (SELECT topic, count(*)::int AS n FROM appended GROUP BY topic),
+         notified AS (SELECT pg_notify($5, topic) FROM topics)
+         SELECT (SELECT locked FROM relay) AS locked, t.topic, t.n, (SELECT count(*) FROM notified) AS notified
+           FROM (SELECT 1) AS one LEFT JOIN topics t ON true`,
+        [`outbox:${producer}`, producer, limit, PUBLISH_LOCK, CHANNEL],
+      )
+      .catch((error: unknown) => {
+        throw classifyDatabaseError(error);
+      });
+    let moved = 0;
+    for (const row of rows) {
+      if (row.topic === null || row.n === null) continue;
+      moved += row.n;
+      metrics.messagesPublished.inc({ topic: row.topic }, row.n);
+    }
+    return { locked: rows[0]?.locked === true, moved };
+  }
+
   async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
     const names = spec.topics.filter((t): t is string => typeof t === 'string');
     const regexes = spec.topics.filter((t): t is RegExp => t instanceof RegExp);
