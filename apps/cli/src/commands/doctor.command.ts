@@ -163,8 +163,8 @@ export function registerDoctorCommand(program: Command, context: () => CliContex
         const config = findings.find((f) => f.check === 'config-service');
         if (config?.status === 'pass') {
           const domains = o.domain
-            ? [await ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(o.domain)}`)]
-            : (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items;
+            ? [await ctx.services.config.getDomain(o.domain)]
+            : await ctx.services.config.listDomains();
           for (const domain of domains) {
             findings.push(
               ...(await runChecks(

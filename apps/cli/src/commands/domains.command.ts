@@ -1,43 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type DomainConfigView, isValidDomainId } from '@writeback/contracts';
+import type { SwitchName } from '../clients/config.client';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { table } from '../output';
 import { createDomainKey } from './keys.command';
 
-type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'updatedAt'>;
-
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function configOf(view: DomainConfigView): DomainBody {
-  const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = view;
-  return config;
-}
-
-export async function getDomain(ctx: CliContext, id: string): Promise<DomainConfigView> {
-  return ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(id)}`);
-}
-
-/**
- * Changes a domain as read: the PUT carries the version it was read at (If-Match), so a change
- * someone made in between (an `enable`) is never undone; config-service refuses it with 412.
- */
-export async function updateDomain(
-  ctx: CliContext,
-  current: DomainConfigView,
-  changes: Partial<DomainBody>,
-): Promise<DomainConfigView> {
-  return (
-    await ctx.services.call<DomainConfigView>(
-      'configUrl',
-      'PUT',
-      `/v1/domains/${encodeURIComponent(current.id)}`,
-      { ...configOf(current), ...changes },
-      { 'if-match': `"${current.version}"` },
-    )
-  ).body;
-}
 
 const onOff = (value: boolean): string => (value ? 'on' : 'off');
 
@@ -111,7 +81,7 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
     writebackEnabled: o.enable ?? (fromFile['writebackEnabled'] as boolean | undefined) ?? false,
     ...(o.allowUnlockWithoutReset ? { allowUnlockWithoutReset: true } : {}),
   };
-  const { body: created } = await ctx.services.call<DomainConfigView>('configUrl', 'POST', '/v1/domains', body);
+  const created = await ctx.services.config.addDomain(body);
   ctx.out.result({ domain: created, ...(keyNote ? { note: keyNote } : {}) }, () =>
     [
       `domain ${created.id} added (writeback ${onOff(created.writebackEnabled)})`,
@@ -122,23 +92,13 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
   return ExitCode.OK;
 }
 
-type SwitchName = 'writebackEnabled' | 'engineOwnsDomain' | 'allowUnlockWithoutReset';
-
 async function setSwitches(
   ctx: CliContext,
   domains: string[],
   switches: Partial<Record<SwitchName, boolean>>,
 ): Promise<DomainConfigView[]> {
   const updated: DomainConfigView[] = [];
-  for (const id of domains) {
-    const { body } = await ctx.services.call<DomainConfigView>(
-      'configUrl',
-      'PATCH',
-      `/v1/domains/${encodeURIComponent(id)}/switches`,
-      switches,
-    );
-    updated.push(body);
-  }
+  for (const id of domains) updated.push(await ctx.services.config.setSwitches(id, switches));
   return updated;
 }
 
@@ -209,7 +169,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .action(() =>
       context().run(async () => {
         const ctx = context();
-        const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
+        const items = await ctx.services.config.listDomains();
         ctx.out.result(items, () =>
           items.length === 0
             ? 'no domain is configured; add one with `writeback domains add`'
@@ -235,7 +195,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .description("one domain's configuration (secrets appear as references only)")
     .action((id: string) =>
       context().run(async () => {
-        const d = await getDomain(context(), id);
+        const d = await context().services.config.getDomain(id);
         context().out.result(d, () => describeDomain(d));
         return ExitCode.OK;
       }),
@@ -248,7 +208,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .action((id: string, options: { yes?: boolean }) =>
       context().run(async () => {
         if (!options.yes) throw new UsageError(`removing ${id} stops its writeback: confirm with --yes`);
-        await context().services.call('configUrl', 'DELETE', `/v1/domains/${encodeURIComponent(id)}`);
+        await context().services.config.removeDomain(id);
         context().out.result({ removed: id }, () => `domain ${id} removed`);
         return ExitCode.OK;
       }),
@@ -260,11 +220,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .action((id: string) =>
       context().run(async () => {
         const ctx = context();
-        const { changes: records } = await ctx.services.get<{ changes: Array<{ data: ChangeRecord }> }>(
-          'auditUrl',
-          `/v1/audit/domains/${encodeURIComponent(id)}/changes`,
-        );
-        const changes = records.map((r) => r.data);
+        const changes = (await ctx.services.audit.domainChanges(id)).map((r) => r.data as unknown as ChangeRecord);
         ctx.out.result(changes, () =>
           table(
             ['when', 'who', 'action', 'change'],
@@ -310,8 +266,8 @@ export function registerDomainCommands(program: Command, context: () => CliConte
               'give --ou, --group, --filter and/or --protected-group, or --clear for the whole domain',
             );
           }
-          const current = await getDomain(ctx, options.domain);
-          const updated = await updateDomain(ctx, current, {
+          const current = await ctx.services.config.getDomain(options.domain);
+          const updated = await ctx.services.config.updateDomain(current, {
             scope: {
               organizationalUnits: options.clear ? [] : (options.ou ?? []),
               groups: options.clear ? [] : (options.group ?? []),

@@ -6,7 +6,6 @@ import { domainKeyFileName, generateDomainKeyPair, isDomainKeyFile, keyIdOf, pub
 import { CannotRunError, ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { table } from '../output';
-import { getDomain, updateDomain } from './domains.command';
 
 export interface DomainKeyFile {
   domain: string;
@@ -60,7 +59,7 @@ async function keyFiles(domain: string, keyDir: string): Promise<Array<{ keyId: 
 }
 
 async function registerPublicKey(ctx: CliContext, domain: string, publicKey: string): Promise<string> {
-  const updated = await updateDomain(ctx, await getDomain(ctx, domain), { publicKey });
+  const updated = await ctx.services.config.updateDomain(await ctx.services.config.getDomain(domain), { publicKey });
   return updated.keyId;
 }
 
@@ -118,7 +117,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const previous = (await getDomain(ctx, o.domain)).keyId;
+        const previous = (await ctx.services.config.getDomain(o.domain)).keyId;
         const held = await keyFiles(o.domain, o.keyDir);
         if (!held.some((k) => k.keyId === previous)) {
           throw new CannotRunError(
@@ -153,7 +152,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
       context().run(async () => {
         if (!o.publicKey === !o.privateKeyFile) throw new UsageError('give --public-key or --private-key-file');
         const publicKey = o.publicKey ?? publicKeyOf(await readFile(o.privateKeyFile as string, 'utf8'));
-        const previous = (await getDomain(context(), o.domain)).keyId;
+        const previous = (await context().services.config.getDomain(o.domain)).keyId;
         const keyId = await registerPublicKey(context(), o.domain, publicKey);
         context().out.result(
           { domain: o.domain, keyId, previousKeyId: previous },
@@ -173,7 +172,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyId: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const current = (await getDomain(ctx, o.domain)).keyId;
+        const current = (await ctx.services.config.getDomain(o.domain)).keyId;
         if (o.keyId === current) {
           throw new UsageError(`${o.keyId} is the current key of ${o.domain}; rotate first`);
         }
@@ -193,7 +192,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const current = (await getDomain(ctx, o.domain)).keyId;
+        const current = (await ctx.services.config.getDomain(o.domain)).keyId;
         const held = (await keyFiles(o.domain, o.keyDir)).map((k) => ({ ...k, current: k.keyId === current }));
         ctx.out.result({ current, keys: held }, () =>
           [
