@@ -7,6 +7,7 @@ import { registerDeadLetterCommands } from './commands/dead-letters.command';
 import { registerDoctorCommand } from './commands/doctor.command';
 import { registerDomainCommands } from './commands/domains.command';
 import { registerKeyCommands } from './commands/keys.command';
+import { registerOperationCommands } from './commands/operations.command';
 import { registerPermissionCommands } from './commands/permissions.command';
 import { registerTopicCommands } from './commands/topics.command';
 import { registerValidateCommand } from './commands/validate.command';
@@ -70,6 +71,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerPermissionCommands(program, getContext);
   registerDoctorCommand(program, getContext);
   registerValidateCommand(program, getContext);
+  registerOperationCommands(program, getContext);
   registerAuditCommands(program, getContext);
   registerDeadLetterCommands(program, getContext);
   registerTopicCommands(program, getContext);

@@ -29,6 +29,20 @@ export interface AuditFilter {
   to?: string;
 }
 
+/**
+ * How many CSV lines (records, header included) a text holds: line ends outside quotes. A
+ * doubled quote inside a quoted field toggles twice, so it changes nothing.
+ */
+export function csvLineCount(csv: string): number {
+  let lines = 0;
+  let quoted = false;
+  for (const char of csv) {
+    if (char === '"') quoted = !quoted;
+    else if (char === '\n' && !quoted) lines += 1;
+  }
+  return lines;
+}
+
 /** The audit service's API for the CLI, typed. */
 export class AuditClient {
   constructor(private readonly http: ServiceClient) {}
@@ -45,14 +59,14 @@ export class AuditClient {
   async recordsCsv(
     filter: AuditFilter,
     page: { cursor?: string; limit: number },
-  ): Promise<{ csv: string; nextCursor: string | null }> {
+  ): Promise<{ csv: string; recordCount: number; nextCursor: string | null }> {
     const { headers, text } = await this.http.send(
       'auditUrl',
       'GET',
       `/v1/audit/records${queryString({ ...filter, ...page, format: 'csv' })}`,
       { accept: 'text/csv' },
     );
-    return { csv: text, nextCursor: headers.get('x-next-cursor') };
+    return { csv: text, recordCount: Math.max(0, csvLineCount(text) - 1), nextCursor: headers.get('x-next-cursor') };
   }
 
   /** An operation's full history, in order. */

@@ -3,9 +3,11 @@ import { verifyAuditChains } from '@writeback/audit-ledger';
 import { createPrismaClient } from '@writeback/persistence';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { registerAuditRecordCommands } from './audit-records.command';
 
 export function registerAuditCommands(program: Command, context: () => CliContext): void {
   const audit = program.command('audit').description('the audit ledger');
+  registerAuditRecordCommands(audit, context);
   audit
     .command('verify')
     .description(

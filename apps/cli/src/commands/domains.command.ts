@@ -5,9 +5,9 @@ import type { SwitchName } from '../clients/config.client';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { table } from '../output';
+import { collect, domainFieldsOf, withDomainFields, type DomainFieldOptions } from './domain-fields';
+import { registerDomainSetCommand } from './domains-set.command';
 import { createDomainKey } from './keys.command';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 const onOff = (value: boolean): string => (value ? 'on' : 'off');
 
@@ -38,16 +38,8 @@ function describeDomain(d: DomainConfigView): string {
   );
 }
 
-interface AddOptions {
+interface AddOptions extends DomainFieldOptions {
   file?: string;
-  displayName?: string;
-  ldapUrl?: string[];
-  baseDn?: string;
-  upnSuffix?: string[];
-  bindDn?: string;
-  bindSecretRef?: string;
-  tlsCaFile?: string;
-  tlsServerName?: string;
   publicKey?: string;
   keyDir?: string;
   enable?: boolean;
@@ -68,14 +60,7 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
   const body = {
     ...fromFile,
     id,
-    ...(o.displayName ? { displayName: o.displayName } : {}),
-    ...(o.ldapUrl ? { ldapUrls: o.ldapUrl } : {}),
-    ...(o.baseDn ? { baseDn: o.baseDn } : {}),
-    ...(o.upnSuffix ? { upnSuffixes: o.upnSuffix } : {}),
-    ...(o.bindDn ? { bindDn: o.bindDn } : {}),
-    ...(o.bindSecretRef ? { bindSecretRef: o.bindSecretRef } : {}),
-    ...(o.tlsCaFile ? { tlsCaPem: await readFile(o.tlsCaFile, 'utf8') } : {}),
-    ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+    ...(await domainFieldsOf(o)),
     publicKey,
     // Like the seed's check box: writeback stays off until an operator enables it.
     writebackEnabled: o.enable ?? (fromFile['writebackEnabled'] as boolean | undefined) ?? false,
@@ -145,23 +130,19 @@ function describeChange(c: ChangeRecord): string {
 export function registerDomainCommands(program: Command, context: () => CliContext): void {
   const domains = program.command('domains').description('the on-premises domains Writeback writes back to');
 
-  domains
-    .command('add <id>')
-    .description('add a domain (writeback stays off until `writeback enable`)')
-    .option('--file <path>', 'a JSON document with the domain configuration; flags override it')
-    .option('--display-name <name>', 'a name for people')
-    .option('--ldap-url <url>', 'an ldaps:// URL of a DC (repeat for failover, tried in order)', collect)
-    .option('--base-dn <dn>', 'the domain root, e.g. DC=corp,DC=example,DC=com')
-    .option('--upn-suffix <suffix>', 'a UPN suffix routed to this domain (repeatable)', collect)
-    .option('--bind-dn <dn>', "the service account's DN or UPN")
-    .option('--bind-secret-ref <ref>', 'where its password is: env:NAME or file:/path (never the password)')
-    .option('--tls-ca-file <path>', "PEM of the CA that issued the DCs' certificates")
-    .option('--tls-server-name <name>', 'the name on the DC certificate, when URLs use addresses')
+  withDomainFields(
+    domains
+      .command('add <id>')
+      .description('add a domain (writeback stays off until `writeback enable`)')
+      .option('--file <path>', 'a JSON document with the domain configuration; flags override it'),
+  )
     .option('--public-key <key>', "the executor's public key (from `writeback keys generate`)")
     .option('--key-dir <dir>', 'generate the domain key pair into this directory instead')
     .option('--enable', 'enable writeback at once')
     .option('--allow-unlock-without-reset', 'allow self-service unlock without a password reset')
     .action((id: string, options: AddOptions) => context().run(() => addDomain(context(), id, options)));
+
+  registerDomainSetCommand(domains, context);
 
   domains
     .command('list')

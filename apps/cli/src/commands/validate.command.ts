@@ -1,11 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { AndFilter, Attribute, Change, type Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import type { OperationView } from '@writeback/contracts';
 import { VALIDATION_SCENARIOS, type ValidationScenario } from '@writeback/domain';
 import { createLdapsClient, readPasswordPolicy, withDirectoryBind, type LdapsEndpoint } from '@writeback/directory';
 import { CannotRunError, ExitCode } from '../cli-errors';
+import { parseTimeoutSeconds } from '../cli-options';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess, type DomainAccess } from '../domain-access';
 import { table } from '../output';
@@ -207,14 +208,6 @@ class Runner {
       };
     }
   }
-}
-
-function parseTimeoutSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0)) {
-    throw new InvalidArgumentError('give a number of seconds above 0');
-  }
-  return seconds;
 }
 
 export function registerValidateCommand(program: Command, context: () => CliContext): void {
