@@ -106,7 +106,7 @@ async function domainFindings(ctx: CliContext, domain: DomainConfigView): Promis
   for (const endpoint of access.endpoints) {
     ctx.out.progress(`${id}: probing ${endpoint.url}`);
     const probe = await probeDomainController(endpoint, access.serviceAccount);
-    findings.push(domainControllerFinding(id, probe));
+    findings.push(domainControllerFinding(id, probe, domain.tlsServerName));
     if (!probe.ok) continue;
     reachable ??= endpoint;
     findings.push(clockSkewFinding(id, endpoint.url, probe.clockSkewSeconds));
