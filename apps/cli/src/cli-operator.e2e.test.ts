@@ -197,6 +197,14 @@ describe('writeback CLI: domains set, operations, audit records and export', () 
     expect(entries.map((e) => e['operationId'])).toEqual(expect.arrayContaining([applied]));
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await readFile(file, 'utf8')).toBe(text);
+    const unfinished = join(fixture.workDir, 'unfinished.json');
+    const down = await cli(['audit', 'export', '--format', 'json', '--output', unfinished], {
+      WRITEBACK_AUDIT_URL: 'http://127.0.0.1:9',
+    });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('unreachable');
+    await expect(stat(unfinished)).rejects.toThrow('ENOENT');
+    await expect(stat(`${unfinished}.partial`)).rejects.toThrow('ENOENT');
     const empty = await cli(['audit', 'export', '--format', 'json', '--user', `nobody-${stamp}@corp.example.test`]);
     expect(JSON.parse(empty.stdout)).toEqual([]);
   });

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import type { AuditEntry, AuditFilter } from '../clients/audit.client';
 import { firstItems } from '../clients/paging';
-import { ExitCode } from '../cli-errors';
+import { CannotRunError, ExitCode } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { parseCount, parseInstant } from '../cli-options';
 import { table } from '../output';
@@ -58,8 +58,12 @@ function detailOf(entry: AuditEntry): string {
   return '';
 }
 
-/** Writes a chunk, waiting when the stream's buffer is full: an export holds one page at a time. */
+/**
+ * Writes a chunk, waiting when the stream's buffer is full: an export holds one page at a time.
+ * A stream that failed (a closed pipe, a full disk) fails the export.
+ */
 async function write(out: Writable, chunk: string): Promise<void> {
+  if (out.errored) throw new CannotRunError(`the export could not be written: ${out.errored.message}`);
   if (!out.write(chunk)) await once(out, 'drain');
 }
 
@@ -79,22 +83,29 @@ async function exportRecords(
   let count = 0;
   let cursor: string | undefined;
   const progress = (): void => ctx.out.progress(`${count} records exported`);
-  if (format === 'json') await write(out, '[');
-  do {
-    if (format === 'csv') {
-      const page = await ctx.services.audit.recordsCsv(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
-      await write(out, count === 0 && !cursor ? page.csv : withoutHeader(page.csv));
-      count += page.recordCount;
-      cursor = page.nextCursor ?? undefined;
-    } else {
-      const page = await ctx.services.audit.records(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
-      for (const entry of page.items) await write(out, `${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
-      cursor = page.nextCursor ?? undefined;
-    }
-    if (cursor) progress();
-  } while (cursor);
-  if (format === 'json') await write(out, count === 0 ? ']\n' : '\n]\n');
-  return count;
+  // A write error is read from `out.errored` by the next write, not thrown out of an event.
+  const ignore = (): void => undefined;
+  out.on('error', ignore);
+  try {
+    if (format === 'json') await write(out, '[');
+    do {
+      if (format === 'csv') {
+        const page = await ctx.services.audit.recordsCsv(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
+        await write(out, count === 0 && !cursor ? page.csv : withoutHeader(page.csv));
+        count += page.recordCount;
+        cursor = page.nextCursor ?? undefined;
+      } else {
+        const page = await ctx.services.audit.records(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
+        for (const entry of page.items) await write(out, `${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
+        cursor = page.nextCursor ?? undefined;
+      }
+      if (cursor) progress();
+    } while (cursor);
+    if (format === 'json') await write(out, count === 0 ? ']\n' : '\n]\n');
+    return count;
+  } finally {
+    out.off('error', ignore);
+  }
 }
 
 /**
@@ -104,6 +115,11 @@ async function exportRecords(
 async function exportToFile(file: string, run: (out: Writable) => Promise<number>): Promise<number> {
   const partial = `${file}.partial`;
   const out = createWriteStream(partial, { mode: 0o600 });
+  // Errors surface through `open`, the writes and `finish`; a late one must not end the process.
+  out.on('error', () => undefined);
+  await once(out, 'open').catch((error: Error) => {
+    throw new CannotRunError(`cannot write ${partial}: ${error.message}`);
+  });
   try {
     const count = await run(out);
     out.end();
@@ -111,7 +127,10 @@ async function exportToFile(file: string, run: (out: Writable) => Promise<number
     await rename(partial, file);
     return count;
   } catch (error) {
+    // Destroying drops what was queued (with an error of its own, not the one to report).
+    const closed = once(out, 'close').catch(() => undefined);
     out.destroy();
+    await closed;
     await rm(partial, { force: true });
     throw error;
   }
