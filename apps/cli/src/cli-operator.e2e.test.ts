@@ -181,6 +181,13 @@ describe('writeback CLI: domains set, operations, audit records and export', () 
     );
     expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual(types);
     expect(csv.stderr).toContain(`${types.length} audit records exported`);
+    // A page at a time, the header written once, the count so far after each page.
+    const paged = await cli(['audit', 'export', '--format', 'csv', '--operation', applied, '--page-size', '2']);
+    expect(paged.stdout).toBe(csv.stdout);
+    expect(paged.stderr).toContain('… 2 records exported');
+    const pagedJson = await cli(['audit', 'export', '--format', 'json', '--operation', applied, '--page-size', '1']);
+    expect((JSON.parse(pagedJson.stdout) as Array<Record<string, unknown>>).map((r) => r['type'])).toEqual(types);
+    expect(pagedJson.stderr).toContain('… 1 records exported');
     const quiet = await cli(['--quiet', 'audit', 'export', '--format', 'csv', '--operation', applied]);
     expect(quiet.stderr).toBe('');
     const none = await cli(['audit', 'export', '--format', 'csv', '--user', `nobody-${stamp}@corp.example.test`]);

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { AuditEntry, AuditFilter } from '../clients/audit.client';
 import { firstItems } from '../clients/paging';
 import { CannotRunError, ExitCode } from '../cli-errors';
@@ -12,6 +12,12 @@ import { table } from '../output';
 
 /** The audit service's largest page. */
 const MAX_PAGE = 500;
+
+function parsePageSize(value: string): number {
+  const n = parseCount(value);
+  if (n > MAX_PAGE) throw new InvalidArgumentError(`the audit service answers at most ${MAX_PAGE} records a page`);
+  return n;
+}
 
 interface FilterOptions {
   operation?: string;
@@ -78,6 +84,7 @@ async function exportRecords(
   ctx: CliContext,
   filter: AuditFilter,
   format: 'csv' | 'json',
+  pageSize: number,
   out: Writable,
 ): Promise<number> {
   let count = 0;
@@ -90,12 +97,12 @@ async function exportRecords(
     if (format === 'json') await write(out, '[');
     do {
       if (format === 'csv') {
-        const page = await ctx.services.audit.recordsCsv(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
+        const page = await ctx.services.audit.recordsCsv(filter, { limit: pageSize, ...(cursor ? { cursor } : {}) });
         await write(out, count === 0 && !cursor ? page.csv : withoutHeader(page.csv));
         count += page.recordCount;
         cursor = page.nextCursor ?? undefined;
       } else {
-        const page = await ctx.services.audit.records(filter, { limit: MAX_PAGE, ...(cursor ? { cursor } : {}) });
+        const page = await ctx.services.audit.records(filter, { limit: pageSize, ...(cursor ? { cursor } : {}) });
         for (const entry of page.items) await write(out, `${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
         cursor = page.nextCursor ?? undefined;
       }
@@ -169,10 +176,16 @@ export function registerAuditRecordCommands(audit: Command, context: () => CliCo
   )
     .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).makeOptionMandatory())
     .option('--output <file>', 'write to this file (0600, complete or not at all) instead of stdout')
-    .action((o: FilterOptions & { format: 'csv' | 'json'; output?: string }) =>
+    .option(
+      '--page-size <n>',
+      `records per request to the audit service (at most ${MAX_PAGE})`,
+      parsePageSize,
+      MAX_PAGE,
+    )
+    .action((o: FilterOptions & { format: 'csv' | 'json'; output?: string; pageSize: number }) =>
       context().run(async () => {
         const ctx = context();
-        const run = (out: Writable): Promise<number> => exportRecords(ctx, filterOf(o), o.format, out);
+        const run = (out: Writable): Promise<number> => exportRecords(ctx, filterOf(o), o.format, o.pageSize, out);
         const count = o.output ? await exportToFile(o.output, run) : await run(process.stdout);
         if (o.output) {
           ctx.out.result(
