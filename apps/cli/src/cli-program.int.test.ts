@@ -100,8 +100,15 @@ _writeback_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await bashCandidates(['writeback', 'dom'])).toEqual(['domains']);
     expect(await bashCandidates(['writeback', ''])).toEqual(program.commands.map((c) => c.name()).sort());
     expect(await bashCandidates(['writeback', '--json', 'domains', ''])).toEqual(
-      ['add', 'history', 'list', 'remove', 'show'].sort(),
+      ['add', 'history', 'list', 'remove', 'set', 'show'].sort(),
     );
+    // Commands added later come from the same tree, with their options.
+    expect(await bashCandidates(['writeback', 'operations', ''])).toEqual(['get', 'list']);
+    expect(await bashCandidates(['writeback', 'audit', ''])).toEqual(['export', 'records', 'verify']);
+    expect(await bashCandidates(['writeback', 'domains', 'set', '--'])).toEqual(
+      expect.arrayContaining(['--domain', '--tls-ca-file', '--no-tls-ca', '--no-tls-server-name', '--file']),
+    );
+    expect(await bashCandidates(['writeback', 'audit', 'export', '--f'])).toEqual(['--format']);
     expect(await bashCandidates(['writeback', '-j', 'enable', '-d', 'corp', '--'])).toEqual(
       expect.arrayContaining(['--domain', '--all', '--yes', '--json', '--quiet', '--context', '--help']),
     );
@@ -168,7 +175,14 @@ _writeback`;
 words=(writeback domains ''); CURRENT=3; _writeback`;
     const result = await shell('zsh', ['-f', '-c', script]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual(['add', 'history', 'list', 'remove', 'show']);
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'add',
+      'history',
+      'list',
+      'remove',
+      'set',
+      'show',
+    ]);
   });
 
   it('powershell: generates a completer naming every command and option (no pwsh on this machine to run it)', async () => {

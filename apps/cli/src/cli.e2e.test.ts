@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Attribute, Change } from 'ldapts';
 import {
   AceFlags,
@@ -12,13 +10,14 @@ import {
   parseSecurityDescriptor,
   SdControl,
 } from '@writeback/directory';
-import { repositoryRoot } from '@writeback/supervisor';
 import {
   bindSecretEnv,
   canBind,
+  type CliRun,
   createPlainAccount,
   forestUser,
   type LdapsEndpoint,
+  runCli,
   setEntryAttribute,
   startWritebackFixture,
   testEnvironment,
@@ -26,15 +25,6 @@ import {
   type WritebackFixture,
   withLdapsBind,
 } from '@writeback/testing';
-
-const run = promisify(execFile);
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown> & Array<Record<string, unknown>>;
-}
 
 const ONE_DAY = '-864000000000';
 
@@ -96,31 +86,12 @@ describe('writeback CLI (embedded default, two forests)', () => {
   });
 
   async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-    const result = await run(process.execPath, [join(repositoryRoot(), 'apps/cli/dist/main.js'), ...args], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        // No operator's contexts (~/.config/writeback) in the test: the variables below decide.
-        XDG_CONFIG_HOME: fixture.workDir,
-        WRITEBACK_CONFIG_URL: fixture.system.configUrl,
-        WRITEBACK_GATE_URL: fixture.system.gateUrl,
-        WRITEBACK_AUDIT_URL: fixture.system.auditUrl,
-        WRITEBACK_TOKEN: await operatorToken(),
-        [cliSecretEnv]: cliAccount.password,
-        [bindSecretEnv(fabrikam)]: fabrikam.serviceAccount.password,
-        ...env,
-      },
-      timeout: 170_000,
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: typeof error.code === 'number' ? error.code : -1,
-        stdout: error.stdout ?? '',
-        stderr: error.stderr ?? '',
-      }),
-    );
-    let json: CliRun['json'] = {} as CliRun['json'];
-    if (args.includes('--json') && result.stdout.trim()) json = JSON.parse(result.stdout) as CliRun['json'];
-    return { ...result, json };
+    return runCli(fixture, args, {
+      WRITEBACK_TOKEN: await operatorToken(),
+      [cliSecretEnv]: cliAccount.password,
+      [bindSecretEnv(fabrikam)]: fabrikam.serviceAccount.password,
+      ...env,
+    });
   }
 
   async function reset(forest: ForestInfo, sam: string, password: string): Promise<Record<string, unknown>> {

@@ -5,7 +5,6 @@ import type { BindCredentials, LdapsEndpoint } from '@writeback/directory';
 import { resolveSecretRef } from '@writeback/platform';
 import { CannotRunError, UsageError } from './cli-errors';
 import type { CliContext } from './cli-context';
-import { getDomain } from './commands/domains.command';
 
 export interface DomainAccess {
   domain: DomainConfigView;
@@ -29,7 +28,7 @@ export async function domainAccess(
   domainId: string,
   overrides: ServiceAccountOverrides = {},
 ): Promise<DomainAccess> {
-  const domain = await getDomain(ctx, domainId);
+  const domain = await ctx.services.config.getDomain(domainId);
   const ref = overrides.bindSecretRef ?? domain.bindSecretRef;
   const password = await resolveSecretRef(ref, ctx.env).catch((error: Error) => {
     throw new CannotRunError(`${error.message}: the service account password must be readable here (${ref})`);

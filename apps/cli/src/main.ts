@@ -13,6 +13,7 @@ import { registerDeadLetterCommands } from './commands/dead-letters.command';
 import { registerDoctorCommand } from './commands/doctor.command';
 import { registerDomainCommands } from './commands/domains.command';
 import { registerKeyCommands } from './commands/keys.command';
+import { registerOperationCommands } from './commands/operations.command';
 import { registerPermissionCommands } from './commands/permissions.command';
 import { registerTopicCommands } from './commands/topics.command';
 import { registerValidateCommand } from './commands/validate.command';
@@ -58,7 +59,7 @@ interface GlobalOptions {
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('writeback')
     .description(
-      'Operate Writeback: domains, switches, keys, AD permissions, diagnostics, validation and dead letters.',
+      'Operate Writeback: domains, switches, keys, AD permissions, diagnostics, validation, operations, the audit trail and dead letters.',
     )
     .version(cliVersion(), '-V, --version', 'the version of this CLI')
     .option('-j, --json', 'machine-readable output on stdout')
@@ -112,6 +113,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerPermissionCommands(program, getContext);
   registerDoctorCommand(program, getContext);
   registerValidateCommand(program, getContext);
+  registerOperationCommands(program, getContext);
   registerAuditCommands(program, getContext);
   registerDeadLetterCommands(program, getContext);
   registerTopicCommands(program, getContext);

@@ -48,6 +48,7 @@ describe('authorization of every route (embedded)', () => {
         allowed: 202,
       },
       getOperation: { path: `/v1/operations/${operationId}`, scopes: [], allowed: 200 },
+      listOperations: { path: '/v1/operations?status=rejected', scopes: READERS, allowed: 200 },
       listDomains: { path: '/v1/domains', scopes: READERS, allowed: 200 },
       addDomain: { path: '/v1/domains', body: probe, scopes: [OPERATOR], allowed: 201 },
       getDomain: { path: `/v1/domains/${domainId}`, scopes: READERS, allowed: 200 },

@@ -88,3 +88,51 @@ export const ApiError = z.object({
   message: z.union([z.string(), z.array(z.string())]),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
+
+/** One operation in `GET /v1/operations`: its view without the event history (one GET shows it). */
+export const OperationSummary = OperationView.omit({ history: true });
+export type OperationSummary = z.infer<typeof OperationSummary>;
+
+/** A filter's text: PostgreSQL's text cannot hold NUL, so one in a filter is a 400, not a 500. */
+const FilterText = (max: number) =>
+  z
+    .string()
+    .regex(/\S/, 'must not be blank')
+    .regex(/^[^\u0000]*$/, 'must not contain NUL')
+    .trim()
+    .min(1)
+    .max(max);
+
+/** Where a page ended: the last operation's creation time (epoch ms) and id. */
+const OPERATION_CURSOR = /^(\d{1,15})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export const operationCursor = (createdAt: string, operationId: string): string =>
+  `${Date.parse(createdAt)}.${operationId}`;
+
+/** `GET /v1/operations`: every filter given must match; newest first, a page at a time. */
+export const OperationQuery = z.object({
+  domainId: FilterText(63).optional(),
+  status: OperationStatus.optional(),
+  reasonCode: FilterText(100).optional().meta({ description: 'A stable reason code, e.g. AD.PASSWORD_TOO_YOUNG.' }),
+  targetUpn: FilterText(256).optional().meta({ description: 'The target user, case-insensitively.' }),
+  since: z
+    .union([z.iso.date(), z.iso.datetime({ offset: true })])
+    .pipe(z.coerce.date())
+    .optional()
+    .meta({ description: 'Only operations created at or after this instant.' }),
+  cursor: z
+    .string()
+    .regex(OPERATION_CURSOR, 'must be a cursor from a previous page')
+    .transform((c) => {
+      const [, at, id] = OPERATION_CURSOR.exec(c) as unknown as [string, string, string];
+      return { createdAt: new Date(Number(at)), operationId: id };
+    })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type OperationQuery = z.output<typeof OperationQuery>;
+/** The query as a client writes it (strings and numbers). */
+export type OperationQueryInput = { [K in keyof OperationQuery]?: K extends 'limit' ? number : string };
+
+export const OperationPage = z.object({ items: z.array(OperationSummary), nextCursor: z.string().nullable() });
+export type OperationPage = z.infer<typeof OperationPage>;

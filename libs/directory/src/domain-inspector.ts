@@ -1,6 +1,6 @@
 import { Attribute, Change, type Client, EqualityFilter, OrFilter } from 'ldapts';
 import { type DirectoryError, toDirectoryError } from './directory-error';
-import { createLdapsClient, type LdapsEndpoint } from './ldaps-client';
+import { certificateNames, createLdapsClient, type LdapsEndpoint } from './ldaps-client';
 import { detectPolicyHints } from './policy-hints.control';
 import { DaclOnlyControl } from './sd-flags.control';
 import { scopeConditions, type WritebackScope } from './scope-filter';
@@ -281,6 +281,11 @@ export interface DomainControllerProbe {
   clockSkewSeconds?: number;
   /** The password policy hints control the DC advertises, or null. */
   policyHintsOid?: string | null;
+  /**
+   * The names on the DC's certificate (`DNS:…`, `IP Address:…`, else its CN) when TLS refused it
+   * for a name that is not among them: the chain was trusted, only the name differs.
+   */
+  certificateNames?: string[];
 }
 
 /** GeneralizedTime `20261125042316.0Z` -> epoch ms. */
@@ -315,7 +320,12 @@ export async function probeDomainController(
       };
     });
   } catch (error) {
-    return { url: endpoint.url, ok: false, error: toDirectoryError(error) };
+    const failure = toDirectoryError(error);
+    // The client's error keeps only the message: the names come from a handshake of our own.
+    const names = failure.detail.includes('ERR_TLS_CERT_ALTNAME_INVALID')
+      ? await certificateNames(endpoint).catch(() => undefined)
+      : undefined;
+    return { url: endpoint.url, ok: false, error: failure, ...(names ? { certificateNames: names } : {}) };
   }
 }
 

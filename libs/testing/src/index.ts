@@ -6,3 +6,4 @@ export { committedJson } from './committed-document';
 export * from './jaeger';
 export * from './prometheus-text';
 export * from './migrated-database';
+export * from './cli-runner';

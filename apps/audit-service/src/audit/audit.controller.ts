@@ -17,6 +17,20 @@ import { stringify } from 'csv-stringify/sync';
 import { AuditQuery, AuditRepository, Instant, type AuditRecordView } from './audit.repository';
 import { RetentionService } from './retention.service';
 
+/** The CSV export's columns, in order: also the header of a page with no record. */
+const CSV_COLUMNS = [
+  'recordId',
+  'occurredAt',
+  'operationId',
+  'type',
+  'domainId',
+  'targetUpn',
+  'reasonCode',
+  'caller',
+  'traceparent',
+  'eventId',
+];
+
 /** The body is optional: no body runs retention as of now. */
 export const RetentionRun = z.object({ asOf: Instant.optional() }).strict().default({});
 type RetentionRun = z.infer<typeof RetentionRun>;
@@ -62,7 +76,7 @@ export class AuditController {
           eventId: e.eventId,
         };
       }),
-      { header: true },
+      { header: true, columns: CSV_COLUMNS },
     );
   }
 

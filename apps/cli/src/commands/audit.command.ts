@@ -4,9 +4,11 @@ import { createPrismaClient } from '@writeback/persistence';
 import { ExitCode } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { checkDatabaseReachable, DATABASE_CONNECT_TIMEOUT_MS, resolveDatabaseUrl } from '../local-database';
+import { registerAuditRecordCommands } from './audit-records.command';
 
 export function registerAuditCommands(program: Command, context: () => CliContext): void {
   const audit = program.command('audit').description('the audit ledger');
+  registerAuditRecordCommands(audit, context);
   audit
     .command('verify')
     .description(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { DeadLetterView } from '@writeback/contracts';
 import { ExitCode, RefusedError, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
+import { parseCount } from '../cli-options';
 import { table } from '../output';
 
 interface Page {
@@ -43,7 +44,7 @@ export function registerDeadLetterCommands(program: Command, context: () => CliC
     .description('list dead letters, oldest first, with the reason each was refused')
     .option('--topic <topic>', 'only those from this source topic')
     .option('--pending', 'only those not replayed yet')
-    .option('--limit <n>', 'at most this many', positiveInteger, 100)
+    .option('--limit <n>', 'at most this many', parseCount, 100)
     .action((options: { topic?: string; pending?: boolean; limit: number }) =>
       context().run(async () => {
         const ctx = context();

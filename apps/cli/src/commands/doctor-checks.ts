@@ -77,7 +77,34 @@ export function policyHintsFinding(domain: string, dc: string, oid: string | nul
       };
 }
 
-export function domainControllerFinding(domain: string, probe: DomainControllerProbe): Finding {
+/**
+ * A certificate refused for its names only: the CA is trusted, the host the CLI checked (the
+ * URL's, or the configured TLS server name) is not among the names it carries.
+ */
+function nameMismatchFinding(domain: string, probe: DomainControllerProbe, tlsServerName: string | null): Finding {
+  const host = tlsServerName ?? new URL(probe.url).hostname;
+  const names = probe.certificateNames ?? [];
+  const dnsName = names.find((n) => n.startsWith('DNS:'))?.slice(4);
+  return {
+    domain,
+    check: `LDAPS ${probe.url}`,
+    status: 'fail',
+    detail:
+      `the certificate is trusted by the configured CA, but its names do not include ${host} ` +
+      `(it names ${names.length > 0 ? names.join(', ') : 'nothing the client could read'}): ` +
+      `set the name it carries with \`writeback domains set --domain ${domain} --tls-server-name ${dnsName ?? '<name>'}\`` +
+      `${tlsServerName ? '' : ' (the URL may keep the address)'} (ERR_TLS_CERT_ALTNAME_INVALID)`,
+  };
+}
+
+export function domainControllerFinding(
+  domain: string,
+  probe: DomainControllerProbe,
+  tlsServerName: string | null = null,
+): Finding {
+  if (!probe.ok && (probe.certificateNames || probe.error?.detail.includes('ERR_TLS_CERT_ALTNAME_INVALID'))) {
+    return nameMismatchFinding(domain, probe, tlsServerName);
+  }
   return probe.ok
     ? {
         domain,

@@ -82,6 +82,39 @@ describe('doctor checks', () => {
     expect(doctorPassed([finding])).toBe(false);
   });
 
+  it('says a certificate refused for its names is trusted, lists the names it has and points to --tls-server-name', () => {
+    const error = new DirectoryError(
+      { reason: Reasons.TLS_FAILURE, retriable: true },
+      "ERR_TLS_CERT_ALTNAME_INVALID Hostname/IP does not match certificate's altnames: IP: 10.0.0.4 is not in the cert's list: ",
+    );
+    const probe = {
+      url: 'ldaps://10.0.0.4:636',
+      ok: false,
+      error,
+      certificateNames: ['DNS:dc1.corp.example', 'DNS:corp.example'],
+    };
+
+    const finding = domainControllerFinding('corp', probe);
+
+    expect(finding.status).toBe('fail');
+    expect(finding.detail).toContain('the certificate is trusted by the configured CA');
+    expect(finding.detail).not.toContain('not trusted');
+    expect(finding.detail).toContain('its names do not include 10.0.0.4');
+    expect(finding.detail).toContain('it names DNS:dc1.corp.example, DNS:corp.example');
+    expect(finding.detail).toContain('writeback domains set --domain corp --tls-server-name dc1.corp.example');
+    expect(finding.detail).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('names the configured TLS server name, not the URL host, when that is the name refused', () => {
+    const error = new DirectoryError({ reason: Reasons.TLS_FAILURE, retriable: true }, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    const probe = { url: 'ldaps://10.0.0.4:636', ok: false, error, certificateNames: ['DNS:dc1.corp.example'] };
+
+    const finding = domainControllerFinding('corp', probe, 'dc9.corp.example');
+
+    expect(finding.detail).toContain('its names do not include dc9.corp.example');
+    expect(finding.detail).not.toContain('the URL may keep the address');
+  });
+
   it('lists scope objects that do not exist', () => {
     const missing = scopeFinding('corp', 2, ['OU=Gone,DC=corp']);
     expect(missing.status).toBe('fail');

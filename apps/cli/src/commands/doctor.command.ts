@@ -119,7 +119,7 @@ async function domainFindings(ctx: CliContext, domain: DomainConfigView): Promis
   for (const endpoint of access.endpoints) {
     ctx.out.progress(`${id}: probing ${endpoint.url}`);
     const probe = await probeDomainController(endpoint, access.serviceAccount);
-    findings.push(domainControllerFinding(id, probe));
+    findings.push(domainControllerFinding(id, probe, domain.tlsServerName));
     if (!probe.ok) continue;
     reachable ??= endpoint;
     findings.push(clockSkewFinding(id, endpoint.url, probe.clockSkewSeconds));
@@ -176,8 +176,8 @@ export function registerDoctorCommand(program: Command, context: () => CliContex
         const config = findings.find((f) => f.check === 'config-service');
         if (config?.status === 'pass') {
           const domains = o.domain
-            ? [await ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(o.domain)}`)]
-            : (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items;
+            ? [await ctx.services.config.getDomain(o.domain)]
+            : await ctx.services.config.listDomains();
           for (const domain of domains) {
             findings.push(
               ...(await runChecks(

@@ -1,45 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type DomainConfigView, isValidDomainId } from '@writeback/contracts';
+import type { SwitchName } from '../clients/config.client';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { DOMAIN_FLAGS, domainOf, domainOperand } from '../domain-option';
 import { table } from '../output';
 import { decideTargets } from '../safety';
+import { collect, domainFieldsOf, withDomainFields, type DomainFieldOptions } from './domain-fields';
+import { registerDomainSetCommand } from './domains-set.command';
 import { createDomainKey } from './keys.command';
-
-type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'updatedAt'>;
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function configOf(view: DomainConfigView): DomainBody {
-  const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = view;
-  return config;
-}
-
-export async function getDomain(ctx: CliContext, id: string): Promise<DomainConfigView> {
-  return ctx.services.get<DomainConfigView>('configUrl', `/v1/domains/${encodeURIComponent(id)}`);
-}
-
-/**
- * Changes a domain as read: the PUT carries the version it was read at (If-Match), so a change
- * someone made in between (an `enable`) is never undone; config-service refuses it with 412.
- */
-export async function updateDomain(
-  ctx: CliContext,
-  current: DomainConfigView,
-  changes: Partial<DomainBody>,
-): Promise<DomainConfigView> {
-  return (
-    await ctx.services.call<DomainConfigView>(
-      'configUrl',
-      'PUT',
-      `/v1/domains/${encodeURIComponent(current.id)}`,
-      { ...configOf(current), ...changes },
-      { 'if-match': `"${current.version}"` },
-    )
-  ).body;
-}
 
 const onOff = (value: boolean): string => (value ? 'on' : 'off');
 
@@ -70,16 +40,8 @@ function describeDomain(d: DomainConfigView): string {
   );
 }
 
-interface AddOptions {
+interface AddOptions extends DomainFieldOptions {
   file?: string;
-  displayName?: string;
-  ldapUrl?: string[];
-  baseDn?: string;
-  upnSuffix?: string[];
-  bindDn?: string;
-  bindSecretRef?: string;
-  tlsCaFile?: string;
-  tlsServerName?: string;
   publicKey?: string;
   keyDir?: string;
   enable?: boolean;
@@ -100,21 +62,14 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
   const body = {
     ...fromFile,
     id,
-    ...(o.displayName ? { displayName: o.displayName } : {}),
-    ...(o.ldapUrl ? { ldapUrls: o.ldapUrl } : {}),
-    ...(o.baseDn ? { baseDn: o.baseDn } : {}),
-    ...(o.upnSuffix ? { upnSuffixes: o.upnSuffix } : {}),
-    ...(o.bindDn ? { bindDn: o.bindDn } : {}),
-    ...(o.bindSecretRef ? { bindSecretRef: o.bindSecretRef } : {}),
-    ...(o.tlsCaFile ? { tlsCaPem: await readFile(o.tlsCaFile, 'utf8') } : {}),
-    ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+    ...(await domainFieldsOf(o)),
     publicKey,
     // Like the seed's check box: writeback stays off until an operator enables it.
     writebackEnabled: o.enable ?? (fromFile['writebackEnabled'] as boolean | undefined) ?? false,
     ...(o.allowUnlockWithoutReset ? { allowUnlockWithoutReset: true } : {}),
   };
   const target = ctx.changing('configUrl');
-  const { body: created } = await ctx.services.call<DomainConfigView>('configUrl', 'POST', '/v1/domains', body);
+  const created = await ctx.services.config.addDomain(body);
   ctx.out.result({ domain: created, ...(keyNote ? { note: keyNote } : {}), ...target }, () =>
     [
       `domain ${created.id} added (writeback ${onOff(created.writebackEnabled)})`,
@@ -125,23 +80,13 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
   return ExitCode.OK;
 }
 
-type SwitchName = 'writebackEnabled' | 'engineOwnsDomain' | 'allowUnlockWithoutReset';
-
 async function setSwitches(
   ctx: CliContext,
   domains: string[],
   switches: Partial<Record<SwitchName, boolean>>,
 ): Promise<DomainConfigView[]> {
   const updated: DomainConfigView[] = [];
-  for (const id of domains) {
-    const { body } = await ctx.services.call<DomainConfigView>(
-      'configUrl',
-      'PATCH',
-      `/v1/domains/${encodeURIComponent(id)}/switches`,
-      switches,
-    );
-    updated.push(body);
-  }
+  for (const id of domains) updated.push(await ctx.services.config.setSwitches(id, switches));
   return updated;
 }
 
@@ -153,8 +98,7 @@ async function targetDomains(
   const target = decideTargets(command, options);
   if ('domain' in target) return [target.domain];
   const where = ctx.services.urls.configUrl;
-  const listIds = async (): Promise<string[]> =>
-    (await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains')).items.map((d) => d.id);
+  const listIds = async (): Promise<string[]> => (await ctx.services.config.listDomains()).map((d) => d.id);
   let ids: string[] | undefined;
   await ctx.confirm(options.yes, `${command} --all changes every domain at ${where}`, async () => {
     ids = await listIds();
@@ -201,17 +145,11 @@ function describeChange(c: ChangeRecord): string {
 export function registerDomainCommands(program: Command, context: () => CliContext): void {
   const domains = program.command('domains').description('the on-premises domains Writeback writes back to');
 
-  domainOperand(domains.command('add'))
-    .description('add a domain (writeback stays off until `writeback enable`)')
-    .option('--file <path>', 'a JSON document with the domain configuration; flags override it')
-    .option('--display-name <name>', 'a name for people')
-    .option('--ldap-url <url>', 'an ldaps:// URL of a DC (repeat for failover, tried in order)', collect)
-    .option('--base-dn <dn>', 'the domain root, e.g. DC=corp,DC=example,DC=com')
-    .option('--upn-suffix <suffix>', 'a UPN suffix routed to this domain (repeatable)', collect)
-    .option('--bind-dn <dn>', "the service account's DN or UPN")
-    .option('--bind-secret-ref <ref>', 'where its password is: env:NAME or file:/path (never the password)')
-    .option('--tls-ca-file <path>', "PEM of the CA that issued the DCs' certificates")
-    .option('--tls-server-name <name>', 'the name on the DC certificate, when URLs use addresses')
+  withDomainFields(
+    domainOperand(domains.command('add'))
+      .description('add a domain (writeback stays off until `writeback enable`)')
+      .option('--file <path>', 'a JSON document with the domain configuration; flags override it'),
+  )
     .option('--public-key <key>', "the executor's public key (from `writeback keys generate`)")
     .option('--key-dir <dir>', 'generate the domain key pair into this directory instead')
     .option('--enable', 'enable writeback at once')
@@ -220,13 +158,15 @@ export function registerDomainCommands(program: Command, context: () => CliConte
       context().run(() => addDomain(context(), domainOf('domains add', id, options), options)),
     );
 
+  registerDomainSetCommand(domains, context);
+
   domains
     .command('list')
     .description('list the configured domains and their switches')
     .action(() =>
       context().run(async () => {
         const ctx = context();
-        const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
+        const items = await ctx.services.config.listDomains();
         ctx.out.result(items, () =>
           items.length === 0
             ? 'no domain is configured; add one with `writeback domains add`'
@@ -251,7 +191,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .description("one domain's configuration (secrets appear as references only)")
     .action((id: string | undefined, options: { domain?: string }) =>
       context().run(async () => {
-        const d = await getDomain(context(), domainOf('domains show', id, options));
+        const d = await context().services.config.getDomain(domainOf('domains show', id, options));
         context().out.result(d, () => describeDomain(d));
         return ExitCode.OK;
       }),
@@ -268,7 +208,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
           Promise.resolve(`remove domain ${id} at ${ctx.services.urls.configUrl}?`),
         );
         const target = ctx.changing('configUrl');
-        await ctx.services.call('configUrl', 'DELETE', `/v1/domains/${encodeURIComponent(id)}`);
+        await ctx.services.config.removeDomain(id);
         ctx.out.result({ removed: id, ...target }, () => `domain ${id} removed`);
         return ExitCode.OK;
       }),
@@ -280,11 +220,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
       context().run(async () => {
         const ctx = context();
         const id = domainOf('domains history', positional, options);
-        const { changes: records } = await ctx.services.get<{ changes: Array<{ data: ChangeRecord }> }>(
-          'auditUrl',
-          `/v1/audit/domains/${encodeURIComponent(id)}/changes`,
-        );
-        const changes = records.map((r) => r.data);
+        const changes = (await ctx.services.audit.domainChanges(id)).map((r) => r.data as unknown as ChangeRecord);
         ctx.out.result(changes, () =>
           table(
             ['when', 'who', 'action', 'change'],
@@ -330,9 +266,9 @@ export function registerDomainCommands(program: Command, context: () => CliConte
               'give --ou, --group, --filter and/or --protected-group, or --clear for the whole domain',
             );
           }
-          const current = await getDomain(ctx, options.domain);
+          const current = await ctx.services.config.getDomain(options.domain);
           const target = ctx.changing('configUrl');
-          const updated = await updateDomain(ctx, current, {
+          const updated = await ctx.services.config.updateDomain(current, {
             scope: {
               organizationalUnits: options.clear ? [] : (options.ou ?? []),
               groups: options.clear ? [] : (options.group ?? []),

@@ -7,7 +7,6 @@ import { CannotRunError, ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { DOMAIN_FLAGS } from '../domain-option';
 import { table } from '../output';
-import { getDomain, updateDomain } from './domains.command';
 
 export interface DomainKeyFile {
   domain: string;
@@ -61,7 +60,7 @@ async function keyFiles(domain: string, keyDir: string): Promise<Array<{ keyId: 
 }
 
 async function registerPublicKey(ctx: CliContext, domain: string, publicKey: string): Promise<string> {
-  const updated = await updateDomain(ctx, await getDomain(ctx, domain), { publicKey });
+  const updated = await ctx.services.config.updateDomain(await ctx.services.config.getDomain(domain), { publicKey });
   return updated.keyId;
 }
 
@@ -120,7 +119,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const previous = (await getDomain(ctx, o.domain)).keyId;
+        const previous = (await ctx.services.config.getDomain(o.domain)).keyId;
         const held = await keyFiles(o.domain, o.keyDir);
         if (!held.some((k) => k.keyId === previous)) {
           throw new CannotRunError(
@@ -156,7 +155,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
       context().run(async () => {
         if (!o.publicKey === !o.privateKeyFile) throw new UsageError('give --public-key or --private-key-file');
         const publicKey = o.publicKey ?? publicKeyOf(await readFile(o.privateKeyFile as string, 'utf8'));
-        const previous = (await getDomain(context(), o.domain)).keyId;
+        const previous = (await context().services.config.getDomain(o.domain)).keyId;
         const target = context().changing('configUrl');
         const keyId = await registerPublicKey(context(), o.domain, publicKey);
         context().out.result(
@@ -177,7 +176,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyId: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const current = (await getDomain(ctx, o.domain)).keyId;
+        const current = (await ctx.services.config.getDomain(o.domain)).keyId;
         if (o.keyId === current) {
           throw new UsageError(`${o.keyId} is the current key of ${o.domain}; rotate first`);
         }
@@ -197,7 +196,7 @@ export function registerKeyCommands(program: Command, context: () => CliContext)
     .action((o: { domain: string; keyDir: string }) =>
       context().run(async () => {
         const ctx = context();
-        const current = (await getDomain(ctx, o.domain)).keyId;
+        const current = (await ctx.services.config.getDomain(o.domain)).keyId;
         const held = (await keyFiles(o.domain, o.keyDir)).map((k) => ({ ...k, current: k.keyId === current }));
         ctx.out.result({ current, keys: held }, () =>
           [

@@ -10,7 +10,6 @@ import type { CliContext } from '../cli-context';
 import { DOMAIN_FLAGS } from '../domain-option';
 import { adminPassword, domainAccess } from '../domain-access';
 import { table } from '../output';
-import { getDomain } from './domains.command';
 
 const RIGHT_HELP: Record<string, string> = {
   granted: 'granted',
@@ -116,7 +115,7 @@ export function registerPermissionCommands(program: Command, context: () => CliC
     .action((o: { domain: string; admin: string; adminPasswordFile?: string; serviceAccount?: string }) =>
       context().run(async () => {
         const ctx = context();
-        const config = await getDomain(ctx, o.domain);
+        const config = await ctx.services.config.getDomain(o.domain);
         const password = await adminPassword(ctx, o.adminPasswordFile, o.admin);
         const endpoint = {
           url: config.ldapUrls[0] as string,

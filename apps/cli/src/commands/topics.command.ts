@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { executorTopic, isValidDomainId, Topics, type DomainConfigView } from '@writeback/contracts';
+import { executorTopic, isValidDomainId, Topics } from '@writeback/contracts';
 import { KafkaBus, type TopicSpec } from '@writeback/messaging';
 import { readKafkaConfig, readTopicDefaults } from '@writeback/platform';
 import { ExitCode, UsageError } from '../cli-errors';
@@ -36,7 +36,7 @@ async function domainsOf(ctx: CliContext, named: readonly string[] | undefined):
     if (invalid.length > 0) throw new UsageError(`not a domain id: ${invalid.join(', ')}`);
     return [...named];
   }
-  const { items } = await ctx.services.get<{ items: DomainConfigView[] }>('configUrl', '/v1/domains');
+  const items = await ctx.services.config.listDomains();
   return items.map((d) => d.id);
 }
 

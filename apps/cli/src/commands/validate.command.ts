@@ -1,20 +1,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { AndFilter, Attribute, Change, type Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
+import type { OperationView } from '@writeback/contracts';
 import { VALIDATION_SCENARIOS, type ValidationScenario } from '@writeback/domain';
 import { createLdapsClient, readPasswordPolicy, withDirectoryBind, type LdapsEndpoint } from '@writeback/directory';
 import { CannotRunError, ExitCode } from '../cli-errors';
+import { parseTimeoutSeconds } from '../cli-options';
 import { errorMessage, type CliContext } from '../cli-context';
 import { domainAccess, type DomainAccess } from '../domain-access';
 import { DOMAIN_FLAGS } from '../domain-option';
 import { table } from '../output';
-
-interface OperationView {
-  operationId: string;
-  status: string;
-  reason: { code: string; message: string } | null;
-}
 
 export interface ScenarioResult {
   scenario: ValidationScenario['id'];
@@ -39,8 +35,6 @@ class NotPrepared extends Error {
     super(message);
   }
 }
-
-const TERMINAL = ['applied', 'rejected', 'failed'];
 
 /** A password any default AD complexity policy accepts: four character classes, 20 characters. */
 function testPassword(): string {
@@ -136,29 +130,15 @@ class Runner {
 
   private async submit(scenario: ValidationScenario, password: string): Promise<OperationView> {
     const request = scenario.request(this.upn, this.administratorId);
-    const { body } = await this.ctx.services.call<{ operationId: string }>('gateUrl', 'POST', '/v1/operations', {
-      ...request,
-      newPassword: password,
-    });
-    const deadline = Date.now() + this.timeoutMs;
-    for (;;) {
-      const view = await this.ctx.services.get<OperationView>(
-        'gateUrl',
-        `/v1/operations/${body.operationId}?waitSeconds=10`,
-      );
-      if (TERMINAL.includes(view.status)) return view;
-      if (Date.now() > deadline) return view;
-    }
+    const { operationId } = await this.ctx.services.gate.requestOperation({ ...request, newPassword: password });
+    return this.ctx.services.gate.waitForOperation(operationId, this.timeoutMs);
   }
 
   private async audited(operationId: string): Promise<boolean> {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       try {
-        const { events } = await this.ctx.services.get<{ events: Array<{ type: string }> }>(
-          'auditUrl',
-          `/v1/audit/operations/${operationId}`,
-        );
+        const events = await this.ctx.services.audit.operationHistory(operationId);
         if (events.some((e) => ['WritebackApplied', 'WritebackRejected', 'WritebackFailed'].includes(e.type)))
           return true;
       } catch {
@@ -229,14 +209,6 @@ class Runner {
       };
     }
   }
-}
-
-function parseTimeoutSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0)) {
-    throw new InvalidArgumentError('give a number of seconds above 0');
-  }
-  return seconds;
 }
 
 export function registerValidateCommand(program: Command, context: () => CliContext): void {

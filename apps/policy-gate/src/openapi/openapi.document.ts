@@ -1,5 +1,11 @@
-import { ApiError, CreateOperationRequest, OperationView } from '@writeback/contracts';
-import { BEARER_SECURITY_SCHEMES } from '@writeback/platform';
+import {
+  ApiError,
+  CreateOperationRequest,
+  OperationQuery,
+  OperationSummary,
+  OperationView,
+} from '@writeback/contracts';
+import { BEARER_SECURITY_SCHEMES, READER_SCOPES, tokenRequired } from '@writeback/platform';
 import { z } from 'zod';
 
 const schema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> =>
@@ -15,8 +21,30 @@ const error = (description: string): Record<string, unknown> => ({
  * it cannot drift from the code. Served at `GET /openapi.json`; `docs/openapi/policy-gate.json`
  * is a copy a test keeps equal.
  */
+/**
+ * An instant as the formats say it, without the patterns zod writes for them: the same strings,
+ * but a fuzzer spends minutes generating values for those patterns and none for the formats.
+ */
+const INSTANT = {
+  anyOf: [
+    { type: 'string', format: 'date' },
+    { type: 'string', format: 'date-time' },
+  ],
+};
+
+/** Each filter of a query schema as an optional query parameter. */
+function queryParameters(query: z.ZodType, instants: readonly string[]): Array<Record<string, unknown>> {
+  const { properties } = schema(query, 'input') as { properties: Record<string, Record<string, unknown>> };
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    const documented = instants.includes(name) ? INSTANT : rest;
+    return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: documented };
+  });
+}
+
 export function buildOpenApiDocument(): Record<string, unknown> {
   const operation = { 'application/json': { schema: { $ref: '#/components/schemas/OperationView' } } };
+  const reader = tokenRequired(READER_SCOPES);
   return {
     openapi: '3.1.0',
     info: {
@@ -29,6 +57,32 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     security: [{ bearer: [] }],
     paths: {
       '/v1/operations': {
+        get: {
+          operationId: 'listOperations',
+          summary:
+            'Operations by domain, status, reason, user and time, newest first, a page at a time (auditors and operators)',
+          security: reader.security,
+          parameters: queryParameters(OperationQuery, ['since']),
+          responses: {
+            '200': {
+              description: 'One page, newest first; `nextCursor` fetches the next.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['items', 'nextCursor'],
+                    properties: {
+                      items: { type: 'array', items: { $ref: '#/components/schemas/OperationSummary' } },
+                      nextCursor: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+            '400': error('A parameter is invalid; `issues` names it and why.'),
+            ...reader.responses,
+          },
+        },
         post: {
           operationId: 'createOperation',
           summary: 'Request a password writeback',
@@ -91,6 +145,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ],
         },
         OperationView: schema(OperationView, 'output'),
+        OperationSummary: schema(OperationSummary, 'output'),
         ApiError: schema(ApiError, 'output'),
       },
     },

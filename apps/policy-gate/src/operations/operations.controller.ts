@@ -12,9 +12,22 @@ import {
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
-import { CreateOperationRequest, type Caller, type OperationView } from '@writeback/contracts';
+import {
+  CreateOperationRequest,
+  OperationQuery,
+  type Caller,
+  type OperationPage,
+  type OperationView,
+} from '@writeback/contracts';
 import { isTerminal } from '@writeback/domain';
-import { BearerAuthGuard, ConfigServiceUnavailable, CurrentCaller, ZodBody } from '@writeback/platform';
+import {
+  BearerAuthGuard,
+  ConfigServiceUnavailable,
+  CurrentCaller,
+  READER_SCOPES,
+  RequireScope,
+  ZodBody,
+} from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
 import { OperationChanges } from './operation-changes';
 import { OperationThrottleGuard } from './operation-throttle.guard';
@@ -59,6 +72,16 @@ export class OperationsController {
         }
         throw error;
       });
+  }
+
+  /**
+   * Every caller's operations, filtered, newest first: it names users and callers, so readers
+   * only (auditors and operators), like the audit trail.
+   */
+  @Get()
+  @RequireScope(...READER_SCOPES)
+  async list(@Query(new ZodBody(OperationQuery)) query: OperationQuery): Promise<OperationPage> {
+    return this.operations.list(query);
   }
 
   /** `?waitSeconds=N` holds the answer until the operation ends or N seconds (at most 30) pass. */

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { envelope, type EventEnvelope, type SealedCredential, type WritebackRequest } from '@writeback/contracts';
+import {
+  envelope,
+  OperationQuery,
+  type EventEnvelope,
+  type OperationPage,
+  type SealedCredential,
+  type WritebackRequest,
+} from '@writeback/contracts';
 import { decide, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
@@ -175,6 +182,52 @@ describe('OperationsRepository', () => {
     expect((await sut.view(expiredOne.operationId))?.status).toBe('failed');
     expect(await sequences(expiredOne.operationId)).toEqual([1, 2]);
     expect(await outboxed(expiredOne.operationId)).toEqual(['PasswordChangeRequested', 'WritebackFailed']);
+  });
+
+  it('lists operations newest first by domain, status, reason, user and time, a page at a time', async () => {
+    const since = new Date();
+    const waiting = await requested();
+    const approvedOne = await requested();
+    const loaded = await sut.load(approvedOne.operationId);
+    const decision = approval(approvedOne.operationId, loaded.state);
+    await sut.appendDecision(approvedOne.operationId, loaded.stream, decision, decision.map(eventMessage));
+    const expiredOne = await requested(-1_000);
+    await sut.expire(expiredOne.operationId, expiry(expiredOne.operationId), (e) => e.map(eventMessage));
+    const list = async (filter: Partial<OperationQuery>): Promise<string[]> =>
+      (await sut.list({ since, limit: 50, ...filter })).items.map((o) => o.operationId);
+
+    const all = await sut.list({ since, limit: 50 });
+
+    expect(new Set(all.items.map((o) => o.operationId))).toEqual(
+      new Set([waiting.operationId, approvedOne.operationId, expiredOne.operationId]),
+    );
+    const newestFirst = [...all.items].sort(
+      (a, b) => b.createdAt.localeCompare(a.createdAt) || b.operationId.localeCompare(a.operationId),
+    );
+    expect(all.items).toEqual(newestFirst);
+    expect(all.nextCursor).toBeNull();
+    expect(all.items.find((o) => o.operationId === expiredOne.operationId)).toMatchObject({
+      status: 'failed',
+      reason: { code: 'OPERATION.DEADLINE_EXCEEDED' },
+      domainId: 'corp',
+    });
+    expect(await list({ status: 'failed' })).toEqual([expiredOne.operationId]);
+    expect(await list({ status: 'approved' })).toEqual([approvedOne.operationId]);
+    expect(await list({ reasonCode: 'OPERATION.DEADLINE_EXCEEDED' })).toEqual([expiredOne.operationId]);
+    expect(await list({ domainId: 'fabrikam' })).toEqual([]);
+    expect(await list({ targetUpn: UPN.toUpperCase() })).toHaveLength(3);
+    expect(await list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: OperationPage = await sut.list(
+        OperationQuery.parse({ since: since.toISOString(), limit: '1', ...(cursor ? { cursor } : {}) }),
+      );
+      paged.push(...page.items.map((o) => o.operationId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.items.map((o) => o.operationId));
   });
 
   it('ends an operation: completedAt set once, sealed password gone, deadline closed', async () => {

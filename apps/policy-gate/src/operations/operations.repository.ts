@@ -3,6 +3,10 @@ import {
   Caller,
   EventEnvelope,
   OperationStatus,
+  operationCursor,
+  type OperationPage,
+  type OperationQuery,
+  type OperationSummary,
   type OperationView,
   type SealedCredential,
 } from '@writeback/contracts';
@@ -49,7 +53,7 @@ type ViewRow = Pick<
   | 'completedAt'
 >;
 
-function toView(op: ViewRow, history: ReadonlyArray<{ type: string; occurredAt: string }>): OperationView {
+function toSummary(op: ViewRow): OperationSummary {
   return {
     operationId: op.id,
     status: OperationStatus.parse(op.status),
@@ -62,6 +66,12 @@ function toView(op: ViewRow, history: ReadonlyArray<{ type: string; occurredAt: 
     createdAt: op.createdAt.toISOString(),
     updatedAt: op.updatedAt.toISOString(),
     completedAt: op.completedAt?.toISOString() ?? null,
+  };
+}
+
+function toView(op: ViewRow, history: ReadonlyArray<{ type: string; occurredAt: string }>): OperationView {
+  return {
+    ...toSummary(op),
     history: history.map((h) => ({ type: h.type, occurredAt: new Date(h.occurredAt).toISOString() })),
   };
 }
@@ -427,5 +437,35 @@ export class OperationsRepository {
       },
       op.types.map((type, i) => ({ type, occurredAt: op.occurred[i] ?? '' })),
     );
+  }
+
+  /** Operations matching every filter, newest first, after `cursor` (where the last page ended). */
+  async list(filter: OperationQuery): Promise<OperationPage> {
+    const after = filter.cursor;
+    const rows = await this.prisma.operation.findMany({
+      where: {
+        ...(filter.domainId ? { domainId: filter.domainId } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(filter.reasonCode ? { reasonCode: filter.reasonCode } : {}),
+        ...(filter.targetUpn ? { targetUpn: { equals: filter.targetUpn, mode: 'insensitive' } } : {}),
+        ...(filter.since ? { createdAt: { gte: filter.since } } : {}),
+        ...(after
+          ? {
+              OR: [
+                { createdAt: { lt: after.createdAt } },
+                { createdAt: after.createdAt, id: { lt: after.operationId } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit + 1,
+    });
+    const page = rows.slice(0, filter.limit).map(toSummary);
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor: rows.length > filter.limit && last ? operationCursor(last.createdAt, last.operationId) : null,
+    };
   }
 }
