@@ -93,8 +93,11 @@ export const ApiError = z.object({
 export const OperationSummary = OperationView.omit({ history: true });
 export type OperationSummary = z.infer<typeof OperationSummary>;
 
-/** A filter's text: PostgreSQL's text cannot hold NUL, so one in a filter is a 400, not a 500. */
-const FilterText = (max: number) =>
+/**
+ * A filter's text in a query API (the gate's, the audit service's): PostgreSQL's text cannot hold
+ * NUL, so one in a filter is a 400, not a 500.
+ */
+export const FilterText = (max: number) =>
   z
     .string()
     .regex(/\S/, 'must not be blank')

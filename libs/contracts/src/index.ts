@@ -6,6 +6,7 @@ export * from './domain-config';
 export * from './config-events';
 export * from './audit-events';
 export * from './gate-api';
+export * from './audit-api';
 export * from './asyncapi';
 export * from './dead-letters';
 export * from './errors';

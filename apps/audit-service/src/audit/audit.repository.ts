@@ -1,35 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   envelope,
+  FilterText,
   type AuditMessage,
+  type AuditRecordView,
   type Caller,
   type ConfigEventEnvelope,
   type EventEnvelope,
 } from '@writeback/contracts';
+export type { AuditRecordView } from '@writeback/contracts';
 import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
 import { Prisma, type AuditRecord, type PrismaClient } from '@writeback/persistence';
 import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
-
-/** A stored audit record as the API answers it (the ledger's `AuditEntry` is what is appended). */
-export interface AuditRecordView {
-  /** Position in the audit log; also the pagination cursor. */
-  recordId: string;
-  /** This record's hash in its domain's chain (`writeback audit verify`). */
-  hash: string;
-  eventId: string;
-  operationId: string;
-  type: string;
-  domainId: string | null;
-  targetUpn: string | null;
-  occurredAt: string;
-  recordedAt: string;
-  correlationId: string;
-  causationId: string | null;
-  traceparent: string | null;
-  data: unknown;
-}
 
 export const AUDIT_PRODUCER = 'audit-service';
 /**
@@ -97,14 +81,6 @@ export const Instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })])
 export const RecordPosition = z.string().regex(/^\d{1,18}$/, 'must be a cursor from a previous page');
 
 /** A filter's text: PostgreSQL's text cannot hold NUL, so one in a filter is a 400, not a 500. */
-export const FilterText = (max: number) =>
-  z
-    .string()
-    .regex(/\S/, 'must not be blank')
-    .regex(/^[^\u0000]*$/, 'must not contain NUL')
-    .trim()
-    .min(1)
-    .max(max);
 
 export const AuditQuery = z.object({
   operationId: z.uuid().optional(),

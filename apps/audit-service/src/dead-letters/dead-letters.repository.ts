@@ -4,7 +4,8 @@ import type { IncomingMessage } from '@writeback/messaging';
 import type { PrismaClient } from '@writeback/persistence';
 import { OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
 import { z } from 'zod';
-import { AUDIT_PRODUCER, FilterText, RecordPosition } from '../audit/audit.repository';
+import { FilterText } from '@writeback/contracts';
+import { AUDIT_PRODUCER, RecordPosition } from '../audit/audit.repository';
 
 export const DeadLetterQuery = z
   .object({

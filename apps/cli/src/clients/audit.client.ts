@@ -1,25 +1,9 @@
 import type { ServiceClient } from '../services';
 import { queryString } from './gate.client';
 
-/**
- * One audit record as `GET /v1/audit/records` answers it (`docs/openapi/audit-service.json`): the
- * audit service's `AuditRecordView`, not audit-ledger's `AuditEntry` (what is appended to a chain).
- */
-export interface AuditRecordView {
-  recordId: string;
-  hash: string;
-  eventId: string;
-  operationId: string;
-  type: string;
-  domainId: string | null;
-  targetUpn: string | null;
-  occurredAt: string;
-  recordedAt: string;
-  correlationId: string;
-  causationId: string | null;
-  traceparent: string | null;
-  data: Record<string, unknown>;
-}
+import type { AuditRecordView } from '@writeback/contracts';
+
+export type { AuditRecordView };
 
 /** The audit API's record filters, as it names them. */
 export interface AuditFilter {
