@@ -220,7 +220,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
       context().run(async () => {
         const ctx = context();
         const id = domainOf('domains history', positional, options);
-        const changes = (await ctx.services.audit.domainChanges(id)).map((r) => r.data as unknown as ChangeRecord);
+        const changes = (await ctx.services.audit.domainChanges(id)).map((r) => r.data as ChangeRecord);
         ctx.out.result(changes, () =>
           table(
             ['when', 'who', 'action', 'change'],
