@@ -37,6 +37,18 @@ interface Row {
   value: string;
 }
 
+/** A batch's messages by key (per topic), each key's in offset order. */
+function chainsByKey(batch: readonly Row[]): Row[][] {
+  const chains = new Map<string, Row[]>();
+  for (const row of batch) {
+    const key = `${row.topic}\u0000${row.key}`;
+    const chain = chains.get(key);
+    if (chain) chain.push(row);
+    else chains.set(key, [row]);
+  }
+  return [...chains.values()];
+}
+
 /**
  * The embedded transport: a durable log in PostgreSQL with per-group committed offsets.
  * One active consumer per group (an advisory lock), which keeps every key in order; other
@@ -292,14 +304,8 @@ export class PostgresBus implements MessageBus {
     isRunning: () => boolean,
     handled: Set<Row>,
   ): Promise<void> {
-    const chains = new Map<string, Row[]>();
-    for (const row of batch) {
-      const chainKey = `${row.topic}\u0000${row.key}`;
-      const chain = chains.get(chainKey);
-      if (chain) chain.push(row);
-      else chains.set(chainKey, [row]);
-    }
-    const pending = [...chains.values()];
+    // One at a time keeps the log's offset order across keys too; otherwise one chain per key.
+    const pending = (this.options.concurrency ?? 1) > 1 ? chainsByKey(batch) : [batch];
     const work = async (): Promise<void> => {
       for (let chain = pending.shift(); chain; chain = pending.shift()) {
         for (const row of chain) {
@@ -327,12 +333,7 @@ export class PostgresBus implements MessageBus {
       }
     };
     const workers = Math.min(this.options.concurrency ?? 1, pending.length);
-    if (workers <= 1) {
-      // One at a time: in offset order across keys too, as the log holds them.
-      pending.length = 0;
-      pending.push([...batch]);
-    }
-    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, workers) }, work));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, work));
     const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
