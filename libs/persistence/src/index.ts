@@ -3,6 +3,7 @@
  * Services own their tables (see README.md); this package owns none of their logic.
  */
 export { createPrismaClient } from './client';
+export { sqlOverPrisma, type Sql } from './sql';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export { isUniqueViolation, retryOnUniqueViolation } from './errors';
 export { classifyDatabaseError, DatabaseBusy, DatabaseUnavailable } from './database-errors';

@@ -1,10 +1,12 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { applyMigrations, createPrismaClient, type PrismaClient } from '@writeback/persistence';
+import { applyMigrations, createPrismaClient, sqlOverPrisma, type PrismaClient, type Sql } from '@writeback/persistence';
 import { LOGGER, SERVICE_CONFIG } from './tokens';
 import type { ServiceConfig } from './service-config';
 import type { Logger } from '@writeback/observability';
 
 export const PRISMA = Symbol('PrismaClient');
+/** Plain SQL for the hot path (`Sql`), on the same connections as PRISMA. */
+export const SQL = Symbol('Sql');
 
 class PrismaLifecycle implements OnApplicationShutdown {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
@@ -33,8 +35,9 @@ class PrismaLifecycle implements OnApplicationShutdown {
         return createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
       },
     },
+    { provide: SQL, inject: [PRISMA], useFactory: (prisma: PrismaClient): Sql => sqlOverPrisma(prisma) },
     PrismaLifecycle,
   ],
-  exports: [PRISMA],
+  exports: [PRISMA, SQL],
 })
 export class PrismaModule {}
