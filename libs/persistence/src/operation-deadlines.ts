@@ -1,4 +1,5 @@
 import { Prisma } from './generated/prisma/client';
+import type { Sql } from './sql';
 
 /**
  * The claim and the deadline of ADR 0011, the only SQL on `operation_deadlines`: the gate
@@ -7,8 +8,6 @@ import { Prisma } from './generated/prisma/client';
  * and claim are each one compare-and-set on PostgreSQL's clock, so whichever commits first wins
  * and no replica's clock has a say.
  */
-type Db = Pick<Prisma.TransactionClient, '$executeRaw' | '$queryRaw'>;
-
 export type DeadlineClaim = 'claimed' | 'expired' | 'unknown';
 
 /**
@@ -35,11 +34,11 @@ export function deadlineClose(operationId: string, when: Prisma.Sql): Prisma.Sql
  * Operations whose deadline passed while no executor had claimed them, oldest first. A
  * candidate only: `expireDeadline` settles each one against a concurrent claim.
  */
-export async function overdueDeadlines(db: Db, limit: number): Promise<string[]> {
-  const rows = await db.$queryRaw<Array<{ operation_id: string }>>`
+export async function overdueDeadlines(db: Sql, limit: number): Promise<string[]> {
+  const rows = await db.query<{ operation_id: string }>(Prisma.sql`
     SELECT operation_id::text FROM operation_deadlines
      WHERE state = 'pending' AND deadline <= now()
-     ORDER BY deadline LIMIT ${limit}`;
+     ORDER BY deadline LIMIT ${limit}`);
   return rows.map((r) => r.operation_id);
 }
 
@@ -48,10 +47,10 @@ export async function overdueDeadlines(db: Db, limit: number): Promise<string[]>
  * the gate may report the operation failed; false when an executor claimed it first (or the
  * deadline was already settled).
  */
-export async function expireDeadline(db: Db, operationId: string): Promise<boolean> {
-  const settled = await db.$executeRaw`
+export async function expireDeadline(db: Sql, operationId: string): Promise<boolean> {
+  const settled = await db.execute(Prisma.sql`
     UPDATE operation_deadlines SET state = 'expired', settled_at = now()
-     WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND deadline <= now()`;
+     WHERE operation_id = ${operationId}::uuid AND state = 'pending' AND deadline <= now()`);
   return settled > 0;
 }
 
@@ -62,13 +61,13 @@ export async function expireDeadline(db: Db, operationId: string): Promise<boole
  * no row means the gate never accepted the operation (a forged or foreign command), and the
  * absence of a check must never count as permission to write.
  */
-export async function claimDeadline(db: Db, operationId: string): Promise<DeadlineClaim> {
-  const claimed = await db.$executeRaw`
+export async function claimDeadline(db: Sql, operationId: string): Promise<DeadlineClaim> {
+  const claimed = await db.execute(Prisma.sql`
     UPDATE operation_deadlines SET state = 'claimed', settled_at = COALESCE(settled_at, now())
      WHERE operation_id = ${operationId}::uuid
-       AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`;
+       AND (state = 'claimed' OR (state = 'pending' AND now() < deadline))`);
   if (claimed === 1) return 'claimed';
-  const [row] = await db.$queryRaw<Array<{ known: boolean }>>`
-    SELECT true AS known FROM operation_deadlines WHERE operation_id = ${operationId}::uuid`;
+  const [row] = await db.query<{ known: boolean }>(Prisma.sql`
+    SELECT true AS known FROM operation_deadlines WHERE operation_id = ${operationId}::uuid`);
   return row ? 'expired' : 'unknown';
 }

@@ -14,6 +14,10 @@ export interface Sql {
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
 }
 
+const noNesting = (): never => {
+  throw new Error('a transaction inside a transaction is not supported');
+};
+
 type Raw = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 function over(db: Raw, transaction: Sql['transaction']): Sql {
@@ -24,15 +28,13 @@ function over(db: Raw, transaction: Sql['transaction']): Sql {
   };
 }
 
-/** `Sql` through a PrismaClient's raw queries (whose failures it already classifies). */
-export function sqlOverPrisma(prisma: PrismaClient): Sql {
+/**
+ * `Sql` through a PrismaClient's raw queries (whose failures it already classifies), or through
+ * an interactive transaction's, which cannot open another.
+ */
+export function sqlOverPrisma(prisma: PrismaClient | Prisma.TransactionClient): Sql {
+  if (!('$transaction' in prisma)) return over(prisma, noNesting);
   const transaction: Sql['transaction'] = (work) =>
-    prisma.$transaction((tx) =>
-      work(
-        over(tx, () => {
-          throw new Error('a transaction inside a transaction is not supported');
-        }),
-      ),
-    );
+    prisma.$transaction((tx) => work(over(tx, noNesting)));
   return over(prisma, transaction);
 }

@@ -18,6 +18,7 @@ import {
   overdueDeadlines,
   Prisma,
   retryOnUniqueViolation,
+  sqlOverPrisma,
   type PrismaClient,
 } from '@writeback/persistence';
 import type { OutgoingMessage } from '@writeback/messaging';
@@ -230,7 +231,7 @@ export class OperationsRepository {
    * candidate only: `expire` settles each one against a concurrent claim.
    */
   async overdue(limit: number): Promise<string[]> {
-    return overdueDeadlines(this.prisma, limit);
+    return overdueDeadlines(sqlOverPrisma(this.prisma), limit);
   }
 
   /**
@@ -248,7 +249,7 @@ export class OperationsRepository {
       operationId,
       retryOnUniqueViolation(APPEND_ATTEMPTS, () =>
         this.prisma.$transaction(async (tx) => {
-          if (!(await expireDeadline(tx, operationId))) return false;
+          if (!(await expireDeadline(sqlOverPrisma(tx), operationId))) return false;
           await this.appendOnce(tx, operationId, (state) => ({ events: decideExpiry(state), outbox }), {});
           return true;
         }),

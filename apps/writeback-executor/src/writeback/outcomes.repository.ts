@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
 import type { KeptPasswordVersion } from '@writeback/domain';
-import { claimDeadline, Prisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
+import { claimDeadline, Prisma, sqlOverPrisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
 import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
 
 export const EXECUTOR_PRODUCER = 'writeback-executor';
@@ -45,7 +45,7 @@ export class OutcomesRepository {
 
   /** The claim of ADR 0011, before anything is written to the directory (see `claimDeadline`). */
   claim(operationId: string): Promise<DeadlineClaim> {
-    return claimDeadline(this.prisma, operationId);
+    return claimDeadline(sqlOverPrisma(this.prisma), operationId);
   }
 
   /**
