@@ -1,6 +1,6 @@
 /**
  * Counts what a service sends: PostgreSQL queries (node-postgres, by statement) and Kafka
- * requests (kafkajs, by API). A preload for a diagnostic run of the benchmark, not part of it:
+ * requests (kafkajs, by API, and by consumer group and API). A preload for a diagnostic run of the benchmark, not part of it:
  *
  *   WRITEBACK_BENCH_ROUND_TRIPS=/tmp/trips NODE_OPTIONS="--require $PWD/bench/dist/round-trips.js" \
  *     npm run bench -- --users 300 --operations 200
@@ -14,6 +14,11 @@ import { join } from 'node:path';
 
 interface Countable {
   prototype: Record<string, unknown>;
+}
+
+interface Instrumented {
+  events: { REQUEST: string };
+  on(event: string, listener: (event: { payload: { apiName: string } }) => void): void;
 }
 
 const dir = process.env['WRITEBACK_BENCH_ROUND_TRIPS'];
@@ -33,11 +38,14 @@ function count(counts: Map<string, number>, target: Countable, method: string, k
 if (dir && service) {
   const queries = new Map<string, number>();
   const requests = new Map<string, number>();
+  const byGroup = new Map<string, number>();
   // The same module instances the service loads: resolved from the repository's node_modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pg = require('pg') as { Client: Countable };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const connection = require('kafkajs/src/network/connection') as Countable;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kafkajs = require('kafkajs') as { Kafka: Countable };
   count(queries, pg.Client, 'query', (config) => {
     const text = typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text;
     return (text ?? '?').replace(/\s+/g, ' ').trim().slice(0, 100);
@@ -46,13 +54,28 @@ if (dir && service) {
     const request = (args as { request?: { apiName?: string } } | undefined)?.request;
     return request?.apiName ?? '?';
   });
+  // A consumer's requests carry no group id: counted from its own instrumentation events.
+  const consumer = kafkajs.Kafka.prototype['consumer'] as (this: unknown, config: { groupId: string }) => Instrumented;
+  kafkajs.Kafka.prototype['consumer'] = function countedConsumer(this: unknown, config: { groupId: string }) {
+    const created = consumer.call(this, config);
+    created.on(created.events.REQUEST, ({ payload }) => {
+      const name = `${config.groupId} ${payload.apiName}`;
+      byGroup.set(name, (byGroup.get(name) ?? 0) + 1);
+    });
+    return created;
+  };
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${service}-${process.pid}.json`);
   const write = (): void =>
     writeFileSync(
       file,
       JSON.stringify(
-        { service, queries: Object.fromEntries(queries), requests: Object.fromEntries(requests) },
+        {
+          service,
+          queries: Object.fromEntries(queries),
+          requests: Object.fromEntries(requests),
+          consumerRequests: Object.fromEntries(byGroup),
+        },
         null,
         1,
       ),

@@ -13,4 +13,5 @@ runService({
   module: AuditServiceModule,
   settings: AuditSettings,
   topics: { events: [Topics.events], config: [Topics.config], deadLetters: [Topics.deadLetters] },
+  quiet: ['config', 'deadLetters'],
 });

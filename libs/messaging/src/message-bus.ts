@@ -34,6 +34,12 @@ export interface SubscriptionSpec {
   groupId: string;
   topics: ReadonlyArray<string | RegExp>;
   handler: MessageHandler;
+  /**
+   * Messages are rare and none is waited on by a caller (configuration changes, dead letters):
+   * the transport may poll such a group less often while it is idle. A message is still handed
+   * over as soon as it arrives; only the group's stop may take longer (up to the poll wait).
+   */
+  quiet?: boolean;
 }
 
 export interface Subscription {

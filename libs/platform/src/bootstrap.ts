@@ -28,6 +28,8 @@ export interface ServiceDefinition<S = unknown> {
   topics?: Topics | ((settings: S) => Topics);
   /** Consumer group prefix; instances with the same prefix share the work. Default: the name. */
   groupIdPrefix?: string | ((settings: S) => string);
+  /** `@EventPattern` names whose messages are rare and waited on by no caller (`SubscriptionSpec.quiet`). */
+  quiet?: readonly string[];
 }
 
 export interface RunningService {
@@ -83,6 +85,7 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
         groupIdPrefix:
           typeof groupIdPrefix === 'function' ? groupIdPrefix(settings) : (groupIdPrefix ?? definition.name),
         topics: typeof topics === 'function' ? topics(settings) : topics,
+        ...(definition.quiet ? { quiet: definition.quiet } : {}),
       }),
     });
     await app.startAllMicroservices();

@@ -39,6 +39,7 @@ export class DomainConfigFollower implements OnApplicationBootstrap, OnApplicati
     this.subscription = await this.bus.subscribe({
       groupId: this.groupId,
       topics: [Topics.config],
+      quiet: true,
       handler: () => {
         this.domains.invalidate();
         return Promise.resolve();

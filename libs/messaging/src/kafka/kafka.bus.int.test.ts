@@ -307,6 +307,32 @@ describe('KafkaBus against Apache Kafka', () => {
     expect(Number(offsets[partition])).toBe(Number(letters[0]?.sourcePosition.split('@')[1]) + 2);
   });
 
+  it('hands a quiet group a message published while it idles, and stops it', async () => {
+    const handled: string[] = [];
+    const groupId = `quiet.${topics}`;
+    const subscription = await bus(groupId).subscribe({
+      groupId,
+      topics: [topic],
+      quiet: true,
+      handler: (message) => {
+        handled.push(message.value);
+        return Promise.resolve();
+      },
+    });
+    // Joined and fetching: a first message arrives.
+    await bus('quiet-producer').publish(batch(topic, 'first', 1));
+    await waitFor(() => handled.length === 1, { timeoutMs: DELIVERY_TIMEOUT_MS, description: 'the first message' });
+    // Idle past a whole quiet fetch wait (2 s), then one more.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await bus('quiet-producer-2').publish(batch(topic, 'second', 2));
+    await waitFor(() => handled.length === 3, {
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      description: `the messages published while the quiet group idled (handled: ${handled.join(', ')})`,
+    });
+    expect(handled.sort()).toEqual(['first-0', 'second-0', 'second-1']);
+    await subscription.stop();
+  });
+
   it('commits while idle once its interval is due', async () => {
     const producer = bus('producer');
     const { handled } = await consume('idle', 300);

@@ -82,6 +82,15 @@ function headersOf(raw: IHeaders | undefined): Record<string, string> {
 
 const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 const DEFAULT_FETCH_MAX_WAIT_MS = 250;
+/**
+ * A quiet group's fetch wait. Kafka answers a fetch the moment a message arrives, so this
+ * bounds only how often an idle group asks: about 4 times a second at 250 ms, which for the
+ * configuration followers and the audit service's configuration and dead-letter groups was
+ * more than a Fetch request per operation at the benchmark's rates (docs/benchmarks.md).
+ * A stop waits for the fetch in flight, so this is also how much longer such a group's stop
+ * may take.
+ */
+const QUIET_FETCH_MAX_WAIT_MS = 2000;
 
 /** kafkajs adapter: the only file that knows kafkajs exists. */
 export class KafkaBus implements MessageBus {
@@ -162,7 +171,9 @@ export class KafkaBus implements MessageBus {
       sessionTimeout,
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       // A user waits on the other end of every message: poll briskly rather than batch.
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
+      maxWaitTimeInMs: spec.quiet
+        ? Math.max(QUIET_FETCH_MAX_WAIT_MS, this.options.fetchMaxWaitMs ?? 0)
+        : (this.options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS),
     });
     let running = true;
     // kafkajs reports each fetched batch's distance to the partition's end: the group's lag.

@@ -15,6 +15,8 @@ export interface BusServerOptions {
   groupIdPrefix: string;
   /** Maps an `@EventPattern` name to the topics it consumes (default: the name itself). */
   topics?: Record<string, ReadonlyArray<string | RegExp>>;
+  /** `@EventPattern` names whose groups are quiet (`SubscriptionSpec.quiet`). */
+  quiet?: readonly string[];
 }
 
 /**
@@ -41,6 +43,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
             groupId: `${this.options.groupIdPrefix}.${pattern}`,
             topics: this.options.topics?.[pattern] ?? [pattern],
             handler: (message) => this.dispatch(pattern, message),
+            ...(this.options.quiet?.includes(pattern) ? { quiet: true } : {}),
           }),
         );
       }
