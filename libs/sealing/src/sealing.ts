@@ -1,5 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { inspect } from 'node:util';
 import { Secret } from './secret';
 import { WritebackError } from '@writeback/contracts';
 
@@ -119,14 +120,64 @@ export async function seal(publicKey: string, secret: Secret, binding: SealBindi
   return { keyId: keyIdOf(publicKey), enc: b64(enc), ciphertext: b64(ct) };
 }
 
+/** The WebCrypto keys of each imported key, reachable by `openWith` alone. */
+const imported = new WeakMap<DomainPrivateKey, CryptoKeyPair>();
+
 /**
- * Opens a sealed password; throws SealingError (never the plaintext) when it cannot. A blob
- * of the unpadded v1 format, sealed by a gate of the version before, opens too: the `info`
- * each was sealed with tells them apart, as only the right one authenticates.
+ * A domain's private key, imported once to open many passwords (ADR 0021). The key inside
+ * cannot be exported (WebCrypto, `extractable: false`), and this object shows only its key id
+ * when logged or serialised.
  */
-export async function open(privateKey: string, sealed: Sealed, binding: SealBinding): Promise<Secret> {
+class DomainPrivateKey {
+  constructor(readonly keyId: string) {}
+
+  toString(): string {
+    return `DomainPrivateKey(${this.keyId})`;
+  }
+
+  toJSON(): { keyId: string } {
+    return { keyId: this.keyId };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+export type { DomainPrivateKey };
+
+/**
+ * Imports a base64url X25519 private key; throws SealingError (without the key) when it is not
+ * one. Its public half is kept beside it, so opening never derives it: HPKE would otherwise
+ * export the private key to do so, which a non-extractable key refuses.
+ */
+export async function importDomainPrivateKey(privateKey: string): Promise<DomainPrivateKey> {
+  const publicKey = publicKeyOf(privateKey);
+  const pkcs8 = Buffer.concat([X25519_PKCS8_PREFIX, Buffer.from(privateKey.trim(), 'base64url')]);
   try {
-    const recipientKey = await suite.kem.deserializePrivateKey(unb64(privateKey));
+    const pair = {
+      privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']),
+      publicKey: await suite.kem.deserializePublicKey(unb64(publicKey)),
+    };
+    const key = new DomainPrivateKey(keyIdOf(publicKey));
+    imported.set(key, pair);
+    return key;
+  } catch {
+    throw new SealingError('not a base64url X25519 private key');
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/**
+ * Opens a sealed password with an imported key; throws SealingError (never the plaintext) when
+ * it cannot. A blob of the unpadded v1 format, sealed by a gate of the version before, opens
+ * too: the `info` each was sealed with tells them apart, as only the right one authenticates.
+ */
+export async function openWith(key: DomainPrivateKey, sealed: Sealed, binding: SealBinding): Promise<Secret> {
+  if (sealed.keyId !== key.keyId) throw new SealingError('sealed credential was sealed for another key');
+  try {
+    const recipientKey = imported.get(key);
+    if (!recipientKey) throw new SealingError('not an imported domain key');
     const opening = (info: Uint8Array): Promise<ArrayBuffer> =>
       suite.open({ recipientKey, enc: unb64(sealed.enc), info }, unb64(sealed.ciphertext), aad(binding));
     const password = await opening(INFO).then(

@@ -1,12 +1,27 @@
 import { inspect } from 'node:util';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { generateDomainKeyPair, keyIdOf, open, PADDED_SIZES, publicKeyOf, seal, Secret, SealingError } from './index';
+import {
+  generateDomainKeyPair,
+  importDomainPrivateKey,
+  keyIdOf,
+  openWith,
+  PADDED_SIZES,
+  publicKeyOf,
+  seal,
+  Secret,
+  SealingError,
+  type Sealed,
+  type SealBinding,
+} from './index';
 
 const binding = {
   operationId: '5b0c3f0e-6f0c-4c55-9d3b-2f2f6e0b8d11',
   domainId: 'corp',
   targetUpn: 'Alice@corp.example.test',
 };
+
+const open = async (privateKey: string, sealed: Sealed, at: SealBinding): Promise<Secret> =>
+  openWith(await importDomainPrivateKey(privateKey), sealed, at);
 
 describe('sealing', () => {
   it('opens what it sealed, for the same binding', async () => {
@@ -95,5 +110,33 @@ describe('sealing', () => {
     };
     expect((await open(keys.privateKey, v1, binding)).reveal()).toBe('Old-Blob-1!');
     await expect(open(keys.privateKey, v1, { ...binding, domainId: 'fabrikam' })).rejects.toBeInstanceOf(SealingError);
+  });
+
+  it('opens many passwords with a key imported once, and shows only its key id', async () => {
+    const keys = await generateDomainKeyPair();
+    const key = await importDomainPrivateKey(`${keys.privateKey}\n`);
+    expect(key.keyId).toBe(keys.keyId);
+    for (const password of ['First-1!', 'Second-2!']) {
+      const sealed = await seal(keys.publicKey, new Secret(password), binding);
+      expect((await openWith(key, sealed, binding)).reveal()).toBe(password);
+    }
+    const shown = [String(key), JSON.stringify({ key }), inspect({ key })].join(' ');
+    expect(shown).not.toContain(keys.privateKey);
+    expect(shown).toContain(keys.keyId);
+  });
+
+  it('refuses a blob sealed for another key before trying to open it', async () => {
+    const [corp, rotated] = await Promise.all([generateDomainKeyPair(), generateDomainKeyPair()]);
+    const sealed = await seal(rotated.publicKey, new Secret('S3cret!pass'), binding);
+    const key = await importDomainPrivateKey(corp.privateKey);
+    await expect(openWith(key, sealed, binding)).rejects.toThrow(SealingError);
+    // A blob claiming the key's id but sealed for another key still does not open.
+    await expect(openWith(key, { ...sealed, keyId: corp.keyId }, binding)).rejects.toThrow(SealingError);
+  });
+
+  it('refuses to import what is not a key, without repeating it', async () => {
+    const error: unknown = await importDomainPrivateKey('not-a-key-Zm9v').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SealingError);
+    expect(String(error)).not.toContain('not-a-key-Zm9v');
   });
 });

@@ -23,7 +23,7 @@ import {
   LOGGER,
   resolveSecretRef,
 } from '@writeback/platform';
-import { open, SealingError, type Secret } from '@writeback/sealing';
+import { openWith, SealingError, type Secret } from '@writeback/sealing';
 import { DomainDirectories } from './domain-directories';
 import { DomainKeys } from './domain-keys';
 import { DOMAIN_KEYS, EXECUTOR_OPTIONS, type ExecutorOptions } from './executor-options';
@@ -148,7 +148,7 @@ export class ApplyWritebackHandler {
       if (!credential) {
         return { preparation: { outcome: 'ready', credential: 'absent' }, ready: { directory, scope: domain.scope } };
       }
-      const newPassword = await open(await this.keys.privateKey(domainId, credential.keyId), credential, {
+      const newPassword = await openWith(await this.keys.privateKey(domainId, credential.keyId), credential, {
         operationId,
         domainId,
         targetUpn: request.target.userPrincipalName,

@@ -1,58 +1,91 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '@writeback/platform';
-import { isDomainKeyFile, keyIdOf, publicKeyOf } from '@writeback/sealing';
+import { importDomainPrivateKey, isDomainKeyFile, type DomainPrivateKey } from '@writeback/sealing';
+
+/**
+ * How long after its last change a file's metadata is trusted to tell a later change. The
+ * kernel stamps mtime at the granularity of a clock tick, so a file rewritten in place twice
+ * within one tick, to the same size, keeps the metadata we saw; a file changed this recently is
+ * read again (not imported again, unless its content differs) until the time is past.
+ */
+const SETTLE_MS = 2_000;
+
+/** What was read from one key file, and the metadata of the file it was read from. */
+interface KeyFile {
+  identity: string;
+  settled: boolean;
+  digest: string;
+  /** null: the file is not a key (other files may share the directory). */
+  key: DomainPrivateKey | null;
+}
 
 /**
  * The executor's private keys: files named `<domainId>.key` or `<domainId>.<keyId>.key`
  * (base64url), typically a mounted Kubernetes Secret. Several keys of one domain may be present
  * during a rotation: a password opens with whichever key it was sealed for, so operations
- * sealed before the new public key was published still complete. Read on use, so a key added
- * to the Secret is picked up without a restart.
+ * sealed before the new public key was published still complete.
+ *
+ * Each key is imported once and kept, non-extractable, for as long as its file stays the same
+ * (ADR 0021). The directory is listed on every use and each candidate file's metadata checked,
+ * so a key added, replaced or removed is followed without a restart. A Secret volume updates
+ * by pointing its `..data` symlink at a new timestamped directory: the names stay, but they
+ * resolve to other files (another inode), which `stat` sees.
  */
 export class DomainKeys {
-  /**
-   * Key id by a digest of the file's content: deriving a public key is the costly step, and the
-   * content, not the file name, decides the id. Keyed by digest so that no key material stays
-   * in memory after use; bounded by the keys ever present in the directory.
-   */
-  private readonly keyIds = new Map<string, string | null>();
+  /** By file name; a name no longer listed is forgotten with its key. */
+  private readonly files = new Map<string, KeyFile>();
 
-  constructor(private readonly directory: string) {}
+  constructor(
+    private readonly directory: string,
+    private readonly importKey: (privateKey: string) => Promise<DomainPrivateKey> = importDomainPrivateKey,
+  ) {}
 
   /** Whether this executor holds a key of the domain (and so, with `*`, serves it). */
   async has(domainId: string): Promise<boolean> {
     return (await this.keyFiles(domainId).catch(() => [])).length > 0;
   }
 
-  private async keyFiles(domainId: string): Promise<string[]> {
-    const files = await readdir(this.directory).catch(() => {
-      throw new ConfigurationError(`the key directory ${this.directory} cannot be read`);
-    });
-    return files.filter((f) => isDomainKeyFile(domainId, f)).sort();
-  }
-
-  async privateKey(domainId: string, keyId: string): Promise<string> {
+  async privateKey(domainId: string, keyId: string): Promise<DomainPrivateKey> {
     for (const file of await this.keyFiles(domainId)) {
-      const key = (await readFile(join(this.directory, file), 'utf8').catch(() => '')).trim();
-      if (this.keyIdOf(key) === keyId) return key;
+      const key = await this.load(file);
+      if (key?.keyId === keyId) return key;
     }
     throw new ConfigurationError(`no private key ${keyId} for domain ${domainId} in ${this.directory}`);
   }
 
-  private keyIdOf(key: string): string | null {
-    const digest = createHash('sha256').update(key).digest('hex');
-    let id = this.keyIds.get(digest);
-    if (id === undefined) {
-      try {
-        id = keyIdOf(publicKeyOf(key));
-      } catch {
-        // Not a key: other files may share the directory.
-        id = null;
-      }
-      this.keyIds.set(digest, id);
+  private async keyFiles(domainId: string): Promise<string[]> {
+    const files = await readdir(this.directory).catch(() => {
+      throw new ConfigurationError(`the key directory ${this.directory} cannot be read`);
+    });
+    const listed = new Set(files);
+    for (const file of this.files.keys()) if (!listed.has(file)) this.files.delete(file);
+    return files.filter((f) => isDomainKeyFile(domainId, f)).sort();
+  }
+
+  private async load(file: string): Promise<DomainPrivateKey | null> {
+    const path = join(this.directory, file);
+    // Follows the symlinks, so the identity is the file the name resolves to now.
+    const stats = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!stats) {
+      this.files.delete(file);
+      return null;
     }
-    return id;
+    const identity = [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
+    const known = this.files.get(file);
+    if (known?.identity === identity && known.settled) return known.key;
+    const content = (await readFile(path, 'utf8').catch(() => '')).trim();
+    const digest = createHash('sha256').update(content).digest('hex');
+    const key =
+      known?.digest === digest
+        ? known.key
+        : await this.importKey(content).catch(
+            // Not a key: other files may share the directory.
+            () => null,
+          );
+    const settled = Date.now() - Number(stats.mtimeMs) > SETTLE_MS;
+    this.files.set(file, { identity, settled, digest, key });
+    return key;
   }
 }

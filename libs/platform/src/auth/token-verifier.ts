@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { WritebackError } from '@writeback/contracts';
 import { ConfigurationError } from '../service-config';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Who called the API, as recorded with every operation. */
 export interface Caller {
@@ -47,41 +55,99 @@ export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
 
 const ANONYMOUS: Caller = { subject: 'anonymous', issuer: null };
 
-/** Verifies bearer JWTs (OIDC access tokens or signed service tokens) with jose. */
-export class TokenVerifier {
-  private readonly keys: ReturnType<typeof createRemoteJWKSet> | ReturnType<typeof createLocalJWKSet> | undefined;
+export interface Verified {
+  caller: Caller;
+  /** Every scope when authentication is off. */
+  scopes: string[] | 'all';
+}
 
-  constructor(private readonly config: AuthConfig) {
+/** Where the signing keys come from; `jwks()` tells the set in use, so a change is seen. */
+export type TokenKeys = JWTVerifyGetKey & { jwks?: () => JSONWebKeySet | undefined };
+
+/** How long a verified token is taken at its word, at most (ADR 0006). */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX_TOKENS = 1_000;
+
+/**
+ * Verifies bearer JWTs (OIDC access tokens or signed service tokens) with jose. A token that
+ * passed is not verified again until its `exp` or for a minute, whichever comes first, unless
+ * the key set changes meanwhile (ADR 0006); refusals are never remembered.
+ */
+export class TokenVerifier {
+  private readonly keys: TokenKeys | undefined;
+  private readonly verified = new VerifiedTokens<Verified>({
+    ttlMs: VERIFIED_TTL_MS,
+    maxEntries: VERIFIED_MAX_TOKENS,
+  });
+  private keySet: string | undefined;
+  /** Counts key set changes: a token verified while the set changed is not remembered. */
+  private keySetChanges = 0;
+
+  constructor(
+    private readonly config: AuthConfig,
+    keys?: TokenKeys,
+  ) {
     if (config.mode === 'none') return;
     this.keys =
-      'url' in config.jwks
+      keys ??
+      ('url' in config.jwks
         ? createRemoteJWKSet(new URL(config.jwks.url))
-        : createLocalJWKSet(JSON.parse(readFileSync(config.jwks.file, 'utf8')) as JSONWebKeySet);
+        : createLocalJWKSet(JSON.parse(readFileSync(config.jwks.file, 'utf8')) as JSONWebKeySet));
+    this.keySet = JSON.stringify(this.keys.jwks?.());
   }
 
   get enabled(): boolean {
     return this.config.mode === 'jwt';
   }
 
-  /** The caller and the scopes its token grants (every scope when authentication is off). */
-  async verify(authorization: string | undefined): Promise<{ caller: Caller; scopes: string[] | 'all' }> {
-    if (this.config.mode === 'none') return { caller: ANONYMOUS, scopes: 'all' };
+  /** The caller and the scopes its token grants. */
+  async verify(authorization: string | undefined): Promise<Verified> {
+    if (this.config.mode === 'none' || !this.keys) return { caller: ANONYMOUS, scopes: 'all' };
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
     if (!match) throw new Unauthenticated('a bearer token is required');
+    const token = match[1] as string;
+    const known = this.verified.get(token);
+    if (known) return known;
+    const changes = this.keySetChanges;
+    const { verified, expiresAtMs } = await this.verifyToken(token, this.config, this.keys).finally(() =>
+      this.followKeySet(),
+    );
+    if (changes === this.keySetChanges) this.verified.set(token, verified, expiresAtMs);
+    return verified;
+  }
+
+  private async verifyToken(
+    token: string,
+    config: Extract<AuthConfig, { mode: 'jwt' }>,
+    keys: TokenKeys,
+  ): Promise<{ verified: Verified; expiresAtMs: number | undefined }> {
     try {
-      const { payload } = await jwtVerify(match[1] as string, this.keys as NonNullable<typeof this.keys>, {
-        issuer: this.config.issuer,
-        audience: this.config.audience,
-      });
+      const { payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience: config.audience });
       if (!payload.sub) throw new Unauthenticated('the token has no subject');
-      const required = this.config.requiredScope;
+      const required = config.requiredScope;
       const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
       if (required && !scopes.includes(required)) throw new Unauthenticated(`the token lacks scope ${required}`);
-      return { caller: { subject: payload.sub, issuer: payload.iss ?? null }, scopes };
+      return {
+        verified: { caller: { subject: payload.sub, issuer: payload.iss ?? null }, scopes },
+        expiresAtMs: payload.exp === undefined ? undefined : payload.exp * 1000,
+      };
     } catch (error) {
       if (error instanceof Unauthenticated) throw error;
       if (error instanceof errors.JOSEError) throw new Unauthenticated(`invalid token (${error.code})`);
       throw error;
     }
+  }
+
+  /**
+   * A remote key set is fetched again only during a verification (when stale, or for an
+   * unknown `kid`); a changed set, a signing key removed included, forgets every token
+   * verified with the one before.
+   */
+  private followKeySet(): void {
+    const current = JSON.stringify(this.keys?.jwks?.());
+    if (current === this.keySet) return;
+    this.keySet = current;
+    this.keySetChanges += 1;
+    this.verified.clear();
   }
 }
