@@ -1,10 +1,4 @@
-import type {
-  Caller,
-  ExecutorCommand,
-  SealedCredential,
-  WritebackEvent,
-  WritebackRequest,
-} from '@writeback/contracts';
+import type { Caller, ExecutorCommand, SealedCredential, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decide, evolve, type OperationState } from './operation';
 import type { DomainPolicySnapshot, Routing } from './policy';
 
@@ -56,7 +50,10 @@ export function decideGate(command: GateCommand, state: OperationState): GateDec
   switch (command.type) {
     case 'AcceptWriteback': {
       const { operationId, request, caller, routing, domainId, now } = command;
-      const requested = decide({ type: 'RequestWriteback', operationId, request, caller, routing, domainId, now }, state);
+      const requested = decide(
+        { type: 'RequestWriteback', operationId, request, caller, routing, domainId, now },
+        state,
+      );
       const decision = decidePolicy(requested.reduce(evolve, state), command.domain, command.credential, now);
       return { events: [...requested, ...decision.events], command: decision.command };
     }

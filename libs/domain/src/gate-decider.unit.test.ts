@@ -1,5 +1,5 @@
 /* eslint jest/expect-expect: ['warn', { assertFunctionNames: ['expect', 'given.**.then', 'given.**.thenThrows'] }] */
-import type { Caller, SealedCredential, WritebackEvent, WritebackRequest } from '@writeback/contracts';
+import type { Caller, Reason, SealedCredential, WritebackEvent, WritebackRequest } from '@writeback/contracts';
 import { decideGate, type DecidingDomain, type GateCommand, type GateDecision } from './gate-decider';
 import { OperationConflict, replay } from './operation';
 import { POLICY_VERSION } from './policy';
@@ -77,7 +77,10 @@ const approved: WritebackEvent = {
   },
 };
 
-const refused = (reason = Reasons.DOMAIN_WRITEBACK_DISABLED, domainId: string | null = 'corp'): WritebackEvent => ({
+const refused = (
+  reason: Reason = Reasons.DOMAIN_WRITEBACK_DISABLED,
+  domainId: string | null = 'corp',
+): WritebackEvent => ({
   type: 'WritebackRejected',
   version: 1,
   data: {
@@ -160,7 +163,9 @@ describe('gate decider', () => {
 
   describe('DecidePendingWriteback', () => {
     it('decides a request recorded undecided, with the executor command when approved', () => {
-      given([requested()]).when(decidePending()).then({ events: [approved], command: apply() });
+      given([requested()])
+        .when(decidePending())
+        .then({ events: [approved], command: apply() });
     });
 
     it('refuses a pending request whose domain is no longer configured', () => {
@@ -186,9 +191,7 @@ describe('gate decider', () => {
     });
 
     it('says nothing about an operation that has ended', () => {
-      given([requested(), refused()])
-        .when({ type: 'ExpireWriteback', now: NOW })
-        .then({ events: [], command: null });
+      given([requested(), refused()]).when({ type: 'ExpireWriteback', now: NOW }).then({ events: [], command: null });
     });
   });
 });
