@@ -1,5 +1,11 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { applyMigrations, createPrismaClient, sqlOverPrisma, type PrismaClient, type Sql } from '@writeback/persistence';
+import {
+  applyMigrations,
+  createPrismaClient,
+  sqlOverPrisma,
+  type PrismaClient,
+  type Sql,
+} from '@writeback/persistence';
 import { LOGGER, SERVICE_CONFIG } from './tokens';
 import type { ServiceConfig } from './service-config';
 import type { Logger } from '@writeback/observability';
