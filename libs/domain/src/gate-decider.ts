@@ -54,11 +54,11 @@ export function decideGate(command: GateCommand, state: OperationState): GateDec
         { type: 'RequestWriteback', operationId, request, caller, routing, domainId, now },
         state,
       );
-      const decision = decidePolicy(requested.reduce(evolve, state), command.domain, command.credential, now);
+      const decision = policyDecision(requested.reduce(evolve, state), command.domain, command.credential, now);
       return { events: [...requested, ...decision.events], command: decision.command };
     }
     case 'DecidePendingWriteback':
-      return decidePolicy(state, command.domain, command.credential, command.now);
+      return policyDecision(state, command.domain, command.credential, command.now);
     case 'ExpireWriteback':
       return { events: decide({ type: 'ExpireWriteback', now: command.now }, state), command: null };
     default: {
@@ -72,7 +72,7 @@ export function decideGate(command: GateCommand, state: OperationState): GateDec
  * The policy's verdict on an operation still `requested` (nothing otherwise: another gate
  * decided it, or its deadline ended it) and, approved, the executor's command.
  */
-function decidePolicy(
+function policyDecision(
   state: OperationState,
   domain: DecidingDomain | null,
   credential: SealedCredential | null,
