@@ -16,9 +16,15 @@ import { buildOpenApiDocument } from './openapi/openapi.document';
 import { EventsConsumer } from './operations/events.consumer';
 import { OperationChanges } from './operations/operation-changes';
 import { OperationsController } from './operations/operations.controller';
-import { GATE_PRODUCER, OperationsRepository } from './operations/operations.repository';
-import { OperationsService } from './operations/operations.service';
 import { DeadlineWatch } from './operations/deadline.watch';
+import { AcceptWritebackHandler } from './operations/handlers/accept-writeback.handler';
+import { CommandHandling } from './operations/handlers/command-handling';
+import { DecidePendingHandler } from './operations/handlers/decide-pending.handler';
+import { ExpireOperationHandler } from './operations/handlers/expire-operation.handler';
+import { RecordEventHandler } from './operations/handlers/record-event.handler';
+import { OwnEvents } from './operations/own-events';
+import { GATE_PRODUCER, OperationStore } from './operations/store/operation-store';
+import { OperationViews } from './operations/store/operation-views';
 import { WaiterSweep } from './operations/waiter-sweep';
 import { operationThrottles } from './operations/operation-throttle.guard';
 
@@ -35,8 +41,14 @@ import { operationThrottles } from './operations/operation-throttle.guard';
   controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
   providers: [
     OperationChanges,
-    OperationsRepository,
-    OperationsService,
+    OperationStore,
+    OperationViews,
+    OwnEvents,
+    CommandHandling,
+    AcceptWritebackHandler,
+    DecidePendingHandler,
+    ExpireOperationHandler,
+    RecordEventHandler,
     DeadlineWatch,
     WaiterSweep,
     OutboxRelay,

@@ -8,3 +8,4 @@ export * from './validation-scenarios';
 export * from './protected-accounts';
 export * from './retry';
 export * from './writeback-decider';
+export * from './gate-decider';

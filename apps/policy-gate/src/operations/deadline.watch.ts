@@ -1,21 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@writeback/observability';
 import { BackgroundLoop, LOGGER } from '@writeback/platform';
-import { OperationsRepository } from './operations.repository';
 import { GATE_OPTIONS, type GateOptions } from './gate-options';
-import { OperationsService } from './operations.service';
+import { ExpireOperationHandler } from './handlers/expire-operation.handler';
+import { OperationStore } from './store/operation-store';
 
 const BATCH = 100;
 
 /**
  * Ends operations that no executor claimed before their deadline. Every gate replica runs one;
- * the compare-and-set in `OperationsRepository.expire` makes concurrent watches harmless.
+ * the compare-and-set in `ExpireOperationHandler` makes concurrent watches harmless.
  */
 @Injectable()
 export class DeadlineWatch extends BackgroundLoop {
   constructor(
-    private readonly operations: OperationsRepository,
-    private readonly service: OperationsService,
+    private readonly store: OperationStore,
+    private readonly expire: ExpireOperationHandler,
     @Inject(GATE_OPTIONS) private readonly options: GateOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -27,9 +27,9 @@ export class DeadlineWatch extends BackgroundLoop {
     const interval = Math.min(1000, Math.max(100, Math.floor(this.options.deadlineMs / 10)));
     while (this.active) {
       try {
-        for (const operationId of await this.operations.overdue(BATCH)) {
+        for (const operationId of await this.store.overdue(BATCH)) {
           if (!this.active) break;
-          await this.service.expire(operationId);
+          await this.expire.handle(operationId);
         }
       } catch (error) {
         this.logger.warn({ err: error }, 'deadline watch failed; will retry');

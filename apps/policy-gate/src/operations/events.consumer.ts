@@ -1,15 +1,21 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { decodeEvent } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
-import { OperationsService } from './operations.service';
+import { DecidePendingHandler } from './handlers/decide-pending.handler';
+import { RecordEventHandler } from './handlers/record-event.handler';
 
 @BusConsumer()
 export class EventsConsumer {
-  constructor(private readonly service: OperationsService) {}
+  constructor(
+    private readonly decidePending: DecidePendingHandler,
+    private readonly recordEvent: RecordEventHandler,
+  ) {}
 
   @EventPattern('events')
   async onEvent(@Payload() message: IncomingMessage): Promise<void> {
     const event = decodeEvent(message.value);
-    await (event.type === 'PasswordChangeRequested' ? this.service.decidePending(event) : this.service.record(event));
+    await (event.type === 'PasswordChangeRequested'
+      ? this.decidePending.handle(event)
+      : this.recordEvent.handle(event));
   }
 }

@@ -31,8 +31,8 @@ import {
 import { Secret } from '@writeback/sealing';
 import { OperationChanges } from './operation-changes';
 import { OperationThrottleGuard } from './operation-throttle.guard';
-import { OperationsRepository } from './operations.repository';
-import { OperationsService } from './operations.service';
+import { AcceptWritebackHandler } from './handlers/accept-writeback.handler';
+import { OperationViews } from './store/operation-views';
 
 const MAX_WAIT_SECONDS = 30;
 
@@ -50,8 +50,8 @@ function waitSecondsOf(raw: string | undefined): number {
 @UseGuards(BearerAuthGuard)
 export class OperationsController {
   constructor(
-    private readonly service: OperationsService,
-    private readonly operations: OperationsRepository,
+    private readonly accept: AcceptWritebackHandler,
+    private readonly views: OperationViews,
     private readonly changes: OperationChanges,
   ) {}
 
@@ -63,8 +63,8 @@ export class OperationsController {
     @CurrentCaller() caller: Caller,
   ): Promise<OperationView> {
     const { newPassword, ...request } = body;
-    return this.service
-      .request(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
+    return this.accept
+      .handle(request, caller, newPassword === undefined ? undefined : new Secret(newPassword))
       .catch((error: unknown) => {
         // Nothing was accepted; the caller may try again shortly.
         if (error instanceof ConfigServiceUnavailable) {
@@ -81,7 +81,7 @@ export class OperationsController {
   @Get()
   @RequireScope(...READER_SCOPES)
   async list(@Query(new ZodBody(OperationQuery)) query: OperationQuery): Promise<OperationPage> {
-    return this.operations.list(query);
+    return this.views.list(query);
   }
 
   /** `?waitSeconds=N` holds the answer until the operation ends or N seconds (at most 30) pass. */
@@ -98,7 +98,7 @@ export class OperationsController {
       // Watching before reading: a change committed in between still wakes us. Ends recorded
       // by another replica wake us through the WaiterSweep.
       const watch = this.changes.watch(id, Math.max(0, deadline - Date.now()));
-      const view = handed ?? (await this.operations.view(id));
+      const view = handed ?? (await this.views.view(id));
       if (!view || isTerminal(view.status) || Date.now() >= deadline) watch.cancel();
       if (!view) throw new NotFoundException(`operation ${id} not found`);
       if (isTerminal(view.status) || Date.now() >= deadline) return view;

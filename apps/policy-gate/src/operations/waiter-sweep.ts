@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@writeback/observability';
 import { BackgroundLoop, LOGGER } from '@writeback/platform';
 import { OperationChanges } from './operation-changes';
-import { OperationsRepository } from './operations.repository';
+import { OperationViews } from './store/operation-views';
 
 /** How soon a waiting caller hears of an end recorded by another gate replica. */
 export const SWEEP_MS = 1000;
@@ -17,7 +17,7 @@ export const SWEEP_MS = 1000;
 export class WaiterSweep extends BackgroundLoop {
   constructor(
     private readonly changes: OperationChanges,
-    private readonly operations: OperationsRepository,
+    private readonly views: OperationViews,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     super();
@@ -34,6 +34,6 @@ export class WaiterSweep extends BackgroundLoop {
   async sweep(): Promise<void> {
     const watched = this.changes.watched();
     if (watched.length === 0) return;
-    for (const operationId of await this.operations.ended(watched)) this.changes.changed(operationId);
+    for (const operationId of await this.views.ended(watched)) this.changes.changed(operationId);
   }
 }

@@ -1,0 +1,33 @@
+import type { EventEnvelope } from '@writeback/contracts';
+import { isTerminal } from '@writeback/domain';
+import { metrics, secondsSince } from '@writeback/observability';
+import type { Appended } from '../store/operation-store';
+
+/** The reason code of a policy refusal; undefined for an approval. */
+export const rejectionCode = (decision: EventEnvelope | undefined): string | undefined =>
+  decision?.type === 'WritebackRejected' ? decision.data.reason.code : undefined;
+
+/** The policy stage's time, from the request to its decision, once the decision is recorded. */
+export function observeDecision(appended: Appended | null, requested: EventEnvelope): void {
+  if (!appended || appended.state.status === 'initial') return;
+  metrics.stageDuration.observe(
+    { stage: 'policy', domain: appended.state.domainId ?? 'none' },
+    secondsSince(requested.occurredAt),
+  );
+}
+
+/**
+ * Counts an operation when an append the gate made leaves it ended (its own rejection or the
+ * executor's outcome); a redelivered event appends nothing and counts nothing.
+ */
+export function observeEnd(appended: Appended | null): void {
+  const last = appended?.events.at(-1);
+  if (!appended || !last || appended.state.status === 'initial' || !isTerminal(appended.state.status)) return;
+  const { state } = appended;
+  const labels = { kind: state.request.kind, domain: state.domainId ?? 'none', outcome: state.status };
+  metrics.operations.inc({ ...labels, reason: state.reason?.code ?? '' });
+  metrics.operationDuration.observe(
+    labels,
+    Math.max(0, (Date.parse(last.occurredAt) - Date.parse(appended.requestedAt)) / 1000),
+  );
+}
