@@ -16,8 +16,7 @@ const MAX_NAMED_STATEMENTS = 1_000;
  * PostgreSQL keeps 63 bytes of a name (NAMEDATALEN − 1) and cuts the rest off silently, so two
  * long names could meet as one: `wb_` and 43 characters of base64url SHA-256 stay under it.
  */
-const statementName = (text: string): string =>
-  `wb_${createHash('sha256').update(text).digest('base64url')}`;
+const statementName = (text: string): string => `wb_${createHash('sha256').update(text).digest('base64url')}`;
 
 type Parse = (text: string) => unknown;
 
@@ -33,8 +32,9 @@ const eachElement =
     return map(textArray(text));
   };
 
+const byteaParser = types.getTypeParser(types.builtins.BYTEA) as (text: string) => Buffer;
 const bytes: Parse = (text) => {
-  const buffer = types.getTypeParser(types.builtins.BYTEA)(text) as Buffer;
+  const buffer = byteaParser(text);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 };
 /** Our `timestamp` columns hold UTC without a zone; node-postgres would read them as local time. */
@@ -63,9 +63,10 @@ const PARSERS: Record<number, Parse> = {
   1001: eachElement(bytes),
 };
 
+const builtinParser = types.getTypeParser as (oid: number, format?: string) => Parse;
 const AS_PRISMA_RETURNS = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    (format !== 'binary' && PARSERS[oid]) || types.getTypeParser(oid, format),
+  getTypeParser: (oid: number, format?: string): Parse =>
+    (format !== 'binary' && PARSERS[oid]) || builtinParser(oid, format),
 } as CustomTypesConfig;
 
 /**

@@ -34,7 +34,6 @@ function over(db: Raw, transaction: Sql['transaction']): Sql {
  */
 export function sqlOverPrisma(prisma: PrismaClient | Prisma.TransactionClient): Sql {
   if (!('$transaction' in prisma)) return over(prisma, noNesting);
-  const transaction: Sql['transaction'] = (work) =>
-    prisma.$transaction((tx) => work(over(tx, noNesting)));
+  const transaction: Sql['transaction'] = (work) => prisma.$transaction((tx) => work(over(tx, noNesting)));
   return over(prisma, transaction);
 }

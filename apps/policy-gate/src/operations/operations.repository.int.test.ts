@@ -11,7 +11,7 @@ import { decide, type OperationState } from '@writeback/domain';
 import type { PrismaClient } from '@writeback/persistence';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { createLogger } from '@writeback/observability';
-import { eventMessage } from '@writeback/platform';
+import { eventMessage } from '@writeback/messaging';
 import { Writable } from 'node:stream';
 import { OperationChanges } from './operation-changes';
 import { GATE_PRODUCER, OperationsRepository, type Appended } from './operations.repository';

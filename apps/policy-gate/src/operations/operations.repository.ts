@@ -21,8 +21,8 @@ import {
   sqlOverPrisma,
   type PrismaClient,
 } from '@writeback/persistence';
-import type { OutgoingMessage } from '@writeback/messaging';
-import { outboxInsert, PRISMA } from '@writeback/platform';
+import { outboxInsert, type OutgoingMessage } from '@writeback/messaging';
+import { PRISMA } from '@writeback/platform';
 import { OperationChanges } from './operation-changes';
 
 export const GATE_PRODUCER = 'policy-gate';

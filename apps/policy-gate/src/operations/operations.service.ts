@@ -28,15 +28,8 @@ import {
   type Logger,
   type Span,
 } from '@writeback/observability';
-import type { OutgoingMessage } from '@writeback/messaging';
-import {
-  commandMessage,
-  DOMAIN_CONFIG,
-  DomainConfigClient,
-  eventMessage,
-  LOGGER,
-  OutboxRelay,
-} from '@writeback/platform';
+import { commandMessage, eventMessage, OutboxRelay, type OutgoingMessage } from '@writeback/messaging';
+import { DOMAIN_CONFIG, DomainConfigClient, LOGGER } from '@writeback/platform';
 import { seal, type Secret } from '@writeback/sealing';
 import { GATE_OPTIONS, type GateOptions } from './gate-options';
 import { OperationsRepository, type Appended } from './operations.repository';
