@@ -27,18 +27,20 @@ import { parseStat } from './cpu';
 
 const TICKS_PER_SECOND = 100;
 
+/** The executor's most frequent outcome: the password written. */
 const outcome = (operationId: string): EventEnvelope =>
   envelope(
     {
-      type: 'WritebackFailed',
+      type: 'WritebackApplied',
       version: 1,
       data: {
         operationId,
         domainId: 'corp',
         targetUpn: 'ada@corp.example.test',
-        reason: { code: 'AD.PASSWORD_POLICY', message: 'too short' },
-        attempts: 1,
-        failedAt: new Date().toISOString(),
+        domainController: 'dc1.corp.example.test',
+        actions: ['password'],
+        policyHintsUsed: true,
+        appliedAt: new Date().toISOString(),
       },
     },
     { correlationId: operationId },
