@@ -102,7 +102,7 @@ export function createDatabase(connectionString: string, options: PrismaClientOp
   return {
     pool,
     prisma,
-    sql: createSql(pool),
+    sql: createSql(pool, options),
     close: () =>
       (closing ??= (async () => {
         await prisma.$disconnect();

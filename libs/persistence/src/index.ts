@@ -3,7 +3,7 @@
  * Services own their tables (see README.md); this package owns none of their logic.
  */
 export { createDatabase, createPool, createPrismaClient, type Database, type PrismaClientOptions } from './client';
-export { createSql } from './pg-sql';
+export { createSql, type SqlOptions } from './pg-sql';
 export { sqlOverPrisma, type Sql } from './sql';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export { isUniqueViolation, retryOnUniqueViolation } from './errors';

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   createDatabase,
+  createSql,
+  DatabaseBusy,
   DatabaseUnavailable,
   isUniqueViolation,
   Prisma,
@@ -123,6 +125,31 @@ describe('createSql', () => {
     expect(rows.map((r) => r.id)).toEqual([`${id}-kept`]);
     expect(database?.pool.totalCount).toBeLessThanOrEqual(2);
     expect(database?.pool.idleCount).toBe(database?.pool.totalCount);
+  });
+
+  it('fails a transaction that waits too long for a connection with a retriable DatabaseBusy', async () => {
+    const impatient = createSql((database as Database).pool, { transactionMaxWaitMs: 100 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken = 0;
+    let bothTaken: () => void = () => undefined;
+    const allTaken = new Promise<void>((resolve) => (bothTaken = resolve));
+    // Both connections of the pool held by transactions that wait for the test.
+    const holders = [0, 1].map(() =>
+      sql().transaction(async () => {
+        if (++taken === 2) bothTaken();
+        await held;
+      }),
+    );
+    await allTaken;
+
+    const failure = await impatient.transaction(() => Promise.resolve()).catch((error: unknown) => error);
+    release();
+    await Promise.all(holders);
+
+    expect(failure).toBeInstanceOf(DatabaseBusy);
+    expect(failure).toMatchObject({ retriable: true });
+    expect(await impatient.transaction((tx) => tx.query(Prisma.sql`SELECT 1 AS one`))).toEqual([{ one: 1 }]);
   });
 
   it('refuses a transaction inside a transaction', async () => {

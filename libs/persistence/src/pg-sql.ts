@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { types, type CustomTypesConfig, type Pool, type PoolClient, type QueryConfig } from 'pg';
-import { classifyDatabaseError } from './database-errors';
+import { classifyDatabaseError, DatabaseBusy } from './database-errors';
 import { Prisma } from './generated/prisma/client';
 import type { Sql } from './sql';
 
@@ -92,12 +92,46 @@ const noNesting = (): never => {
 };
 
 /**
+ * A connection of the pool for a transaction, waited for at most `maxWaitMs` (Prisma's `maxWait`
+ * for an interactive transaction): a burst beyond the pool then fails as DatabaseBusy, which
+ * callers answer with a retry or a 503, instead of queueing without end.
+ */
+async function checkout(pool: Pool, maxWaitMs: number): Promise<PoolClient> {
+  const connecting = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DatabaseBusy(`no database connection came free within ${maxWaitMs} ms`)),
+      maxWaitMs,
+    );
+  });
+  try {
+    return await Promise.race([connecting, timedOut]);
+  } catch (error) {
+    // The connection that comes too late goes back to the pool.
+    connecting.then(
+      (client) => client.release(),
+      () => undefined,
+    );
+    throw classifyDatabaseError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface SqlOptions {
+  /** How long a transaction may wait for a connection before failing with DatabaseBusy (default 5 s). */
+  transactionMaxWaitMs?: number;
+}
+
+/**
  * `Sql` over a node-postgres pool, without Prisma's client in between: each statement is a
  * named prepared statement (named after its text), so a connection parses and plans a
  * statement's text once and then only binds and executes it. The pool may be the one Prisma's
  * adapter uses (`createDatabase`): both take connections from it and give them back.
  */
-export function createSql(pool: Pool): Sql {
+export function createSql(pool: Pool, options: SqlOptions = {}): Sql {
+  const maxWaitMs = options.transactionMaxWaitMs ?? 5_000;
   const names = new Map<string, string>();
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
@@ -123,7 +157,7 @@ export function createSql(pool: Pool): Sql {
   });
 
   const transaction: Sql['transaction'] = async (work) => {
-    const client = await pool.connect().catch(rethrowClassified);
+    const client = await checkout(pool, maxWaitMs);
     // A connection that fails while checked out reports here too; its query rejects already.
     const ignore = (): void => undefined;
     client.on('error', ignore);
