@@ -4,9 +4,7 @@ import {
   DomainConfigModule,
   HealthController,
   openApiController,
-  OUTBOX_LINGER_MS,
-  OUTBOX_PRODUCER,
-  OutboxRelay,
+  outboxRelayProviders,
   PrismaModule,
 } from '@writeback/platform';
 import { RetentionService } from './audit/retention.service';
@@ -32,9 +30,7 @@ import { DeadLettersRepository } from './dead-letters/dead-letters.repository';
     AuditRepository,
     DeadLettersRepository,
     RetentionService,
-    OutboxRelay,
-    { provide: OUTBOX_PRODUCER, useValue: AUDIT_PRODUCER },
-    { provide: OUTBOX_LINGER_MS, useValue: AUDIT_PUBLISH_LINGER_MS },
+    ...outboxRelayProviders({ producer: AUDIT_PRODUCER, lingerMs: AUDIT_PUBLISH_LINGER_MS }),
   ],
 })
 export class AuditServiceModule {}

@@ -3,8 +3,7 @@ import {
   AuthModule,
   HealthController,
   openApiController,
-  OUTBOX_PRODUCER,
-  OutboxRelay,
+  outboxRelayProviders,
   PrismaModule,
 } from '@writeback/platform';
 import { DomainsController } from './domains/domains.controller';
@@ -15,6 +14,6 @@ import { buildOpenApiDocument } from './openapi/openapi.document';
 @Module({
   imports: [PrismaModule, AuthModule],
   controllers: [DomainsController, HealthController, openApiController(buildOpenApiDocument)],
-  providers: [DomainsRepository, ExecutorTopics, OutboxRelay, { provide: OUTBOX_PRODUCER, useValue: CONFIG_PRODUCER }],
+  providers: [DomainsRepository, ExecutorTopics, ...outboxRelayProviders({ producer: CONFIG_PRODUCER })],
 })
 export class ConfigServiceModule {}

@@ -8,7 +8,8 @@ import addFormats from 'ajv-formats';
 import { AUDIT_SCHEMA_FILE, CreateOperationRequest, envelope, executorTopic, Topics } from '@writeback/contracts';
 import { decide, initialState } from '@writeback/domain';
 import { createPrismaClient } from '@writeback/persistence';
-import { DomainConfigClient, eventMessage } from '@writeback/platform';
+import { eventMessage } from '@writeback/messaging';
+import { DomainConfigClient } from '@writeback/platform';
 import { seal, Secret } from '@writeback/sealing';
 import { repositoryRoot } from '@writeback/supervisor';
 import {

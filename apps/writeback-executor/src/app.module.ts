@@ -2,8 +2,7 @@ import { Module } from '@nestjs/common';
 import {
   DomainConfigModule,
   HealthController,
-  OUTBOX_PRODUCER,
-  OutboxRelay,
+  outboxRelayProviders,
   PrismaModule,
   READINESS_CHECKS,
   SERVICE_SETTINGS,
@@ -24,8 +23,7 @@ import { DOMAIN_KEYS, EXECUTOR_OPTIONS, type ExecutorOptions } from './writeback
     ApplyWritebackHandler,
     DomainDirectories,
     OutcomesRepository,
-    OutboxRelay,
-    { provide: OUTBOX_PRODUCER, useValue: EXECUTOR_PRODUCER },
+    ...outboxRelayProviders({ producer: EXECUTOR_PRODUCER }),
     {
       provide: DOMAIN_KEYS,
       inject: [SERVICE_SETTINGS],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Prisma, type PrismaClient } from '@writeback/persistence';
+import { Prisma, type PrismaClient, type Sql } from '@writeback/persistence';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { applyRetention, AuditLedger, verifyAuditChains, type Alongside, type AuditEntry } from './ledger';
 
@@ -21,6 +21,12 @@ describe('AuditLedger', () => {
   function db(): PrismaClient {
     if (!database) throw new Error('PostgreSQL not started');
     return database.prisma;
+  }
+
+  /** What the ledger appends with: prepared statements on the same pool. */
+  function sql(): Sql {
+    if (!database) throw new Error('PostgreSQL not started');
+    return database.sql;
   }
 
   function entry(domainId: string | null, occurredAt = new Date()): AuditEntry {
@@ -45,7 +51,7 @@ describe('AuditLedger', () => {
   const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
   it('appends a burst to two chains at once: every record lands, each chain gapless and verifiable', async () => {
-    const ledger = new AuditLedger(db());
+    const ledger = new AuditLedger(sql());
     const [a, b] = [`burst-a-${randomUUID()}`, `burst-b-${randomUUID()}`];
 
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.append(entry(i % 2 ? a : b))));
@@ -57,7 +63,7 @@ describe('AuditLedger', () => {
   });
 
   it('keeps one chain whole when two replicas append to it at the same time', async () => {
-    const [one, two] = [new AuditLedger(db()), new AuditLedger(db())];
+    const [one, two] = [new AuditLedger(sql()), new AuditLedger(sql())];
     const chain = `replicas-${randomUUID()}`;
 
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? one : two).append(entry(chain))));
@@ -68,7 +74,7 @@ describe('AuditLedger', () => {
   });
 
   it('takes the next position when the head it remembered went stale (another replica appended)', async () => {
-    const [one, two] = [new AuditLedger(db()), new AuditLedger(db())];
+    const [one, two] = [new AuditLedger(sql()), new AuditLedger(sql())];
     const chain = `stale-${randomUUID()}`;
 
     expect(await one.append(entry(chain))).toBe(true); // one remembers position 1
@@ -80,7 +86,7 @@ describe('AuditLedger', () => {
   });
 
   it('records a redelivered event once, also when two replicas receive it at the same time', async () => {
-    const [one, two] = [new AuditLedger(db()), new AuditLedger(db())];
+    const [one, two] = [new AuditLedger(sql()), new AuditLedger(sql())];
     const chain = `redelivery-${randomUUID()}`;
     const first = entry(chain);
     expect(await one.append(first)).toBe(true);
@@ -94,7 +100,7 @@ describe('AuditLedger', () => {
   });
 
   it('commits the alongside statement with the record, and neither when it fails', async () => {
-    const ledger = new AuditLedger(db());
+    const ledger = new AuditLedger(sql());
     const chain = `alongside-${randomUUID()}`;
     const producer = `ledger-test-${randomUUID()}`;
     const queue: Alongside = (record, recordId) =>
@@ -120,7 +126,7 @@ describe('AuditLedger', () => {
   });
 
   it('resumes a chain from its checkpoint after retention removed every record', async () => {
-    const ledger = new AuditLedger(db());
+    const ledger = new AuditLedger(sql());
     const chain = `retention-${randomUUID()}`;
     const old = new Date(Date.now() - 86_400_000);
     for (let i = 0; i < 3; i++) expect(await ledger.append(entry(chain, old))).toBe(true);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import pLimit from 'p-limit';
-import { Prisma, retryOnUniqueViolation, type AuditRecord, type PrismaClient } from '@writeback/persistence';
+import { Prisma, retryOnUniqueViolation, type AuditRecord, type PrismaClient, type Sql } from '@writeback/persistence';
 
 /** The chain of records that belong to no domain (e.g. a request no domain matched). */
 export const GLOBAL_CHAIN = '_global';
@@ -85,7 +85,7 @@ export class AuditLedger {
   private readonly chains = new Map<string, ReturnType<typeof pLimit>>();
   private readonly heads = new Map<string, Head>();
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Appends to the entry's domain chain. Returns false for an event already recorded (redelivery). */
   append(entry: AuditEntry, alongside?: Alongside): Promise<boolean> {
@@ -100,13 +100,13 @@ export class AuditLedger {
 
   /** The chain's last position and hash, from its last record or, after retention, its checkpoint. */
   private async readHead(chain: string): Promise<Head> {
-    const [head] = await this.prisma.$queryRaw<Array<{ chain_seq: bigint | null; hash: string | null }>>`
+    const [head] = await this.sql.query<{ chain_seq: bigint | null; hash: string | null }>(Prisma.sql`
       SELECT COALESCE(last.chain_seq, cp.chain_seq) AS chain_seq, COALESCE(last.hash, cp.hash) AS hash
         FROM (SELECT 1) one
         LEFT JOIN LATERAL (SELECT chain_seq, hash FROM audit_records WHERE chain = ${chain}
                             ORDER BY chain_seq DESC LIMIT 1) last ON true
         -- After retention emptied a chain, it resumes from its checkpoint.
-        LEFT JOIN audit_checkpoints cp ON cp.chain = ${chain}`;
+        LEFT JOIN audit_checkpoints cp ON cp.chain = ${chain}`);
     return { chainSeq: BigInt(head?.chain_seq ?? 0n), hash: head?.hash ?? GENESIS_HASH };
   }
 
@@ -125,7 +125,7 @@ export class AuditLedger {
       prevHash: head.hash,
       hash: recordHash(head.hash, chain, chainSeq, entry),
     };
-    const inserted = await this.prisma.$queryRaw<Array<{ id: bigint }>>`
+    const inserted = await this.sql.query<{ id: bigint }>(Prisma.sql`
       WITH record AS (
         INSERT INTO audit_records (event_id, operation_id, type, domain_id, target_upn, occurred_at,
                                    recorded_at, correlation_id, traceparent, payload, chain, chain_seq,
@@ -140,7 +140,7 @@ export class AuditLedger {
         ON CONFLICT (event_id) DO NOTHING
         RETURNING id
       ), alongside AS (${alongside ? alongside(record, Prisma.sql`(SELECT id FROM record)`) : Prisma.sql`SELECT 1`})
-      SELECT id FROM record`;
+      SELECT id FROM record`);
     // Already recorded: the head is as it was.
     this.heads.set(chain, inserted.length > 0 ? { chainSeq, hash: record.hash } : head);
     return inserted.length > 0;

@@ -6,3 +6,6 @@ export { BusConsumer, BusServer, RethrowRpcErrorsFilter, type BusServerOptions }
 export * from './create-bus';
 export { PublishRefused, TransportUnavailable } from './transport-errors';
 export { MessageHeaders } from './telemetry';
+export { outboxInsert, writeOutbox, type OutboxFill } from './outbox/outbox';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox/outbox.relay';
+export { auditMessage, commandMessage, configEventMessage, eventMessage } from './outbox/outgoing';

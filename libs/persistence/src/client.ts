@@ -1,7 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool, type PoolConfig } from 'pg';
 import { classifyDatabaseError } from './database-errors';
 import { PrismaClient } from './generated/prisma/client';
+import { createSql } from './pg-sql';
+import type { Sql } from './sql';
 
 /**
  * A PrismaClient for `connectionString` over node-postgres (`@prisma/adapter-pg`); no native
@@ -29,20 +32,48 @@ function compileWebAssemblyWithBaselineOnly(): void {
   setFlagsFromString('--liftoff-only');
 }
 
-export function createPrismaClient(connectionString: string, options: PrismaClientOptions = {}): PrismaClient {
-  compileWebAssemblyWithBaselineOnly();
-  let schema: string | undefined;
+/** Prisma's `?schema=` parameter of a connection string, if any. */
+function schemaOf(connectionString: string): string | undefined {
   try {
-    schema = new URL(connectionString).searchParams.get('schema') ?? undefined;
+    return new URL(connectionString).searchParams.get('schema') ?? undefined;
   } catch {
-    schema = undefined;
+    return undefined;
   }
+}
+
+/**
+ * The node-postgres pool for `connectionString`, with the pool size and connect timeout of
+ * `options`. (node-postgres ignores the `?schema=` parameter; Prisma's adapter applies it.)
+ * An idle connection that fails is dropped by the pool; without a listener its error would end
+ * the process.
+ */
+export function createPool(connectionString: string, options: PrismaClientOptions = {}): Pool {
+  const pool = new Pool(createPoolConfig(connectionString, options));
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+function createPoolConfig(connectionString: string, options: PrismaClientOptions): PoolConfig {
+  return {
+    connectionString,
+    max: options.poolSize ?? 10,
+    ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+  };
+}
+
+/**
+ * A PrismaClient over `pool`, or over a pool of its own for a connection string. A client on a
+ * given pool leaves it open on `$disconnect()`: the pool's owner ends it.
+ */
+export function createPrismaClient(
+  connection: string | { pool: Pool; connectionString: string },
+  options: PrismaClientOptions = {},
+): PrismaClient {
+  compileWebAssemblyWithBaselineOnly();
+  const connectionString = typeof connection === 'string' ? connection : connection.connectionString;
+  const schema = schemaOf(connectionString);
   const adapter = new PrismaPg(
-    {
-      connectionString,
-      max: options.poolSize ?? 10,
-      ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
-    },
+    typeof connection === 'string' ? createPoolConfig(connectionString, options) : connection.pool,
     schema === undefined ? undefined : { schema },
   );
   const client = new PrismaClient({
@@ -50,6 +81,34 @@ export function createPrismaClient(connectionString: string, options: PrismaClie
     transactionOptions: { maxWait: options.transactionMaxWaitMs ?? 5_000 },
   });
   return classifyingErrors(client);
+}
+
+/**
+ * A service's database: ONE node-postgres pool, shared by a PrismaClient (models, migrations'
+ * companions, the cold paths) and `Sql` (the hot path's prepared statements), so the two do not
+ * double the service's connections (ADR 0022). `close()` disconnects Prisma and ends the pool.
+ */
+export interface Database {
+  pool: Pool;
+  prisma: PrismaClient;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+export function createDatabase(connectionString: string, options: PrismaClientOptions = {}): Database {
+  const pool = createPool(connectionString, options);
+  const prisma = createPrismaClient({ pool, connectionString }, options);
+  let closing: Promise<void> | undefined;
+  return {
+    pool,
+    prisma,
+    sql: createSql(pool, options),
+    close: () =>
+      (closing ??= (async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      })()),
+  };
 }
 
 const rethrowClassified = (error: unknown): never => {

@@ -53,12 +53,11 @@ function kindOf(error: unknown): 'unavailable' | 'busy' | undefined {
     if (BUSY_ADAPTER_KINDS.has(cause.kind)) return 'busy';
     if (typeof cause.originalCode === 'string') return sqlStateKind(cause.originalCode);
   }
-  // node-postgres' own words for a connection the server closed under it.
-  if (
-    typeof message === 'string' &&
-    /^Connection terminated|^Client has encountered a connection error/.test(message)
-  ) {
-    return 'unavailable';
+  if (typeof message === 'string') {
+    // node-postgres' own words for a connection the server closed under it,
+    if (/^Connection terminated|^Client has encountered a connection error/.test(message)) return 'unavailable';
+    // and its pool's for a wait for a free connection that ran out (Prisma's P2024).
+    if (/^timeout exceeded when trying to connect/.test(message)) return 'busy';
   }
   return undefined;
 }

@@ -35,6 +35,8 @@ describe('classifyDatabaseError', () => {
       prismaError('P2010', { kind: 'TooManyConnections' }),
       prismaError('P2010', { kind: 'postgres', originalCode: '40001' }),
       Object.assign(new Error('deadlock detected'), { code: '40P01' }),
+      // node-postgres' pool, when no connection came free in time.
+      new Error('timeout exceeded when trying to connect'),
     ]) {
       expect(classifyDatabaseError(failure)).toBeInstanceOf(DatabaseBusy);
     }

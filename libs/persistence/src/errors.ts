@@ -1,13 +1,17 @@
+import { DatabaseError } from 'pg';
 import { DatabaseBusy } from './database-errors';
 import { Prisma } from './generated/prisma/client';
 
 /**
- * True for PostgreSQL's unique-key violation (23505) as Prisma reports it: `P2002` from a model
- * query, `P2010` with the driver adapter's cause from a raw one. Writers that append on an
- * optimistic read use it to tell "someone else took that key first, read again" from a failure.
+ * True for PostgreSQL's unique-key violation (23505) as Prisma reports it (`P2002` from a model
+ * query, `P2010` with the driver adapter's cause from a raw one) or as node-postgres does under
+ * `Sql` (its SQLSTATE as `code`). Writers that append on an optimistic read use it to tell
+ * "someone else took that key first, read again" from a failure.
  */
 export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) {
+    return error instanceof DatabaseError && error.code === '23505';
+  }
   if (error.code === 'P2002') return true;
   return error.code === 'P2010' && /23505|UniqueConstraintViolation/.test(JSON.stringify(error.meta ?? {}));
 }

@@ -2,7 +2,8 @@
  * @writeback/persistence — the project's PostgreSQL schema, its migrations and thin factories.
  * Services own their tables (see README.md); this package owns none of their logic.
  */
-export { createPrismaClient } from './client';
+export { createDatabase, createPool, createPrismaClient, type Database, type PrismaClientOptions } from './client';
+export { createSql, type SqlOptions } from './pg-sql';
 export { sqlOverPrisma, type Sql } from './sql';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export { isUniqueViolation, retryOnUniqueViolation } from './errors';

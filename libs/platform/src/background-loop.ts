@@ -1,8 +1,8 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
 /**
- * Work a service does in the background for as long as it runs (the outbox relay, the gate's
- * deadline watch): started once the application is up, stopped and awaited on shutdown, with
+ * Work a service does in the background for as long as it runs (the gate's deadline watch and
+ * waiter sweep): started once the application is up, stopped and awaited on shutdown, with
  * idle waits that shutdown (or `wakeUp`) cuts short.
  */
 export abstract class BackgroundLoop implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -1,29 +1,26 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  applyMigrations,
-  createPrismaClient,
-  sqlOverPrisma,
-  type PrismaClient,
-  type Sql,
-} from '@writeback/persistence';
+import { applyMigrations, createDatabase, type Database, type PrismaClient, type Sql } from '@writeback/persistence';
 import { LOGGER, SERVICE_CONFIG } from './tokens';
 import type { ServiceConfig } from './service-config';
 import type { Logger } from '@writeback/observability';
 
 export const PRISMA = Symbol('PrismaClient');
-/** Plain SQL for the hot path (`Sql`), on the same connections as PRISMA. */
+/** Plain SQL for the hot path (`Sql`: prepared statements), on the same pool as PRISMA. */
 export const SQL = Symbol('Sql');
+/** The service's one pool and both clients over it (`Database`). */
+const DATABASE = Symbol('Database');
 
-class PrismaLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.prisma.$disconnect();
+    await this.database.close();
   }
 }
 
 /**
- * The service's database client. Migrations are applied at start (under an advisory lock,
+ * The service's database: one node-postgres pool of WRITEBACK_DATABASE_POOL_SIZE connections,
+ * under both PRISMA and SQL (ADR 0022), ended once on shutdown. Migrations are applied at start (under an advisory lock,
  * so replicas may start together) unless WRITEBACK_MIGRATE_ON_START=false, for clusters
  * that run them as a separate job.
  */
@@ -31,18 +28,19 @@ class PrismaLifecycle implements OnApplicationShutdown {
 @Module({
   providers: [
     {
-      provide: PRISMA,
+      provide: DATABASE,
       inject: [SERVICE_CONFIG, LOGGER],
-      useFactory: async (config: ServiceConfig, logger: Logger): Promise<PrismaClient> => {
+      useFactory: async (config: ServiceConfig, logger: Logger): Promise<Database> => {
         if (config.migrateOnStart) {
           const { applied } = await applyMigrations(config.databaseUrl);
           if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
         }
-        return createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+        return createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
       },
     },
-    { provide: SQL, inject: [PRISMA], useFactory: (prisma: PrismaClient): Sql => sqlOverPrisma(prisma) },
-    PrismaLifecycle,
+    { provide: PRISMA, inject: [DATABASE], useFactory: (database: Database): PrismaClient => database.prisma },
+    { provide: SQL, inject: [DATABASE], useFactory: (database: Database): Sql => database.sql },
+    DatabaseLifecycle,
   ],
   exports: [PRISMA, SQL],
 })

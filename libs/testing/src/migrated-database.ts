@@ -1,11 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyMigrations, createPrismaClient, startEmbeddedPostgres, type PrismaClient } from '@writeback/persistence';
+import {
+  applyMigrations,
+  createDatabase,
+  startEmbeddedPostgres,
+  type PrismaClient,
+  type Sql,
+} from '@writeback/persistence';
 
 /** An embedded PostgreSQL of one test file, with the project's migrations applied. */
 export interface MigratedDatabase {
   prisma: PrismaClient;
+  /** Prepared statements on the same pool as `prisma`, as services have them. */
+  sql: Sql;
   connectionString: string;
   /** Disconnects, stops the server and removes its data directory. */
   stop(): Promise<void>;
@@ -13,7 +21,8 @@ export interface MigratedDatabase {
 
 /**
  * Starts a fresh embedded PostgreSQL in a temporary directory named after `name`, applies the
- * migrations and connects a Prisma client with `poolSize` connections (default 4). For
+ * migrations and connects a Prisma client and `Sql` over one pool of `poolSize` connections
+ * (default 4). For
  * integration tests of a repository against the real database: start it in `beforeAll`,
  * `stop()` it in `afterAll`.
  */
@@ -30,12 +39,13 @@ export async function startMigratedDatabase(
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const prisma = createPrismaClient(pg.connectionString, { poolSize: options.poolSize ?? 4 });
+  const database = createDatabase(pg.connectionString, { poolSize: options.poolSize ?? 4 });
   return {
-    prisma,
+    prisma: database.prisma,
+    sql: database.sql,
     connectionString: pg.connectionString,
     stop: async () => {
-      await prisma.$disconnect();
+      await database.close();
       await pg.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -12,8 +12,9 @@ export type { AuditRecordView } from '@writeback/contracts';
 import { AuditLedger, type ChainedRecord } from '@writeback/audit-ledger';
 import { inSpan, metrics, secondsSince } from '@writeback/observability';
 import { z } from 'zod';
-import { Prisma, type AuditRecord, type PrismaClient } from '@writeback/persistence';
-import { auditMessage, OutboxRelay, outboxInsert, PRISMA } from '@writeback/platform';
+import { auditMessage, OutboxRelay, outboxInsert } from '@writeback/messaging';
+import { Prisma, type AuditRecord, type PrismaClient, type Sql } from '@writeback/persistence';
+import { PRISMA, SQL } from '@writeback/platform';
 
 export const AUDIT_PRODUCER = 'audit-service';
 /**
@@ -130,9 +131,10 @@ export class AuditRepository {
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(SQL) private readonly sql: Sql,
     private readonly outbox: OutboxRelay,
   ) {
-    this.ledger = new AuditLedger(prisma);
+    this.ledger = new AuditLedger(sql);
   }
 
   /**
@@ -213,11 +215,10 @@ export class AuditRepository {
   }
 
   private async requestCallerOf(operationId: string): Promise<Caller | null> {
-    const request = await this.prisma.auditRecord.findFirst({
-      where: { operationId, type: 'PasswordChangeRequested' },
-      select: { payload: true },
-    });
-    return request ? callerOf(request.payload as unknown as EventEnvelope) : null;
+    const [request] = await this.sql.query<{ payload: EventEnvelope }>(Prisma.sql`
+      SELECT payload FROM audit_records
+       WHERE operation_id = ${operationId}::uuid AND type = 'PasswordChangeRequested' LIMIT 1`);
+    return request ? callerOf(request.payload) : null;
   }
 
   /**

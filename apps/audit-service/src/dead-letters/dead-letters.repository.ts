@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContractViolation, DeadLetterMessage, type DeadLetterView } from '@writeback/contracts';
-import type { IncomingMessage } from '@writeback/messaging';
-import type { PrismaClient } from '@writeback/persistence';
-import { OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
+import { OutboxRelay, writeOutbox, type IncomingMessage } from '@writeback/messaging';
+import { sqlOverPrisma, type PrismaClient } from '@writeback/persistence';
+import { PRISMA } from '@writeback/platform';
 import { z } from 'zod';
 import { FilterText } from '@writeback/contracts';
 import { AUDIT_PRODUCER, RecordPosition } from '../audit/audit.repository';
@@ -115,7 +115,7 @@ export class DeadLettersRepository {
       const value = Buffer.from(row.value).toString('utf8');
       // No consumer accepts it, and the outbox (text) cannot carry it: nothing to replay.
       if (value.includes('\u0000')) return 'holds-nul';
-      await writeOutbox(tx, AUDIT_PRODUCER, [
+      await writeOutbox(sqlOverPrisma(tx), AUDIT_PRODUCER, [
         { topic: row.sourceTopic, key: row.key, value, headers: row.headers as Record<string, string> },
       ]);
       return view(await tx.deadLetter.update({ where: { id }, data: { replayedAt: new Date(), replayedBy: by } }));

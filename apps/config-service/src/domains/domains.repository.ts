@@ -10,8 +10,9 @@ import {
   type DomainConfigView,
   WritebackError,
 } from '@writeback/contracts';
-import { isUniqueViolation, type Domain, type PrismaClient } from '@writeback/persistence';
-import { configEventMessage, OutboxRelay, PRISMA, writeOutbox } from '@writeback/platform';
+import { configEventMessage, OutboxRelay, writeOutbox } from '@writeback/messaging';
+import { isUniqueViolation, sqlOverPrisma, type Domain, type PrismaClient } from '@writeback/persistence';
+import { PRISMA } from '@writeback/platform';
 import { keyIdOf } from '@writeback/sealing';
 import { currentTraceparent } from '@writeback/observability';
 
@@ -215,6 +216,6 @@ export class DomainsRepository {
       // The change's trace (the HTTP request that made it) follows it to the audit trail.
       { correlationId: changeId, traceparent: currentTraceparent() },
     );
-    await writeOutbox(tx, CONFIG_PRODUCER, [configEventMessage(event)]);
+    await writeOutbox(sqlOverPrisma(tx), CONFIG_PRODUCER, [configEventMessage(event)]);
   }
 }

@@ -12,8 +12,9 @@ import {
 } from '@writeback/contracts';
 import { decide } from '@writeback/domain';
 import { createLogger } from '@writeback/observability';
-import { Prisma, sqlOverPrisma, type PrismaClient, type Sql } from '@writeback/persistence';
-import { eventMessage, type DomainConfigClient, type OutboxRelay } from '@writeback/platform';
+import { Prisma, type PrismaClient, type Sql } from '@writeback/persistence';
+import { eventMessage, type OutboxRelay } from '@writeback/messaging';
+import type { DomainConfigClient } from '@writeback/platform';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { CommandHandling } from './handlers/command-handling';
 import { DecidePendingHandler } from './handlers/decide-pending.handler';
@@ -91,7 +92,7 @@ describe('policy gate operations', () => {
 
   beforeAll(async () => {
     database = await startMigratedDatabase('wb-operations', { poolSize: 8 });
-    sql = sqlOverPrisma(database.prisma);
+    sql = database.sql;
     gate = replica(sql, () => Promise.resolve(corp));
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { envelope, type EventEnvelope } from '@writeback/contracts';
 import type { PrismaClient } from '@writeback/persistence';
-import type { OutboxRelay } from '@writeback/platform';
+import type { OutboxRelay } from '@writeback/messaging';
 import { startMigratedDatabase, type MigratedDatabase } from '@writeback/testing';
 import { decidePasswordWrite } from '@writeback/domain';
 import { EXECUTOR_PRODUCER, OutcomesRepository } from './outcomes.repository';
@@ -16,7 +16,7 @@ describe('OutcomesRepository', () => {
   beforeAll(async () => {
     database = await startMigratedDatabase('wb-outcomes', { poolSize: 2 });
     // The relay is only woken after a commit here; what it would publish is read from the outbox.
-    sut = new OutcomesRepository(database.prisma, { kick: () => undefined } as unknown as OutboxRelay);
+    sut = new OutcomesRepository(database.sql, { kick: () => undefined } as unknown as OutboxRelay);
   });
 
   afterAll(() => database?.stop());

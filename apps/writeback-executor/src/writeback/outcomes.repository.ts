@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope } from '@writeback/contracts';
 import type { KeptPasswordVersion } from '@writeback/domain';
-import { claimDeadline, Prisma, sqlOverPrisma, type DeadlineClaim, type PrismaClient } from '@writeback/persistence';
-import { eventMessage, OutboxRelay, outboxInsert, PRISMA, writeOutbox } from '@writeback/platform';
+import { eventMessage, OutboxRelay, outboxInsert, writeOutbox } from '@writeback/messaging';
+import { claimDeadline, Prisma, type DeadlineClaim, type Sql } from '@writeback/persistence';
+import { SQL } from '@writeback/platform';
 
 export const EXECUTOR_PRODUCER = 'writeback-executor';
 
@@ -14,12 +15,13 @@ export const EXECUTOR_PRODUCER = 'writeback-executor';
 @Injectable()
 export class OutcomesRepository {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(SQL) private readonly sql: Sql,
     private readonly outbox: OutboxRelay,
   ) {}
 
   async find(operationId: string): Promise<EventEnvelope | null> {
-    const row = await this.prisma.executorOutcome.findUnique({ where: { operationId } });
+    const [row] = await this.sql.query<{ event: unknown }>(Prisma.sql`
+      SELECT event FROM executor_outcomes WHERE operation_id = ${operationId}::uuid`);
     return row ? EventEnvelope.parse(row.event) : null;
   }
 
@@ -28,7 +30,7 @@ export class OutcomesRepository {
    * operation (a redelivered command's) is neither recorded nor announced.
    */
   async record(operationId: string, domainId: string, outcome: EventEnvelope): Promise<void> {
-    await this.prisma.$queryRaw`
+    await this.sql.execute(Prisma.sql`
       WITH recorded AS (
         INSERT INTO executor_outcomes (operation_id, domain_id, event)
         VALUES (${operationId}::uuid, ${domainId}, ${JSON.stringify(outcome)}::jsonb)
@@ -39,13 +41,13 @@ export class OutcomesRepository {
         -- The outcome now answers any redelivery; the pre-write count has done its job.
         DELETE FROM executor_writes WHERE operation_id = ${operationId}::uuid
       )
-      SELECT 1`;
+      SELECT 1`);
     this.outbox.kick();
   }
 
   /** The claim of ADR 0011, before anything is written to the directory (see `claimDeadline`). */
   claim(operationId: string): Promise<DeadlineClaim> {
-    return claimDeadline(sqlOverPrisma(this.prisma), operationId);
+    return claimDeadline(this.sql, operationId);
   }
 
   /**
@@ -63,7 +65,7 @@ export class OutcomesRepository {
     if (version === null) return null;
     // One round trip: the count kept by an earlier try (as it was before this statement), and
     // this count kept unless an earlier try kept one for the same user.
-    const [kept] = await this.prisma.$queryRaw<Array<{ user_dn: string | null; version_before: number | null }>>`
+    const [kept] = await this.sql.query<{ user_dn: string | null; version_before: number | null }>(Prisma.sql`
       WITH kept AS (
         SELECT user_dn, version_before FROM executor_writes WHERE operation_id = ${operationId}::uuid
       ), keeping AS (
@@ -72,7 +74,7 @@ export class OutcomesRepository {
         ON CONFLICT (operation_id) DO UPDATE SET user_dn = EXCLUDED.user_dn, version_before = EXCLUDED.version_before
          WHERE executor_writes.user_dn IS DISTINCT FROM EXCLUDED.user_dn
       )
-      SELECT (SELECT user_dn FROM kept) AS user_dn, (SELECT version_before FROM kept) AS version_before`;
+      SELECT (SELECT user_dn FROM kept) AS user_dn, (SELECT version_before FROM kept) AS version_before`);
     return kept?.user_dn && kept.version_before !== null
       ? { userDn: kept.user_dn, versionBefore: kept.version_before }
       : null;
@@ -80,7 +82,7 @@ export class OutcomesRepository {
 
   /** Publishes a recorded outcome again; consumers deduplicate it by its eventId. */
   async republish(outcome: EventEnvelope): Promise<void> {
-    await this.prisma.$transaction((tx) => writeOutbox(tx, EXECUTOR_PRODUCER, [eventMessage(outcome)]));
+    await writeOutbox(this.sql, EXECUTOR_PRODUCER, [eventMessage(outcome)]);
     this.outbox.kick();
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { envelope, type EventEnvelope } from '@writeback/contracts';
 import type { GateDecision } from '@writeback/domain';
-import type { OutgoingMessage } from '@writeback/messaging';
 import { currentTraceparent } from '@writeback/observability';
 import type { Sql } from '@writeback/persistence';
-import { commandMessage, eventMessage, OutboxRelay } from '@writeback/platform';
+import { commandMessage, eventMessage, OutboxRelay, type OutgoingMessage } from '@writeback/messaging';
 import { OperationChanges } from '../operation-changes';
 import { OwnEvents } from '../own-events';
 import {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEnvelope, WritebackError, type OperationView, type SealedCredential } from '@writeback/contracts';
 import { isTerminal, replay, type OperationState } from '@writeback/domain';
-import type { OutgoingMessage } from '@writeback/messaging';
+import { outboxInsert, type OutgoingMessage } from '@writeback/messaging';
 import {
   deadlineClose,
   deadlineInsert,
@@ -10,7 +10,7 @@ import {
   Prisma,
   type Sql,
 } from '@writeback/persistence';
-import { outboxInsert, SQL } from '@writeback/platform';
+import { SQL } from '@writeback/platform';
 import { toView } from './view-rows';
 
 export const GATE_PRODUCER = 'policy-gate';

@@ -8,7 +8,13 @@ import {
   type ConfigEventEnvelope,
   type EventEnvelope,
 } from '@writeback/contracts';
-import { MessageHeaders, type OutgoingMessage } from '@writeback/messaging';
+import type { OutgoingMessage } from '../message-bus';
+import { MessageHeaders } from '../telemetry';
+
+/*
+ * How each kind of envelope travels: its topic, its key (what keeps related messages in order)
+ * and the headers a consumer reads before the body.
+ */
 
 /** The envelope's traceparent names the span that created the message; the send span replaces it. */
 const headersOf = (
