@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional, ServiceUnavailableException } from '@nestjs/common';
 import type { MessageBus } from '@writeback/messaging';
-import type { PrismaClient } from '@writeback/persistence';
-import { PRISMA } from './prisma.module';
+import { Prisma, type Sql } from '@writeback/persistence';
+import { SQL } from './prisma.module';
 import { BUS } from './tokens';
 
 /** A dependency a service cannot work without, beyond the database and the bus. */
@@ -54,7 +54,9 @@ export function markNotReady(): void {
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    // Not Prisma: a service whose hot path is plain SQL never loads Prisma's query compiler
+    // (about 30 MiB of WebAssembly, ADR 0014) for its probes.
+    @Inject(SQL) private readonly sql: Sql,
     @Inject(BUS) private readonly bus: MessageBus,
     @Optional() @Inject(READINESS_CHECKS) private readonly extra: ReadinessChecks | null,
   ) {}
@@ -73,7 +75,7 @@ export class HealthController {
   async ready(): Promise<Readiness> {
     if (draining) throw new ServiceUnavailableException({ status: 'unavailable', checks: { shutdown: 'down' } });
     const checks: ReadinessCheck[] = [
-      { name: 'database', check: async () => void (await this.prisma.$queryRaw`SELECT 1`) },
+      { name: 'database', check: async () => void (await this.sql.query(Prisma.sql`SELECT 1`)) },
       { name: 'bus', check: () => this.bus.check() },
       ...((await this.extra?.readinessChecks()) ?? []),
     ];
