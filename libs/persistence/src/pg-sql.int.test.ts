@@ -152,6 +152,23 @@ describe('createSql', () => {
     expect(await impatient.transaction((tx) => tx.query(Prisma.sql`SELECT 1 AS one`))).toEqual([{ one: 1 }]);
   });
 
+  it('ends a transaction left idle past its limit: rolled back, its connection not reused, the failure retriable', async () => {
+    const hasty = createSql((database as Database).pool, { transactionIdleTimeoutMs: 300 });
+    const id = `idle-${Date.now()}`;
+    const failure = await hasty
+      .transaction(async (tx) => {
+        await tx.execute(Prisma.sql`INSERT INTO every_type (id) VALUES (${id})`);
+        // Stalled past the limit: PostgreSQL ends the session.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await tx.query(Prisma.sql`SELECT 1 AS one`);
+      })
+      .catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ retriable: true });
+    expect(await sql().query(Prisma.sql`SELECT id FROM every_type WHERE id = ${id}`)).toEqual([]);
+    expect(await hasty.transaction((tx) => tx.query(Prisma.sql`SELECT 1 AS one`))).toEqual([{ one: 1 }]);
+  });
+
   it('refuses a transaction inside a transaction', async () => {
     await expect(sql().transaction((tx) => tx.transaction(() => Promise.resolve(1)))).rejects.toThrow(
       /inside a transaction/,

@@ -122,6 +122,12 @@ async function checkout(pool: Pool, maxWaitMs: number): Promise<PoolClient> {
 export interface SqlOptions {
   /** How long a transaction may wait for a connection before failing with DatabaseBusy (default 5 s). */
   transactionMaxWaitMs?: number;
+  /**
+   * How long a transaction may sit idle between its statements (a caller stalled mid-work)
+   * before PostgreSQL ends its session, rolling it back and freeing its locks (default 60 s, as
+   * long as the outbox relay's transactions were allowed under Prisma).
+   */
+  transactionIdleTimeoutMs?: number;
 }
 
 /**
@@ -132,6 +138,9 @@ export interface SqlOptions {
  */
 export function createSql(pool: Pool, options: SqlOptions = {}): Sql {
   const maxWaitMs = options.transactionMaxWaitMs ?? 5_000;
+  const idleTimeoutMs = Math.max(1, Math.floor(options.transactionIdleTimeoutMs ?? 60_000));
+  // One round trip: the transaction and its own limit, gone with it.
+  const begin = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleTimeoutMs}`;
   const names = new Map<string, string>();
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
@@ -163,7 +172,7 @@ export function createSql(pool: Pool, options: SqlOptions = {}): Sql {
     client.on('error', ignore);
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(over(client, noNesting));
       await client.query('COMMIT');
       return result;
