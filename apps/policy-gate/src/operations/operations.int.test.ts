@@ -11,7 +11,7 @@ import {
   type WritebackRequest,
 } from '@writeback/contracts';
 import { decide } from '@writeback/domain';
-import { createLogger } from '@writeback/observability';
+import { createLogger, metrics } from '@writeback/observability';
 import { Prisma, type PrismaClient, type Sql } from '@writeback/persistence';
 import { eventMessage, type OutboxRelay } from '@writeback/messaging';
 import type { DomainConfigClient } from '@writeback/platform';
@@ -375,6 +375,29 @@ describe('policy gate operations', () => {
       const after = await gate.record.handle({ ...applied, eventId: randomUUID() });
       expect(after?.view?.completedAt).toBe(completedAt);
       expect(after?.view?.status).toBe('applied');
+    });
+
+    it('counts an operation once when it ends: by its deadline, not again for an outcome arriving after it', async () => {
+      const ends = async (outcome: string, reason: string): Promise<number> =>
+        (await metrics.operations.get()).values
+          .filter((v) => v.labels['outcome'] === outcome && v.labels['reason'] === reason)
+          .reduce((sum, v) => sum + v.value, 0);
+      const expiredBefore = await ends('failed', 'OPERATION.DEADLINE_EXCEEDED');
+      const { operationId } = await requested(-1_000);
+
+      expect(await gate.expire.handle(operationId)).toBe(true);
+      expect(await ends('failed', 'OPERATION.DEADLINE_EXCEEDED')).toBe(expiredBefore + 1);
+
+      // The executor's own failure, arriving after the deadline's, is recorded but not counted.
+      const late = outcome(operationId);
+      const lateReason = late.type === 'WritebackFailed' ? late.data.reason.code : '';
+      const allEnds = async (): Promise<number> =>
+        (await metrics.operations.get()).values.reduce((sum, v) => sum + v.value, 0);
+      const endsBeforeLate = await allEnds();
+      expect(await gate.record.handle(late)).not.toBeNull();
+      expect(await allEnds()).toBe(endsBeforeLate);
+      expect(await ends('failed', 'OPERATION.DEADLINE_EXCEEDED')).toBe(expiredBefore + 1);
+      expect(lateReason).not.toBe('OPERATION.DEADLINE_EXCEEDED');
     });
 
     it('keeps the stream gapless when many writers append to one operation at once', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from '@writeback/observability';
 import { expireDeadline } from '@writeback/persistence';
 import { LOGGER } from '@writeback/platform';
 import { CommandHandling, envelopeDecision } from './command-handling';
+import { observeEnd } from './operation-metrics';
 
 /**
  * Ends an operation whose deadline passed before any executor claimed it (ADR 0011). The
@@ -31,6 +32,7 @@ export class ExpireOperationHandler {
         ),
     );
     if (expired === false) return false;
+    observeEnd(expired);
     this.logger.warn({ operationId, reasonCode: Reasons.DEADLINE_EXCEEDED.code }, 'writeback deadline passed');
     return true;
   }

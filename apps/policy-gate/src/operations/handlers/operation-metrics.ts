@@ -17,12 +17,13 @@ export function observeDecision(appended: Appended | null, requested: EventEnvel
 }
 
 /**
- * Counts an operation when an append the gate made leaves it ended (its own rejection or the
- * executor's outcome); a redelivered event appends nothing and counts nothing.
+ * Counts an operation once, when an append the gate made ended it (its own rejection, its
+ * deadline, or the executor's outcome). A redelivered event appends nothing, and an event that
+ * arrives after the end (an executor's failure after the deadline's) appends without counting.
  */
 export function observeEnd(appended: Appended | null): void {
   const last = appended?.events.at(-1);
-  if (!appended || !last || appended.state.status === 'initial' || !isTerminal(appended.state.status)) return;
+  if (!appended?.ended || !last || appended.state.status === 'initial' || !isTerminal(appended.state.status)) return;
   const { state } = appended;
   const labels = { kind: state.request.kind, domain: state.domainId ?? 'none', outcome: state.status };
   metrics.operations.inc({ ...labels, reason: state.reason?.code ?? '' });

@@ -51,6 +51,8 @@ export interface Appended {
   /** How many messages it queued in the outbox. */
   queued: number;
   state: OperationState;
+  /** Whether this append ended the operation (it had not ended before): counted once, here. */
+  ended: boolean;
   /** When the operation was requested (its first event). */
   requestedAt: string;
   /** What `GET /v1/operations/:id` answers now; absent while the operation has no projection. */
@@ -124,7 +126,9 @@ export class OperationStore {
         occurred_at: e.occurredAt,
       })),
     );
-    const appended = { events: change.events, queued: 0, state, requestedAt: first.occurredAt };
+    const before = replay(stream.events).status;
+    const ended = isTerminal(state.status) && !(before !== 'initial' && isTerminal(before));
+    const appended = { events: change.events, queued: 0, state, ended, requestedAt: first.occurredAt };
     if (state.status === 'initial') {
       await this.conflicting(stream, () =>
         this.sql.query(Prisma.sql`
