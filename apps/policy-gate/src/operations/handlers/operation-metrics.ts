@@ -1,5 +1,4 @@
 import type { EventEnvelope } from '@writeback/contracts';
-import { isTerminal } from '@writeback/domain';
 import { metrics, secondsSince } from '@writeback/observability';
 import type { Appended } from '../store/operation-store';
 
@@ -23,7 +22,7 @@ export function observeDecision(appended: Appended | null, requested: EventEnvel
  */
 export function observeEnd(appended: Appended | null): void {
   const last = appended?.events.at(-1);
-  if (!appended?.ended || !last || appended.state.status === 'initial' || !isTerminal(appended.state.status)) return;
+  if (!appended?.ended || !last || appended.state.status === 'initial') return;
   const { state } = appended;
   const labels = { kind: state.request.kind, domain: state.domainId ?? 'none', outcome: state.status };
   metrics.operations.inc({ ...labels, reason: state.reason?.code ?? '' });

@@ -126,8 +126,7 @@ export class OperationStore {
         occurred_at: e.occurredAt,
       })),
     );
-    const before = replay(stream.events).status;
-    const ended = isTerminal(state.status) && !(before !== 'initial' && isTerminal(before));
+    const ended = isTerminal(state.status) && !isTerminal(replay(stream.events).status);
     const appended = { events: change.events, queued: 0, state, ended, requestedAt: first.occurredAt };
     if (state.status === 'initial') {
       await this.conflicting(stream, () =>
