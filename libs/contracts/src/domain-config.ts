@@ -18,6 +18,9 @@ export const PolicyOverrides = z
   .strict();
 export type PolicyOverrides = z.infer<typeof PolicyOverrides>;
 
+export const ScimPush = z.enum(['off', 'change', 'admin-reset']);
+export type ScimPush = z.infer<typeof ScimPush>;
+
 const Dn = z.string().trim().min(3).max(1024);
 
 /**
@@ -84,6 +87,12 @@ export const DomainConfig = z.object({
   engineOwnsDomain: z.boolean().default(true),
   /** "Allow users to unlock accounts without resetting their password". */
   allowUnlockWithoutReset: z.boolean().default(false),
+  /**
+   * What a SCIM client's password push is for this domain (ADR 0023, docs/scim.md): `off` refuses
+   * it with POLICY.SCIM_PUSH_DISABLED; `change` records it as the user's own change;
+   * `admin-reset` as a reset by the SCIM client.
+   */
+  scimPush: ScimPush.default('off'),
   policy: PolicyOverrides.default({ refuse: [], allow: [], allowWidening: false }),
   scope: DomainScope.default({ organizationalUnits: [], groups: [], ldapFilter: null, protectedGroups: [] }),
   /** Audit records of this domain older than this many days are removed (chain kept by a checkpoint); null keeps them. */

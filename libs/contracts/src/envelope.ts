@@ -4,6 +4,7 @@ import { AuditRecordedV1 } from './audit-events';
 import { ConfigEvent } from './config-events';
 import { WritebackError } from './errors';
 import { ExecutorCommand, WritebackEvent } from './events';
+import { DirectoryUserLookedUpV1 } from './lookups';
 
 const EnvelopeMeta = z.object({
   eventId: z.uuid(),
@@ -22,9 +23,15 @@ export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
 export const CommandEnvelope = z.intersection(EnvelopeMeta, ExecutorCommand);
 export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
+export type ApplyCommandEnvelope = Extract<CommandEnvelope, { type: 'ApplyPasswordWriteback' }>;
+export type LookupCommandEnvelope = Extract<CommandEnvelope, { type: 'LookupDirectoryUser' }>;
 
 export const ConfigEventEnvelope = z.intersection(EnvelopeMeta, ConfigEvent);
 export type ConfigEventEnvelope = z.infer<typeof ConfigEventEnvelope>;
+
+/** An executor's answer to a lookup, on `Topics.lookups` (ADR 0023). */
+export const LookupReplyEnvelope = z.intersection(EnvelopeMeta, DirectoryUserLookedUpV1);
+export type LookupReplyEnvelope = z.infer<typeof LookupReplyEnvelope>;
 
 /** A message of the public audit topic, as its JSON Schema (docs/asyncapi) describes it. */
 export const AuditMessage = EnvelopeMeta.extend(AuditRecordedV1.shape).meta(AuditRecordedV1.meta() ?? {});
@@ -37,10 +44,9 @@ export interface EnvelopeContext {
   occurredAt?: string;
 }
 
-export function envelope<T extends WritebackEvent | ExecutorCommand | ConfigEvent | AuditRecordedV1>(
-  message: T,
-  context: EnvelopeContext,
-): T & EnvelopeMeta {
+export function envelope<
+  T extends WritebackEvent | ExecutorCommand | ConfigEvent | AuditRecordedV1 | DirectoryUserLookedUpV1,
+>(message: T, context: EnvelopeContext): T & EnvelopeMeta {
   return {
     eventId: randomUUID(),
     occurredAt: context.occurredAt ?? new Date().toISOString(),
@@ -91,4 +97,8 @@ export function decodeCommand(raw: string): CommandEnvelope {
 
 export function decodeConfigEvent(raw: string): ConfigEventEnvelope {
   return decodeWith(ConfigEventEnvelope, raw, 'configuration event');
+}
+
+export function decodeLookupReply(raw: string): LookupReplyEnvelope {
+  return decodeWith(LookupReplyEnvelope, raw, 'lookup reply');
 }

@@ -1,5 +1,6 @@
-import { ContractViolation, decodeCommand, decodeEvent, envelope } from './envelope';
+import { ContractViolation, decodeCommand, decodeEvent, decodeLookupReply, envelope } from './envelope';
 import type { ExecutorCommand, WritebackEvent } from './events';
+import type { DirectoryUserLookedUpV1 } from './lookups';
 import type { WritebackRequest } from './request';
 import { EXECUTOR_TOPIC_PATTERN, executorTopic, isValidDomainId, messageKeyForTarget } from './topics';
 
@@ -147,6 +148,71 @@ describe('decodeEvent / decodeCommand', () => {
     expect(violationOf(() => decodeCommand(wire)).message).toBe('command does not match its contract');
     const command = JSON.stringify(envelope(apply, { correlationId: OPERATION_ID }));
     expect(violationOf(() => decodeEvent(command)).retriable).toBe(false);
+  });
+});
+
+describe('directory lookups (ADR 0023)', () => {
+  const LOOKUP_ID = '7a1c9e20-5b3d-4e6f-8a7b-9c0d1e2f3a4b';
+  const GUID = '2b2ad8a4-1f0e-4d6c-9a51-0c7f2e4b9d10';
+  const lookup: ExecutorCommand = {
+    type: 'LookupDirectoryUser',
+    version: 1,
+    data: { lookupId: LOOKUP_ID, domainId: 'corp', by: { objectGuid: GUID }, expiresAt: '2026-12-05T10:00:05.000Z' },
+  };
+  const found: DirectoryUserLookedUpV1 = {
+    type: 'DirectoryUserLookedUp',
+    version: 1,
+    data: {
+      lookupId: LOOKUP_ID,
+      domainId: 'corp',
+      result: {
+        outcome: 'found',
+        user: {
+          objectGuid: GUID,
+          userPrincipalName: 'alice@corp.example.test',
+          givenName: 'Alice',
+          familyName: null,
+          displayName: 'Alice',
+          mail: null,
+          enabled: true,
+        },
+      },
+      answeredAt: '2026-12-05T10:00:01.000Z',
+    },
+  };
+
+  it('round-trips a lookup command and its reply through JSON', () => {
+    const sent = envelope(lookup, { correlationId: LOOKUP_ID });
+    expect(decodeCommand(JSON.stringify(sent))).toEqual(sent);
+    const reply = envelope(found, { correlationId: LOOKUP_ID });
+    expect(decodeLookupReply(JSON.stringify(reply))).toEqual(reply);
+  });
+
+  it.each([
+    ['a GUID in upper case', { objectGuid: GUID.toUpperCase() }],
+    ['both a UPN and a GUID', { objectGuid: GUID, userPrincipalName: 'alice@corp.example.test' }],
+    ['neither', {}],
+  ])('refuses a lookup by %s', (_case, by) => {
+    const raw = JSON.stringify(
+      envelope({ ...lookup, data: { ...lookup.data, by } } as ExecutorCommand, { correlationId: LOOKUP_ID }),
+    );
+    expect(violationOf(() => decodeCommand(raw)).issues.some((i) => i.startsWith('data.by'))).toBe(true);
+  });
+
+  it('refuses a reply with an outcome it does not know, and an event in its place', () => {
+    const reply = JSON.stringify(envelope(found, { correlationId: LOOKUP_ID })).replace('"found"', '"maybe"');
+    expect(violationOf(() => decodeLookupReply(reply)).message).toBe('lookup reply does not match its contract');
+    const event = JSON.stringify(envelope(requested, { correlationId: OPERATION_ID }));
+    expect(violationOf(() => decodeLookupReply(event)).retriable).toBe(false);
+  });
+
+  it('keeps the target GUID a request may carry, and its absence', () => {
+    const withGuid = {
+      ...apply,
+      data: { ...apply.data, request: { ...request, target: { ...request.target, objectGuid: GUID } } },
+    };
+    const sent = envelope(withGuid as ExecutorCommand, { correlationId: OPERATION_ID });
+    expect(decodeCommand(JSON.stringify(sent))).toEqual(sent);
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Caller, OperationKind, Reason, SealedCredential, WritebackRequest } from './request';
+import { Caller, ObjectGuid, OperationKind, Reason, SealedCredential, WritebackRequest } from './request';
 
 const OperationId = z.uuid();
 const Iso = z.iso.datetime({ offset: true });
@@ -113,5 +113,24 @@ export const ApplyPasswordWritebackV1 = z.object({
   }),
 });
 
-export const ExecutorCommand = z.discriminatedUnion('type', [ApplyPasswordWritebackV1]);
+/**
+ * Imperative, read-only: find one user in the domain with the executor's own bind account, and
+ * answer `DirectoryUserLookedUp` on `Topics.lookups` (ADR 0023). Carries no secret; an executor
+ * drops it once `expiresAt` has passed, since the asker has stopped waiting.
+ */
+export const LookupDirectoryUserV1 = z.object({
+  type: z.literal('LookupDirectoryUser'),
+  version: z.literal(1),
+  data: z.object({
+    lookupId: z.uuid(),
+    domainId: z.string(),
+    by: z.union([
+      z.object({ userPrincipalName: z.string().trim().min(1).max(256) }).strict(),
+      z.object({ objectGuid: ObjectGuid }).strict(),
+    ]),
+    expiresAt: Iso,
+  }),
+});
+
+export const ExecutorCommand = z.discriminatedUnion('type', [ApplyPasswordWritebackV1, LookupDirectoryUserV1]);
 export type ExecutorCommand = z.infer<typeof ExecutorCommand>;

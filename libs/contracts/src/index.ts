@@ -1,6 +1,7 @@
 export * from './topics';
 export * from './request';
 export * from './events';
+export * from './lookups';
 export * from './envelope';
 export * from './domain-config';
 export * from './config-events';

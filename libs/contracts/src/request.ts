@@ -18,6 +18,8 @@ export const Channel = z.enum([
   'graph-api',
   'powershell',
   'm365-admin-center',
+  /** A SCIM 2.0 client (a cloud identity service's password push, docs/scim.md, ADR 0023). */
+  'scim',
 ]);
 export type Channel = z.infer<typeof Channel>;
 
@@ -35,9 +37,23 @@ export const Actor = z.object({
 });
 export type Actor = z.infer<typeof Actor>;
 
+/**
+ * An AD objectGUID in the string form AD tools show (its first three fields byte-swapped),
+ * lowercase: `2b2ad8a4-1f0e-4d6c-9a51-0c7f2e4b9d10`.
+ */
+export const ObjectGuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase GUID');
+export type ObjectGuid = z.infer<typeof ObjectGuid>;
+
 export const Target = z.object({
   userPrincipalName: Upn,
   isAdministrator: z.boolean().default(false),
+  /**
+   * The entry the caller looked up (SCIM's `id`): the executor writes only if the entry it finds
+   * by the UPN still has this GUID, and refuses with AD.USER_CHANGED otherwise.
+   */
+  objectGuid: ObjectGuid.optional(),
 });
 export type Target = z.infer<typeof Target>;
 

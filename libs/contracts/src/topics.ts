@@ -11,6 +11,8 @@ export const Topics = {
   config: 'writeback.config.v1',
   /** Undecodable or invalid messages, with the reason; consumers move on. */
   deadLetters: 'writeback.dead-letters.v1',
+  /** Executors' answers to `LookupDirectoryUser` (ADR 0023); no secret, read by the gates. */
+  lookups: 'writeback.lookups.v1',
 } as const;
 
 /** A domain id: lowercase letters, digits and dashes, starting with a letter (it names a topic). */

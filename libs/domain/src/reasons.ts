@@ -71,9 +71,19 @@ export const Reasons = {
     message:
       "A user who is not an administrator acted on another user's password, which is never written back. Have an administrator reset it from the admin center, or have the user reset their own password in the SSPR portal.",
   },
+  SCIM_PUSH_DISABLED: {
+    code: 'POLICY.SCIM_PUSH_DISABLED',
+    message:
+      "A SCIM client's password push is turned off for this domain. Set the domain's scimPush to change or admin-reset (docs/scim.md) if the cloud service's pushes should be written back.",
+  },
   USER_NOT_FOUND: {
     code: 'AD.USER_NOT_FOUND',
     message: 'No user with this UPN exists under the domain base DN.',
+  },
+  USER_CHANGED: {
+    code: 'AD.USER_CHANGED',
+    message:
+      'The UPN now names another directory entry than the one the caller looked up (it was renamed or moved between the lookup and the write). Nothing was written; look the user up again.',
   },
   USER_OUT_OF_SCOPE: {
     code: 'SCOPE.USER_OUT_OF_SCOPE',

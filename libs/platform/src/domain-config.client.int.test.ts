@@ -150,6 +150,7 @@ function domain(id: string, version: number): DomainConfigView {
     writebackEnabled: true,
     engineOwnsDomain: true,
     allowUnlockWithoutReset: false,
+    scimPush: 'off',
     policy: { refuse: [], allow: [], allowWidening: false },
     scope: { organizationalUnits: [], groups: [], ldapFilter: null, protectedGroups: [] },
     auditRetentionDays: null,

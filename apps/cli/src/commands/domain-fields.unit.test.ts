@@ -15,6 +15,7 @@ const corp: DomainBody = {
   writebackEnabled: true,
   engineOwnsDomain: true,
   allowUnlockWithoutReset: false,
+  scimPush: 'off',
   policy: { refuse: [], allow: [], allowWidening: false },
   scope: { organizationalUnits: [], groups: [], ldapFilter: null, protectedGroups: [] },
   auditRetentionDays: null,

@@ -51,6 +51,7 @@ const corp = {
   writebackEnabled: true,
   engineOwnsDomain: true,
   allowUnlockWithoutReset: false,
+  scimPush: 'off',
   policy: { refuse: [], allow: [], allowWidening: false },
 } as unknown as DomainConfigView;
 

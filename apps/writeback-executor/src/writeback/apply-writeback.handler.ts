@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { envelope, WritebackError, type CommandEnvelope } from '@writeback/contracts';
+import { envelope, WritebackError, type ApplyCommandEnvelope } from '@writeback/contracts';
 import { DirectoryError, type LdapDirectory, type WritebackScope } from '@writeback/directory';
 import {
   decidePasswordWrite,
@@ -73,13 +73,13 @@ export class ApplyWritebackHandler {
   ) {}
 
   /** Runs on behalf of the command's operation (the bus set it), so every log line names it. */
-  handle(command: CommandEnvelope, session: CommandSession = {}): Promise<void> {
+  handle(command: ApplyCommandEnvelope, session: CommandSession = {}): Promise<void> {
     return inSpan('writeback apply', { attributes: { 'writeback.domain.id': command.data.domainId } }, () =>
       this.handleInSpan(command, session),
     );
   }
 
-  private async handleInSpan(command: CommandEnvelope, session: CommandSession): Promise<void> {
+  private async handleInSpan(command: ApplyCommandEnvelope, session: CommandSession): Promise<void> {
     const started = performance.now();
     const { operationId, domainId } = command.data;
     const log = this.logger.child({ domainId });
@@ -138,7 +138,10 @@ export class ApplyWritebackHandler {
   }
 
   /** Reads the domain's configuration, its directory and the sealed password's key. */
-  private async prepare(command: CommandEnvelope, log: Logger): Promise<{ preparation: Preparation; ready?: Ready }> {
+  private async prepare(
+    command: ApplyCommandEnvelope,
+    log: Logger,
+  ): Promise<{ preparation: Preparation; ready?: Ready }> {
     const { operationId, domainId, request, credential, domainConfigVersion } = command.data;
     try {
       // A domain added, or changed, since the last read is read again before anything fails on it.
@@ -168,7 +171,7 @@ export class ApplyWritebackHandler {
 
   /** One directory write; its failure is classified by the directory adapter, not here. */
   private async write(
-    command: CommandEnvelope,
+    command: ApplyCommandEnvelope,
     ready: Ready,
     attempt: number,
     known: WritebackKnown,
@@ -223,7 +226,7 @@ export class ApplyWritebackHandler {
 
   /** Records the outcome with its event (outbox), so an applied password is always announced. */
   private async finish(
-    command: CommandEnvelope,
+    command: ApplyCommandEnvelope,
     step: Extract<WritebackStep, { next: 'applied' | 'refuse' | 'give-up' }>,
     log: Logger,
     started: number,

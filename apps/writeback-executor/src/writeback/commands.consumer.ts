@@ -1,5 +1,5 @@
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { decodeCommand } from '@writeback/contracts';
+import { ContractViolation, decodeCommand } from '@writeback/contracts';
 import { BusConsumer, type IncomingMessage } from '@writeback/messaging';
 import { ApplyWritebackHandler } from './apply-writeback.handler';
 
@@ -9,6 +9,10 @@ export class CommandsConsumer {
 
   @EventPattern('commands')
   async onCommand(@Payload() message: IncomingMessage): Promise<void> {
-    await this.handler.handle(decodeCommand(message.value), { heartbeat: message.heartbeat });
+    const command = decodeCommand(message.value);
+    if (command.type !== 'ApplyPasswordWriteback') {
+      throw new ContractViolation(`this executor does not serve ${command.type}`, []);
+    }
+    await this.handler.handle(command, { heartbeat: message.heartbeat });
   }
 }

@@ -38,7 +38,10 @@ export function eventMessage(envelope: EventEnvelope): OutgoingMessage {
 export function commandMessage(envelope: CommandEnvelope): OutgoingMessage {
   return {
     topic: executorTopic(envelope.data.domainId),
-    key: messageKeyForTarget(envelope.data.request.target.userPrincipalName),
+    key:
+      envelope.type === 'ApplyPasswordWriteback'
+        ? messageKeyForTarget(envelope.data.request.target.userPrincipalName)
+        : envelope.data.lookupId,
     value: JSON.stringify(envelope),
     headers: headersOf(envelope),
   };
