@@ -211,6 +211,33 @@ describe('helm/writeback', () => {
     }
   });
 
+  it('mounts the SCIM clients Secret whole into the gate only, and points WRITEBACK_SCIM_CLIENTS_FILE at it', () => {
+    const pods = podTemplates(objectsWith({ policyGate: { scim: { existingSecret: 'writeback-scim-clients' } } }));
+    const holding = pods.filter(({ spec }) => spec.volumes?.some((v) => v.name === 'scim-clients'));
+    expect(holding.map(({ owner }) => owner.metadata.labels?.['app.kubernetes.io/component'])).toEqual(['policy-gate']);
+    const gate = holding[0]?.spec;
+    expect(gate?.volumes?.find((v) => v.name === 'scim-clients')).toEqual({
+      name: 'scim-clients',
+      secret: {
+        secretName: 'writeback-scim-clients',
+        defaultMode: 0o440,
+        items: [{ key: 'clients.json', path: 'clients.json' }],
+      },
+    });
+    // No subPath: a subPath mount would never see a client added or removed.
+    expect(gate?.containers[0]?.volumeMounts?.find((m) => m.name === 'scim-clients')).toEqual({
+      name: 'scim-clients',
+      mountPath: '/etc/writeback/scim-clients',
+      readOnly: true,
+    });
+    expect(gate?.containers[0]?.env?.find((e) => e.name === 'WRITEBACK_SCIM_CLIENTS_FILE')?.value).toBe(
+      '/etc/writeback/scim-clients/clients.json',
+    );
+    // Unset: no mount, and the gate accepts JWTs only.
+    const without = podTemplates(objectsWith({})).flatMap(({ spec }) => spec.volumes ?? []);
+    expect(without.filter((v) => v.name === 'scim-clients')).toEqual([]);
+  });
+
   it('runs the migration Job before install and upgrade, with the URL from the database Secret', () => {
     const job = objectsOf(renderChart([MINIMAL])).find((o) => o.kind === 'Job') as K8sObject;
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');

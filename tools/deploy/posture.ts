@@ -139,6 +139,7 @@ export function inlineSecrets(objects: K8sObject[]): string[] {
 const CODE_READING_ENV = [
   'libs/platform/src/service-config.ts',
   'libs/platform/src/auth/token-verifier.ts',
+  'libs/platform/src/auth/scim-auth.guard.ts',
   'libs/platform/src/domain-config.client.ts',
   'libs/platform/src/prisma.module.ts',
   'libs/observability/src/telemetry.ts',

@@ -15,6 +15,7 @@ import { registerDomainCommands } from './commands/domains.command';
 import { registerKeyCommands } from './commands/keys.command';
 import { registerOperationCommands } from './commands/operations.command';
 import { registerPermissionCommands } from './commands/permissions.command';
+import { registerScimTokenCommand } from './commands/scim-token.command';
 import { registerTopicCommands } from './commands/topics.command';
 import { registerValidateCommand } from './commands/validate.command';
 import { createOutput } from './output';
@@ -117,6 +118,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerAuditCommands(program, getContext);
   registerDeadLetterCommands(program, getContext);
   registerTopicCommands(program, getContext);
+  registerScimTokenCommand(program, getContext);
   registerContextCommands(program, getContext);
   registerCompletionCommand(program, getContext);
   const exitOverride = (command: Command): void => {

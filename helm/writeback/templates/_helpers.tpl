@@ -133,6 +133,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- define "writeback.bindDir" -}}/etc/writeback/bind{{- end -}}
 {{- define "writeback.jwksDir" -}}/etc/writeback/jwks{{- end -}}
 {{- define "writeback.configReaderTokenDir" -}}/etc/writeback/config-reader{{- end -}}
+{{- define "writeback.scimClientsDir" -}}/etc/writeback/scim-clients{{- end -}}
 
 {{/* Env of every service: shared settings from the ConfigMap, secrets only by reference. */}}
 {{- define "writeback.serviceEnv" -}}
@@ -571,4 +572,27 @@ spec:
     items:
       - key: {{ .domain.bindPasswordSecret.key }}
         path: password
+{{- end -}}
+
+{{/* The gate's SCIM clients file (policyGate.scim.existingSecret), when set. */}}
+{{- define "writeback.gateScimEnv" -}}
+- name: WRITEBACK_SCIM_CLIENTS_FILE
+  value: {{ printf "%s/clients.json" (include "writeback.scimClientsDir" .) | quote }}
+{{- end -}}
+
+{{- define "writeback.gateScimVolumeMounts" -}}
+- name: scim-clients
+  mountPath: {{ include "writeback.scimClientsDir" . }}
+  readOnly: true
+{{- end -}}
+
+{{/* A whole-Secret volume (no subPath), so a client added or removed reaches the gate without a restart. */}}
+{{- define "writeback.gateScimVolumes" -}}
+- name: scim-clients
+  secret:
+    secretName: {{ .Values.policyGate.scim.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.policyGate.scim.existingSecretKey }}
+        path: clients.json
 {{- end -}}

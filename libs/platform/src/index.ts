@@ -15,3 +15,6 @@ export * from './auth/bearer-auth.guard';
 export * from './openapi.controller';
 export * from './auth/openapi-security';
 export * from './settings';
+export * from './followed-file';
+export * from './auth/scim-clients';
+export * from './auth/scim-auth.guard';

@@ -37,6 +37,10 @@ export const GateSettings = Common.extend(ConfigReader.shape).extend({
   WRITEBACK_OPERATION_DEADLINE_MS: integerSetting(1000, 86_400_000).default(120_000),
   WRITEBACK_RATE_LIMIT_PER_CALLER: integerSetting(0, 1_000_000).default(600),
   WRITEBACK_RATE_LIMIT_PER_TARGET: integerSetting(0, 1_000_000).default(10),
+  /** The SCIM clients' static tokens, by hash (ADR 0023 §6; `ScimClients`); unset: JWTs only. */
+  WRITEBACK_SCIM_CLIENTS_FILE: z.string().trim().min(1).optional(),
+  WRITEBACK_SCIM_WAIT_SECONDS: integerSetting(1, 30).default(20),
+  WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS: integerSetting(100, 30_000).default(5000),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './service-config';
-import { AuditSettings, ExecutorSettings, readSettings } from './settings';
+import { AuditSettings, ExecutorSettings, GateSettings, readSettings } from './settings';
 
 const executorEnv = {
   WRITEBACK_CONFIG_SERVICE_URL: 'http://config:8081',
@@ -44,6 +44,24 @@ describe('readSettings', () => {
     );
     expect(() => readSettings(ExecutorSettings, { ...executorEnv, WRITEBACK_EXECUTOR_DOMAINS: '  ' })).toThrow(
       'WRITEBACK_EXECUTOR_DOMAINS is required',
+    );
+  });
+
+  it("reads the gate's SCIM settings: no clients file, 20 s of waiting and 5 s per lookup unless set, within bounds", () => {
+    const gateEnv = { WRITEBACK_CONFIG_SERVICE_URL: 'http://config:8081' };
+    expect(readSettings(GateSettings, gateEnv)).toMatchObject({
+      WRITEBACK_SCIM_WAIT_SECONDS: 20,
+      WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS: 5000,
+    });
+    expect(readSettings(GateSettings, gateEnv).WRITEBACK_SCIM_CLIENTS_FILE).toBeUndefined();
+    expect(
+      readSettings(GateSettings, { ...gateEnv, WRITEBACK_SCIM_CLIENTS_FILE: ' /etc/writeback/scim/clients.json ' }),
+    ).toMatchObject({ WRITEBACK_SCIM_CLIENTS_FILE: '/etc/writeback/scim/clients.json' });
+    expect(() => readSettings(GateSettings, { ...gateEnv, WRITEBACK_SCIM_WAIT_SECONDS: '31' })).toThrow(
+      'WRITEBACK_SCIM_WAIT_SECONDS: expected an integer from 1 to 30',
+    );
+    expect(() => readSettings(GateSettings, { ...gateEnv, WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS: '99' })).toThrow(
+      'WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS: expected an integer from 100 to 30000',
     );
   });
 });

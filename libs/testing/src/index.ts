@@ -7,3 +7,4 @@ export * from './jaeger';
 export * from './prometheus-text';
 export * from './migrated-database';
 export * from './cli-runner';
+export * from './secret-volume';

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '@writeback/platform';
+import { secretVolume } from '@writeback/testing';
 import {
   generateDomainKeyPair,
   importDomainPrivateKey,
@@ -25,27 +26,6 @@ function countingKeys(dir: string): { sut: DomainKeys; imports: () => number } {
     return importDomainPrivateKey(privateKey);
   });
   return { sut, imports: () => imports };
-}
-
-/**
- * A directory laid out and updated as the kubelet does a Secret (or projected) volume: the
- * files live in a timestamped directory, `..data` points at it, and each visible name is a
- * symlink through `..data`. An update writes a new timestamped directory, swaps `..data` by
- * renaming a new symlink over it, adds and removes the visible names, then deletes the old one.
- */
-async function secretVolume(dir: string, files: Record<string, string>): Promise<void> {
-  const entries = await readdir(dir);
-  const previous = entries.find((e) => e.startsWith('..') && e !== '..data');
-  const current = `..${new Date().toISOString().replace(/\D/g, '_')}${Math.random().toString().slice(2, 8)}`;
-  await mkdir(join(dir, current));
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, current, name), content);
-  await symlink(current, join(dir, '..data_tmp'));
-  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const name of Object.keys(files)) {
-    if (!entries.includes(name)) await symlink(join('..data', name), join(dir, name));
-  }
-  for (const name of entries.filter((e) => !e.startsWith('..') && !(e in files))) await unlink(join(dir, name));
-  if (previous) await rm(join(dir, previous), { recursive: true });
 }
 
 const binding = { operationId: '5b0c3f0e-6f0c-4c55-9d3b-2f2f6e0b8d11', domainId: 'corp', targetUpn: 'a@corp.test' };

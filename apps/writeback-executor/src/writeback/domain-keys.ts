@@ -1,21 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigurationError } from '@writeback/platform';
+import { ConfigurationError, fileVersionOf, unchangedSince, type FileVersion } from '@writeback/platform';
 import { importDomainPrivateKey, isDomainKeyFile, type DomainPrivateKey } from '@writeback/sealing';
 
-/**
- * How long after its last change a file's metadata is trusted to tell a later change. The
- * kernel stamps mtime at the granularity of a clock tick, so a file rewritten in place twice
- * within one tick, to the same size, keeps the metadata we saw; a file changed this recently is
- * read again (not imported again, unless its content differs) until the time is past.
- */
-const SETTLE_MS = 2_000;
-
 /** What was read from one key file, and the metadata of the file it was read from. */
-interface KeyFile {
-  identity: string;
-  settled: boolean;
+interface KeyFile extends FileVersion {
   digest: string;
   /** null: the file is not a key (other files may share the directory). */
   key: DomainPrivateKey | null;
@@ -28,10 +18,8 @@ interface KeyFile {
  * sealed before the new public key was published still complete.
  *
  * Each key is imported once and kept, non-extractable, for as long as its file stays the same
- * (ADR 0021). The directory is listed on every use and each candidate file's metadata checked,
- * so a key added, replaced or removed is followed without a restart. A Secret volume updates
- * by pointing its `..data` symlink at a new timestamped directory: the names stay, but they
- * resolve to other files (another inode), which `stat` sees.
+ * (ADR 0021). The directory is listed on every use and each candidate file's version checked
+ * (`fileVersionOf`), so a key added, replaced or removed is followed without a restart.
  */
 export class DomainKeys {
   /** By file name; a name no longer listed is forgotten with its key. */
@@ -66,15 +54,13 @@ export class DomainKeys {
 
   private async load(file: string): Promise<DomainPrivateKey | null> {
     const path = join(this.directory, file);
-    // Follows the symlinks, so the identity is the file the name resolves to now.
-    const stats = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!stats) {
+    const version = await fileVersionOf(path);
+    if (!version) {
       this.files.delete(file);
       return null;
     }
-    const identity = [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
     const known = this.files.get(file);
-    if (known?.identity === identity && known.settled) return known.key;
+    if (known && unchangedSince(known, version)) return known.key;
     const content = (await readFile(path, 'utf8').catch(() => '')).trim();
     const digest = createHash('sha256').update(content).digest('hex');
     const key =
@@ -84,8 +70,7 @@ export class DomainKeys {
             // Not a key: other files may share the directory.
             () => null,
           );
-    const settled = Date.now() - Number(stats.mtimeMs) > SETTLE_MS;
-    this.files.set(file, { identity, settled, digest, key });
+    this.files.set(file, { ...version, digest, key });
     return key;
   }
 }

@@ -22,6 +22,8 @@ export const Scopes = {
   operator: 'writeback.operator',
   /** Reads the audit trail and the domains' configuration; changes nothing. */
   auditor: 'writeback.auditor',
+  /** Pushes passwords over SCIM (`/scim/v2`, ADR 0023); nothing else. */
+  scim: 'writeback.scim',
 } as const;
 
 /** Reads of the audit trail and of configuration: auditors, and operators too. */
@@ -34,7 +36,7 @@ export const READER_SCOPES = [Scopes.auditor, Scopes.operator] as const;
 export const RequireScope = (...scopes: string[]): MethodDecorator & ClassDecorator =>
   SetMetadata(REQUIRED_SCOPE, scopes);
 
-interface AuthenticatedRequest {
+export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   caller?: Caller;
 }

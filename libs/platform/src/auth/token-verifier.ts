@@ -53,6 +53,11 @@ export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined when there is none. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '')?.[1];
+}
+
 const ANONYMOUS: Caller = { subject: 'anonymous', issuer: null };
 
 export interface Verified {
@@ -103,9 +108,8 @@ export class TokenVerifier {
   /** The caller and the scopes its token grants. */
   async verify(authorization: string | undefined): Promise<Verified> {
     if (this.config.mode === 'none' || !this.keys) return { caller: ANONYMOUS, scopes: 'all' };
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
-    if (!match) throw new Unauthenticated('a bearer token is required');
-    const token = match[1] as string;
+    const token = bearerToken(authorization);
+    if (token === undefined) throw new Unauthenticated('a bearer token is required');
     const known = this.verified.get(token);
     if (known) return known;
     const changes = this.keySetChanges;
