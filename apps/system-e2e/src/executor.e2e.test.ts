@@ -409,6 +409,27 @@ describe('writeback executor (distributed, two forests)', () => {
       expect((await replyTo(byGuid)).data.result).toEqual(reply.data.result);
     });
 
+    it('writes for the GUID a lookup found, and refuses another GUID with AD.USER_CHANGED, writing nothing', async () => {
+      const found = lookup('corp', { userPrincipalName: heidi.upn });
+      await bus.publish([commandMessage(found)]);
+      const { result } = (await replyTo(found)).data;
+      const guid = result.outcome === 'found' ? result.user.objectGuid : '';
+      const resetFor = (objectGuid: string, password: string): Record<string, unknown> => ({
+        ...adminReset(heidi.upn, password),
+        target: { userPrincipalName: heidi.upn, isAdministrator: false, objectGuid },
+      });
+      const before = await readUserAttributes(forests.corp, 'heidi', ['pwdLastSet']);
+      const moved = await outcomeOf(resetFor(randomUUID(), `Moved-${stamp}-Aa1!`));
+      expect(moved).toMatchObject({ status: 'rejected', reason: { code: 'AD.USER_CHANGED' } });
+      expect(await readUserAttributes(forests.corp, 'heidi', ['pwdLastSet'])).toEqual(before);
+      expect(await canBind(forests.corp, heidi.upn, heidiPassword)).toBe(true);
+
+      const password = `Same-${stamp}-Aa1!`;
+      expect(await outcomeOf(resetFor(guid, password))).toMatchObject({ status: 'applied' });
+      expect(await canBind(forests.corp, heidi.upn, password)).toBe(true);
+      heidiPassword = password;
+    });
+
     it('answers failed, with the reason and retriable, when no DC answers, rather than being redelivered', async () => {
       const { corp } = forests;
       // A lookup carries no configuration version: the executor follows a change within moments.
