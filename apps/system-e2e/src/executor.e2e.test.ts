@@ -1,20 +1,31 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { executorTopic } from '@writeback/contracts';
+import {
+  decodeLookupReply,
+  envelope,
+  executorTopic,
+  Topics,
+  type LookupCommandEnvelope,
+  type LookupReplyEnvelope,
+} from '@writeback/contracts';
+import { commandMessage, KafkaBus, type Subscription } from '@writeback/messaging';
 import {
   canBind,
   createPlainAccount,
   forestUser,
+  parsePrometheusText,
   readUserAttributes,
+  sampleValue,
   startWritebackFixture,
   testEnvironment,
   waitFor,
   withLdapsBind,
   type WritebackFixture,
 } from '@writeback/testing';
-import { Attribute, Change } from 'ldapts';
+import { Attribute, Change, type Client } from 'ldapts';
 import { adminReset, kafkaRecords } from './scenarios';
 
 const run = promisify(execFile);
@@ -310,5 +321,157 @@ describe('writeback executor (distributed, two forests)', () => {
     expect(audit.filter((e) => e['type'] === 'WritebackApplied')).toHaveLength(1);
     expect(await readUserAttributes(forests.corp, 'heidi', ['pwdLastSet'])).toEqual(before);
     expect(await canBind(forests.corp, heidi.upn, password)).toBe(true);
+  });
+
+  /**
+   * SCIM lookups (ADR 0023) as the gate will send them: a LookupDirectoryUser on the domain's
+   * executor topic, answered with DirectoryUserLookedUp on writeback.lookups.v1.
+   */
+  describe('answers LookupDirectoryUser on writeback.lookups.v1', () => {
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const replies = new Map<string, LookupReplyEnvelope>();
+    let bus: KafkaBus;
+    let subscription: Subscription;
+
+    beforeAll(async () => {
+      bus = new KafkaBus({
+        clientId: 'lookups-test',
+        brokers: fixture.kafka?.bootstrapServers ?? [],
+        idempotent: false,
+        logger: quiet,
+      });
+      subscription = await bus.subscribe({
+        groupId: `lookups-test-${stamp}`,
+        topics: [Topics.lookups],
+        handler: (message) => {
+          replies.set(message.key, decodeLookupReply(message.value));
+          return Promise.resolve();
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await subscription?.stop();
+      await bus?.close();
+    });
+
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const lookup = (domainId: string, by: LookupCommandEnvelope['data']['by'], expiresInMs = 30_000) =>
+      envelope(
+        {
+          type: 'LookupDirectoryUser',
+          version: 1,
+          data: { lookupId: randomUUID(), domainId, by, expiresAt: new Date(Date.now() + expiresInMs).toISOString() },
+        },
+        { correlationId: randomUUID(), traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      ) as LookupCommandEnvelope;
+    const replyTo = (command: LookupCommandEnvelope): Promise<LookupReplyEnvelope> =>
+      waitFor(() => replies.get(command.data.lookupId), {
+        timeoutMs: 30_000,
+        description: `the reply to lookup ${command.data.lookupId}`,
+      });
+    /** AD's own reading of a GUID string: the entry the `<GUID=…>` DN names. */
+    const samOfGuid = (forest: typeof forests.corp, guid: string): Promise<unknown> =>
+      withLdapsBind(forest, forest.admin.dn, forest.admin.password, async (client: Client) => {
+        const { searchEntries } = await client.search(`<GUID=${guid}>`, {
+          scope: 'base',
+          attributes: ['sAMAccountName'],
+        });
+        return searchEntries[0]?.['sAMAccountName'];
+      });
+
+    it.each([
+      ['corp', 'uma'],
+      ['fabrikam', 'pete'],
+    ] as const)('finds a user of %s by UPN, then by its GUID, in one trace with the asker', async (name, sam) => {
+      const forest = forests[name];
+      const user = forestUser(forest, sam);
+      const byUpn = lookup(name, { userPrincipalName: user.upn });
+      await bus.publish([commandMessage(byUpn)]);
+      const reply = await replyTo(byUpn);
+      expect(reply).toMatchObject({
+        type: 'DirectoryUserLookedUp',
+        version: 1,
+        correlationId: byUpn.data.lookupId,
+        causationId: byUpn.eventId,
+        data: {
+          lookupId: byUpn.data.lookupId,
+          domainId: name,
+          result: { outcome: 'found', user: { userPrincipalName: user.upn, enabled: true } },
+        },
+      });
+      expect(reply.traceparent?.split('-')[1]).toBe(traceId);
+      const guid = reply.data.result.outcome === 'found' ? reply.data.result.user.objectGuid : '';
+      expect(await samOfGuid(forest, guid)).toBe(sam);
+
+      const byGuid = lookup(name, { objectGuid: guid });
+      await bus.publish([commandMessage(byGuid)]);
+      expect((await replyTo(byGuid)).data.result).toEqual(reply.data.result);
+    });
+
+    it('writes for the GUID a lookup found, and refuses another GUID with AD.USER_CHANGED, writing nothing', async () => {
+      const found = lookup('corp', { userPrincipalName: heidi.upn });
+      await bus.publish([commandMessage(found)]);
+      const { result } = (await replyTo(found)).data;
+      const guid = result.outcome === 'found' ? result.user.objectGuid : '';
+      const resetFor = (objectGuid: string, password: string): Record<string, unknown> => ({
+        ...adminReset(heidi.upn, password),
+        target: { userPrincipalName: heidi.upn, isAdministrator: false, objectGuid },
+      });
+      const before = await readUserAttributes(forests.corp, 'heidi', ['pwdLastSet']);
+      const moved = await outcomeOf(resetFor(randomUUID(), `Moved-${stamp}-Aa1!`));
+      expect(moved).toMatchObject({ status: 'rejected', reason: { code: 'AD.USER_CHANGED' } });
+      expect(await readUserAttributes(forests.corp, 'heidi', ['pwdLastSet'])).toEqual(before);
+      expect(await canBind(forests.corp, heidi.upn, heidiPassword)).toBe(true);
+
+      const password = `Same-${stamp}-Aa1!`;
+      expect(await outcomeOf(resetFor(guid, password))).toMatchObject({ status: 'applied' });
+      expect(await canBind(forests.corp, heidi.upn, password)).toBe(true);
+      heidiPassword = password;
+    });
+
+    it('answers failed, with the reason and retriable, when no DC answers, rather than being redelivered', async () => {
+      const { corp } = forests;
+      // A lookup carries no configuration version: the executor follows a change within moments.
+      const answered = (outcome: string): Promise<LookupReplyEnvelope['data']['result']> =>
+        waitFor(
+          async () => {
+            const command = lookup('corp', { userPrincipalName: forestUser(corp, 'uma').upn });
+            await bus.publish([commandMessage(command)]);
+            const { result } = (await replyTo(command)).data;
+            return result.outcome === outcome ? result : undefined;
+          },
+          { timeoutMs: 30_000, description: `a lookup answered ${outcome}` },
+        );
+      await fixture.updateDomain('corp', { ldapUrls: ['ldaps://127.0.0.99:636'] });
+      try {
+        expect(await answered('failed')).toMatchObject({ reason: { code: 'AD.DC_UNAVAILABLE' }, retriable: true });
+      } finally {
+        await fixture.updateDomain('corp', { ldapUrls: [corp.ldapsUrl] });
+        await answered('found');
+      }
+    });
+
+    /** The corp executor's count of lookups by result, from its /metrics. */
+    const lookupsCounted = async (result: string): Promise<number> => {
+      const response = await fetch(new URL('/metrics', fixture.system.processes.get('executor-corp')?.url ?? ''));
+      const samples = parsePrometheusText(await response.text());
+      return sampleValue(samples, 'writeback_scim_lookups_total', { domain: 'corp', result }) ?? 0;
+    };
+
+    it('answers an unknown user as absent, and drops an expired lookup unanswered', async () => {
+      const expiredBefore = await lookupsCounted('expired');
+      const expired = lookup('corp', { userPrincipalName: forestUser(forests.corp, 'uma').upn }, -1000);
+      const unknown = lookup('corp', { userPrincipalName: `nobody-${stamp}@${forests.corp.domainDnsName}` });
+      // One key, so one partition: the expired lookup is handled before the next one is answered.
+      const key = expired.data.lookupId;
+      await bus.publish([
+        { ...commandMessage(expired), key },
+        { ...commandMessage(unknown), key },
+      ]);
+      expect((await replyTo(unknown)).data.result).toEqual({ outcome: 'absent', why: 'not-found' });
+      expect(await lookupsCounted('expired')).toBe(expiredBefore + 1);
+      expect(replies.has(expired.data.lookupId)).toBe(false);
+    });
   });
 });

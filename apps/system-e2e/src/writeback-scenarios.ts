@@ -147,6 +147,7 @@ export function describeWritebackScenarios(
         haystacks['kafka'] = await kafkaRecords(fixture.kafka, [
           Topics.events,
           Topics.deadLetters,
+          Topics.lookups,
           executorTopic('corp'),
           executorTopic('fabrikam'),
         ]);

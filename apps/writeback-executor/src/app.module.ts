@@ -14,6 +14,7 @@ import { DomainKeys } from './writeback/domain-keys';
 import { servedDomains } from './writeback/served-domains';
 import { ApplyWritebackHandler } from './writeback/apply-writeback.handler';
 import { DomainDirectories } from './writeback/domain-directories';
+import { LookupUserHandler } from './writeback/lookup-user.handler';
 import { DOMAIN_KEYS, EXECUTOR_OPTIONS, type ExecutorOptions } from './writeback/executor-options';
 
 @Module({
@@ -21,6 +22,7 @@ import { DOMAIN_KEYS, EXECUTOR_OPTIONS, type ExecutorOptions } from './writeback
   controllers: [CommandsConsumer, HealthController],
   providers: [
     ApplyWritebackHandler,
+    LookupUserHandler,
     DomainDirectories,
     OutcomesRepository,
     ...outboxRelayProviders({ producer: EXECUTOR_PRODUCER }),

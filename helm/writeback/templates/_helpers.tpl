@@ -120,7 +120,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 
 {{/* Topics, as in libs/contracts/src/topics.ts. */}}
 {{- define "writeback.topics" -}}
-{{- $topics := list "writeback.events.v1" "writeback.audit.v1" "writeback.config.v1" "writeback.dead-letters.v1" -}}
+{{- $topics := list "writeback.events.v1" "writeback.audit.v1" "writeback.config.v1" "writeback.dead-letters.v1" "writeback.lookups.v1" -}}
 {{- range .Values.executors.domains -}}
 {{- $topics = append $topics (printf "writeback.executor.%s.v1" .domain) -}}
 {{- end -}}

@@ -9,3 +9,4 @@ export { WRITEBACK_RIGHTS, type RightFinding, type WritebackRightId } from './wr
 export * from './security-descriptor';
 export { DaclOnlyControl } from './sd-flags.control';
 export { passwordVersionOf } from './password-version';
+export { guidFilterValue, guidFromBytes, guidToBytes } from './object-guid';

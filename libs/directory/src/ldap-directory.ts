@@ -1,8 +1,10 @@
-import { AndFilter, Attribute, Change, EqualityFilter, OrFilter, type Client } from 'ldapts';
+import { AndFilter, Attribute, Change, EqualityFilter, OrFilter, PresenceFilter, type Client } from 'ldapts';
+import type { DirectoryUser, LookupAbsence, LookupResult } from '@writeback/contracts';
 import { protectedAccount, protectionOf, Reasons, type ProtectedGroup } from '@writeback/domain';
 import { LdapConnectionPool } from './connection-pool';
 import { DirectoryError, needing } from './directory-error';
 import type { LdapRequests } from './ldap-telemetry';
+import { guidFromBytes, guidToBytes } from './object-guid';
 import { passwordVersionOf } from './password-version';
 import { detectPolicyHints, PolicyHintsControl } from './policy-hints.control';
 import { scopeConditions, underScopeOus, type WritebackScope } from './scope-filter';
@@ -35,12 +37,44 @@ export interface PasswordWriteback {
   forceChangeAtNextLogon: boolean;
   scope?: WritebackScope;
   /**
+   * The objectGUID a lookup returned for this user (SCIM, ADR 0023): the entry found by the UPN
+   * must still be that one, or nothing is written (AD.USER_CHANGED: the UPN moved to another
+   * entry between the lookup and the write).
+   */
+  objectGuid?: string;
+  /**
    * Asked right before the password is written, with the directory's count of the user's
    * password writes (null when it cannot be read): 'skip' when that count shows the password
    * was written already, by an earlier try whose answer was lost. Makes the write idempotent.
    */
   beforePasswordWrite?: (user: { dn: string; passwordVersion: number | null }) => Promise<'write' | 'skip'>;
 }
+
+/** Who to look up: by UPN, or by objectGUID in the string form AD tools show. */
+export type UserKey = { userPrincipalName: string } | { objectGuid: string };
+
+/** A lookup's answer; a directory failure is thrown (a DirectoryError), as for writes. */
+export type UserLookup = Extract<LookupResult, { outcome: 'found' | 'absent' }>;
+
+/** The refusals of a write that a lookup shows as an absent user, so it reveals nothing more. */
+const ABSENCES: Readonly<Record<string, LookupAbsence>> = {
+  [Reasons.USER_NOT_FOUND.code]: 'not-found',
+  [Reasons.USER_MULTIPLE_MATCHES.code]: 'several',
+  [Reasons.USER_OUT_OF_SCOPE.code]: 'out-of-scope',
+  [Reasons.PROTECTED_ACCOUNT.code]: 'protected',
+};
+
+/** A user entry as `resolveUser` found it: what the write needs and what a lookup shows. */
+interface UserEntry {
+  dn: string;
+  sid: string;
+  userAccountControl: number;
+  adminCount: boolean;
+  passwordVersion: number | null;
+  user: DirectoryUser;
+}
+
+const UF_ACCOUNTDISABLE = 0x2;
 
 export type WritebackAction = 'password' | 'unlock' | 'force-change-at-next-logon';
 
@@ -88,6 +122,22 @@ export class LdapDirectory {
     return this.pool.use((client, url, ldap) => this.apply(client, url, ldap, write));
   }
 
+  /**
+   * Read-only: finds the user exactly as a write would (the same search, the same privileged and
+   * scope refusals), and answers with its SCIM attributes or why it is absent.
+   */
+  lookupUser(by: UserKey, scope: WritebackScope): Promise<UserLookup> {
+    return this.pool.use(async (client, _url, ldap): Promise<UserLookup> => {
+      try {
+        return { outcome: 'found', user: (await this.resolveUser(client, ldap, by, scope)).user };
+      } catch (error) {
+        const why = error instanceof DirectoryError ? ABSENCES[error.reason.code] : undefined;
+        if (why) return { outcome: 'absent', why };
+        throw error;
+      }
+    });
+  }
+
   /** Resolves when one of the domain's DCs answers over LDAPS as the service account. */
   async check(): Promise<void> {
     await this.pool.use((client, _url, ldap) =>
@@ -107,21 +157,13 @@ export class LdapDirectory {
     ldap: LdapRequests,
     write: PasswordWriteback,
   ): Promise<WritebackResult> {
-    const user = await this.findUser(client, ldap, write.userPrincipalName);
-    const protection = protectionOf(
-      { sid: user.sid, groupSids: await this.groupSidsOf(client, ldap, user.dn), adminCount: user.adminCount },
-      await this.protectedGroups(client, ldap, write.scope?.protectedGroups ?? []),
+    const user = await this.resolveUser(
+      client,
+      ldap,
+      { userPrincipalName: write.userPrincipalName },
+      write.scope,
+      write.objectGuid,
     );
-    if (protection.protected) {
-      throw new DirectoryError(
-        { reason: protectedAccount(protection), retriable: false },
-        `${user.dn} is privileged: ${protection.because}`,
-      );
-    }
-    // Out-of-scope users are refused before anything is written.
-    if (write.scope && !(await this.inScope(client, ldap, user.dn, write.scope))) {
-      throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
-    }
     const actions: WritebackAction[] = [];
     let policyHintsUsed = false;
     const decision =
@@ -158,6 +200,41 @@ export class LdapDirectory {
       actions.push('force-change-at-next-logon');
     }
     return { domainController: new URL(url).hostname, actions, policyHintsUsed };
+  }
+
+  /**
+   * The one user a write or a lookup is about: found under the base DN, then refused when it is
+   * another entry than expected, privileged, or out of scope (in that order, before anything is
+   * written). Each refusal is a non-retriable DirectoryError with its reason.
+   */
+  private async resolveUser(
+    client: Client,
+    ldap: LdapRequests,
+    by: UserKey,
+    scope: WritebackScope | undefined,
+    expectedGuid?: string,
+  ): Promise<UserEntry> {
+    const user = await this.findUser(client, ldap, by);
+    if (expectedGuid !== undefined && user.user.objectGuid !== expectedGuid) {
+      throw new DirectoryError(
+        { reason: Reasons.USER_CHANGED, retriable: false },
+        `${user.dn} has objectGUID ${user.user.objectGuid}, not ${expectedGuid}`,
+      );
+    }
+    const protection = protectionOf(
+      { sid: user.sid, groupSids: await this.groupSidsOf(client, ldap, user.dn), adminCount: user.adminCount },
+      await this.protectedGroups(client, ldap, scope?.protectedGroups ?? []),
+    );
+    if (protection.protected) {
+      throw new DirectoryError(
+        { reason: protectedAccount(protection), retriable: false },
+        `${user.dn} is privileged: ${protection.because}`,
+      );
+    }
+    if (scope && !(await this.inScope(client, ldap, user.dn, scope))) {
+      throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
+    }
+    return user;
   }
 
   private policyHintsOf(client: Client, url: string, ldap: LdapRequests): Promise<string | undefined> {
@@ -223,52 +300,77 @@ export class LdapDirectory {
     return groups;
   }
 
-  private async findUser(
-    client: Client,
-    ldap: LdapRequests,
-    upn: string,
-  ): Promise<{
-    dn: string;
-    sid: string;
-    userAccountControl: number;
-    adminCount: boolean;
-    passwordVersion: number | null;
-  }> {
+  private async findUser(client: Client, ldap: LdapRequests, by: UserKey): Promise<UserEntry> {
+    const [key, which] =
+      'userPrincipalName' in by
+        ? [new EqualityFilter({ attribute: 'userPrincipalName', value: by.userPrincipalName }), by.userPrincipalName]
+        : [
+            // Bytes, not an escaped text filter (see guidFilterValue); an entry without a UPN
+            // (a computer) could never be written, so it is not found.
+            new AndFilter({
+              filters: [
+                new EqualityFilter({ attribute: 'objectGUID', value: guidToBytes(by.objectGuid) }),
+                new PresenceFilter({ attribute: 'userPrincipalName' }),
+              ],
+            }),
+            `objectGUID ${by.objectGuid}`,
+          ];
     const { searchEntries } = await ldap('search', { 'ldap.scope': 'sub' }, () =>
       client.search(this.config.baseDn, {
         scope: 'sub',
-        filter: new AndFilter({
-          filters: [
-            new EqualityFilter({ attribute: 'objectClass', value: 'user' }),
-            new EqualityFilter({ attribute: 'userPrincipalName', value: upn }),
-          ],
-        }),
-        attributes: ['objectSid', 'userAccountControl', 'adminCount', 'replPropertyMetaData'],
-        explicitBufferAttributes: ['objectSid', 'replPropertyMetaData'],
+        filter: new AndFilter({ filters: [new EqualityFilter({ attribute: 'objectClass', value: 'user' }), key] }),
+        attributes: [
+          'objectSid',
+          'objectGUID',
+          'userAccountControl',
+          'adminCount',
+          'replPropertyMetaData',
+          'userPrincipalName',
+          'givenName',
+          'sn',
+          'displayName',
+          'mail',
+        ],
+        explicitBufferAttributes: ['objectSid', 'objectGUID', 'replPropertyMetaData'],
         sizeLimit: 2,
       }),
     );
     if (searchEntries.length === 0) {
-      throw new DirectoryError({ reason: Reasons.USER_NOT_FOUND, retriable: false }, `no entry for ${upn}`);
+      throw new DirectoryError({ reason: Reasons.USER_NOT_FOUND, retriable: false }, `no entry for ${which}`);
     }
     if (searchEntries.length > 1) {
       throw new DirectoryError(
         { reason: Reasons.USER_MULTIPLE_MATCHES, retriable: false },
-        `several entries for ${upn}`,
+        `several entries for ${which}`,
       );
     }
     const entry = searchEntries[0] as (typeof searchEntries)[number];
     const [sid] = buffers(entry['objectSid']);
-    if (!sid)
-      throw new DirectoryError({ reason: Reasons.DIRECTORY_ERROR, retriable: false }, `${entry.dn} has no objectSid`);
+    const [guid] = buffers(entry['objectGUID']);
+    if (!sid || guid?.length !== 16) {
+      throw new DirectoryError(
+        { reason: Reasons.DIRECTORY_ERROR, retriable: false },
+        `${entry.dn} has no objectSid or objectGUID`,
+      );
+    }
+    const userAccountControl = Number(entry['userAccountControl'] ?? 0);
     return {
       dn: entry.dn,
       sid: sidFromBytes(sid).sid,
-      userAccountControl: Number(entry['userAccountControl'] ?? 0),
+      userAccountControl,
       adminCount: String(entry['adminCount'] ?? '0') === '1',
       passwordVersion: passwordVersionOf(
         Buffer.isBuffer(entry['replPropertyMetaData']) ? entry['replPropertyMetaData'] : undefined,
       ),
+      user: {
+        objectGuid: guidFromBytes(guid),
+        userPrincipalName: text(entry['userPrincipalName']) ?? '',
+        givenName: text(entry['givenName']),
+        familyName: text(entry['sn']),
+        displayName: text(entry['displayName']),
+        mail: text(entry['mail']),
+        enabled: (userAccountControl & UF_ACCOUNTDISABLE) === 0,
+      },
     };
   }
 
@@ -290,6 +392,12 @@ export class LdapDirectory {
 /** A binary attribute's values, however many the entry holds. */
 function buffers(value: unknown): Buffer[] {
   return (Array.isArray(value) ? value : [value]).filter((v): v is Buffer => Buffer.isBuffer(v));
+}
+
+/** A single-valued text attribute; null when the entry has none. */
+function text(value: unknown): string | null {
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : null;
 }
 
 function replace(type: string, value: string): Change {

@@ -8,4 +8,4 @@ export { PublishRefused, TransportUnavailable } from './transport-errors';
 export { MessageHeaders } from './telemetry';
 export { outboxInsert, writeOutbox, type OutboxFill } from './outbox/outbox';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox/outbox.relay';
-export { auditMessage, commandMessage, configEventMessage, eventMessage } from './outbox/outgoing';
+export { auditMessage, commandMessage, configEventMessage, eventMessage, lookupReplyMessage } from './outbox/outgoing';

@@ -82,6 +82,12 @@ export const metrics = {
     labelNames: ['domain', 'reason'] as const,
     registers: [registry],
   }),
+  scimLookups: new Counter({
+    name: 'writeback_scim_lookups_total',
+    help: 'LookupDirectoryUser commands an executor served, by domain and result: found, the absence (not-found, several, out-of-scope, protected), failed, or expired (dropped unanswered).',
+    labelNames: ['domain', 'result'] as const,
+    registers: [registry],
+  }),
   ldapDuration: new Histogram({
     name: 'writeback_ldap_request_duration_seconds',
     help: 'LDAP requests to domain controllers, by domain, DC host and operation (bind, search, modify).',

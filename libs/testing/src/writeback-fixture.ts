@@ -130,6 +130,7 @@ export async function startWritebackFixture(options: FixtureOptions): Promise<Wr
           { name: Topics.deadLetters, partitions: 1 },
           { name: Topics.config, partitions: 1 },
           { name: Topics.audit, partitions: 3 },
+          { name: Topics.lookups, partitions: 3 },
           ...domains.map((d) => ({ name: executorTopic(d), partitions: options.executorPartitions ?? 3 })),
         ],
       });

@@ -15,14 +15,7 @@ import {
 } from '@writeback/domain';
 import { waitKeepingSession } from '@writeback/messaging';
 import { currentTraceparent, inSpan, metrics, secondsSince, type Logger } from '@writeback/observability';
-import {
-  ConfigServiceUnavailable,
-  ConfigurationError,
-  DOMAIN_CONFIG,
-  DomainConfigClient,
-  LOGGER,
-  resolveSecretRef,
-} from '@writeback/platform';
+import { ConfigServiceUnavailable, LOGGER } from '@writeback/platform';
 import { openWith, SealingError, type Secret } from '@writeback/sealing';
 import { DomainDirectories } from './domain-directories';
 import { DomainKeys } from './domain-keys';
@@ -67,7 +60,6 @@ export class ApplyWritebackHandler {
     private readonly outcomes: OutcomesRepository,
     private readonly directories: DomainDirectories,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(DOMAIN_CONFIG) private readonly domains: DomainConfigClient,
     @Inject(DOMAIN_KEYS) private readonly keys: DomainKeys,
     @Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorOptions,
   ) {}
@@ -145,9 +137,7 @@ export class ApplyWritebackHandler {
     const { operationId, domainId, request, credential, domainConfigVersion } = command.data;
     try {
       // A domain added, or changed, since the last read is read again before anything fails on it.
-      const domain = await this.domains.current(domainId, domainConfigVersion);
-      if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
-      const directory = this.directories.for(domain, await resolveSecretRef(domain.bindSecretRef));
+      const { domain, directory } = await this.directories.current(domainId, domainConfigVersion);
       if (!credential) {
         return { preparation: { outcome: 'ready', credential: 'absent' }, ready: { directory, scope: domain.scope } };
       }
@@ -189,6 +179,7 @@ export class ApplyWritebackHandler {
           unlock: request.kind === 'unlock' || request.options.unlockAccount,
           forceChangeAtNextLogon: request.options.forceChangeAtNextLogon,
           scope: ready.scope,
+          ...(request.target.objectGuid ? { objectGuid: request.target.objectGuid } : {}),
           beforePasswordWrite: async (user) => {
             const kept = await this.outcomes.keepPasswordVersion(operationId, user.dn, user.passwordVersion);
             passwordWrite = decidePasswordWrite({ dn: user.dn, version: user.passwordVersion }, kept);

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { DomainConfigView } from '@writeback/contracts';
 import { LdapDirectory } from '@writeback/directory';
 import {
+  ConfigurationError,
   DOMAIN_CONFIG,
   DomainConfigClient,
   resolveSecretRef,
@@ -22,6 +23,16 @@ export class DomainDirectories implements OnApplicationShutdown, ReadinessChecks
     @Inject(DOMAIN_KEYS) private readonly keys: DomainKeys,
     @Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorOptions,
   ) {}
+
+  /**
+   * The domain's configuration (read again when older than `atLeastVersion`) and its directory,
+   * bound with the resolved bind secret. ConfigurationError when the domain is not configured.
+   */
+  async current(domainId: string, atLeastVersion = 0): Promise<{ domain: DomainConfigView; directory: LdapDirectory }> {
+    const domain = await this.domains.current(domainId, atLeastVersion);
+    if (!domain) throw new ConfigurationError(`domain ${domainId} is not configured`);
+    return { domain, directory: this.for(domain, await resolveSecretRef(domain.bindSecretRef)) };
+  }
 
   for(domain: DomainConfigView, bindPassword: string): LdapDirectory {
     const key = createHash('sha256')

@@ -7,6 +7,7 @@ import {
   type AuditMessage,
   type ConfigEventEnvelope,
   type EventEnvelope,
+  type LookupReplyEnvelope,
 } from '@writeback/contracts';
 import type { OutgoingMessage } from '../message-bus';
 import { MessageHeaders } from '../telemetry';
@@ -18,7 +19,7 @@ import { MessageHeaders } from '../telemetry';
 
 /** The envelope's traceparent names the span that created the message; the send span replaces it. */
 const headersOf = (
-  envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope | AuditMessage,
+  envelope: EventEnvelope | CommandEnvelope | ConfigEventEnvelope | AuditMessage | LookupReplyEnvelope,
 ): Record<string, string> => ({
   [MessageHeaders.type]: envelope.type,
   [MessageHeaders.version]: String(envelope.version),
@@ -62,6 +63,19 @@ export function auditMessage(envelope: AuditMessage): OutgoingMessage {
   return {
     topic: Topics.audit,
     key: envelope.data.chain,
+    value: JSON.stringify(envelope),
+    headers: headersOf(envelope),
+  };
+}
+
+/**
+ * Keyed by lookup: replies need no order among themselves. Published directly, not through an
+ * outbox: a lost reply is a timeout for the asker, who then asks again (ADR 0023).
+ */
+export function lookupReplyMessage(envelope: LookupReplyEnvelope): OutgoingMessage {
+  return {
+    topic: Topics.lookups,
+    key: envelope.data.lookupId,
     value: JSON.stringify(envelope),
     headers: headersOf(envelope),
   };
