@@ -72,6 +72,17 @@ describe('the writeback binary', () => {
     });
   });
 
+  it('refuses a --scim-push it does not know as bad usage (exit 2), naming the values, before connecting anywhere', async () => {
+    const bad = await shell('writeback', ['switches', '--domain', 'corp', '--scim-push', 'on']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("argument 'on' is invalid. Allowed choices are off, change, admin-reset.");
+    const json = await shell('writeback', ['--json', 'switches', '-d', 'corp', '--scim-push', 'Change']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ exitCode: 2 });
+    const help = await shell('writeback', ['switches', '--help']);
+    expect(help.stdout).toContain('(choices: "off", "change", "admin-reset")');
+  });
+
   it('shows --json, --quiet and --context in every command help, and the short flags', async () => {
     const help = await shell('writeback', ['keys', 'rotate', '--help']);
     expect(help.stdout).toMatch(/-d, --domain <id>/);

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '@writeback/supervisor';
-import { startWritebackFixture, testEnvironment, type WritebackFixture } from '@writeback/testing';
+import { startWritebackFixture, testEnvironment, waitFor, type WritebackFixture } from '@writeback/testing';
 
 const main = join(repositoryRoot(), 'apps/cli/dist/main.js');
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -199,5 +199,81 @@ describe('writeback CLI: bulk changes, endpoints and contexts (embedded default)
     expect(positional.stderr).toContain('`domains show corp` is deprecated; use `domains show --domain corp`');
     expect((await cli(['domains', 'show', 'corp', '--domain', 'fabrikam'])).code).toBe(2);
     expect((await cli(['domains', 'history'])).code).toBe(2);
+  });
+  it('sets scimPush with `switches --scim-push`, shows it with the other switches, records it, and keeps it through PUT and POST', async () => {
+    const headers = { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' };
+    const corpUrl = new URL('/v1/domains/corp', fixture.system.configUrl);
+    const read = async (url: URL = corpUrl): Promise<Record<string, unknown>> =>
+      (await (await fetch(url, { headers })).json()) as Record<string, unknown>;
+    expect(await read()).toMatchObject({ scimPush: 'off' });
+
+    const set = await cli(['--json', 'switches', '-d', 'corp', '--scim-push', 'admin-reset']);
+    expect(set.code).toBe(0);
+    expect((JSON.parse(set.stdout) as { domains: unknown[] }).domains).toEqual([
+      expect.objectContaining({ id: 'corp', scimPush: 'admin-reset', writebackEnabled: true }),
+    ]);
+    const asText = await cli(['switches', '-d', 'corp', '--scim-push', 'change']);
+    expect(asText.code).toBe(0);
+    expect(asText.stdout).toMatch(/SCIM push/);
+    expect(asText.stdout).toMatch(/│ corp\s.*│ change\s/);
+    expect((await cli(['domains', 'list'])).stdout).toMatch(/SCIM push[\s\S]*│ corp\s.*│ change\s/);
+    expect((await cli(['domains', 'show', '-d', 'corp'])).stdout).toMatch(/SCIM push\s*│ change\s/);
+    expect(await read()).toMatchObject({ scimPush: 'change' });
+
+    // Another value: the CLI's bad usage, and config-service's own 400; nothing changes either way.
+    const bad = await cli(['switches', '-d', 'corp', '--scim-push', 'on']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Allowed choices are off, change, admin-reset');
+    const refused = await fetch(`${corpUrl.href}/switches`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ scimPush: 'admin_reset' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      message: 'request does not match the API contract',
+      issues: [expect.objectContaining({ path: 'scimPush' })],
+    });
+    expect(await read()).toMatchObject({ scimPush: 'change' });
+
+    // The change history records the switch like any other, with who changed it.
+    const history = await waitFor(
+      async () => {
+        const changes = (await fixture.domainChanges('corp', 1)).map((c) => c['data'] as Record<string, unknown>);
+        const last = changes[changes.length - 1];
+        return (last?.['after'] as { scimPush?: string } | undefined)?.scimPush === 'change' ? changes : undefined;
+      },
+      { timeoutMs: 30_000, description: "corp's scimPush change in the audit trail" },
+    );
+    expect(history.slice(-2)).toMatchObject([
+      {
+        changedFields: ['scimPush'],
+        changedBy: { subject: 'ops-carol' },
+        before: { scimPush: 'off' },
+        after: { scimPush: 'admin-reset' },
+      },
+      { changedFields: ['scimPush'], before: { scimPush: 'admin-reset' }, after: { scimPush: 'change' } },
+    ]);
+    const shown = await cli(['domains', 'history', '-d', 'corp'], { WRITEBACK_AUDIT_URL: fixture.system.auditUrl });
+    expect(shown.stdout).toContain('scimPush: admin-reset -> change');
+
+    // A whole configuration keeps it too: PUT back to off, and POST a new domain with it on.
+    await fixture.updateDomain('corp', { scimPush: 'off' });
+    expect(await read()).toMatchObject({ scimPush: 'off' });
+    const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...corp } = await read();
+    const probe = { ...corp, id: 'scim-probe', upnSuffixes: ['scim-probe.example.test'], scimPush: 'admin-reset' };
+    const created = await fetch(new URL('/v1/domains', fixture.system.configUrl), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(probe),
+    });
+    expect(created.status).toBe(201);
+    const probeUrl = new URL('/v1/domains/scim-probe', fixture.system.configUrl);
+    try {
+      expect(await created.json()).toMatchObject({ id: 'scim-probe', scimPush: 'admin-reset' });
+      expect(await read(probeUrl)).toMatchObject({ scimPush: 'admin-reset' });
+    } finally {
+      expect((await fetch(probeUrl, { method: 'DELETE', headers })).status).toBe(204);
+    }
   });
 });

@@ -100,6 +100,11 @@ export const DomainConfig = z.object({
 });
 export type DomainConfig = z.infer<typeof DomainConfig>;
 
+/** A domain's switches, any one or more of them: what `PATCH /v1/domains/:id/switches` changes. */
+export type DomainSwitchChanges = Partial<
+  Pick<DomainConfig, 'writebackEnabled' | 'engineOwnsDomain' | 'allowUnlockWithoutReset' | 'scimPush'>
+>;
+
 export const DomainConfigView = DomainConfig.extend({
   keyId: z.string(),
   version: z.number().int(),

@@ -16,6 +16,7 @@ const CORP: DecidingDomain = {
   writebackEnabled: true,
   engineOwnsDomain: true,
   allowUnlockWithoutReset: false,
+  scimPush: 'off',
   policy: { refuse: [], allow: [], allowWidening: false },
 };
 const CALLER: Caller = { subject: 'sspr-frontend', issuer: 'https://login.example.test/' };

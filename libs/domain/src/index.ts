@@ -9,3 +9,4 @@ export * from './protected-accounts';
 export * from './retry';
 export * from './writeback-decider';
 export * from './gate-decider';
+export * from './scim-request';

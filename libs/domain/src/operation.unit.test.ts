@@ -23,6 +23,7 @@ const CORP: DomainPolicySnapshot = {
   writebackEnabled: true,
   engineOwnsDomain: true,
   allowUnlockWithoutReset: false,
+  scimPush: 'off',
   policy: { refuse: [], allow: [], allowWidening: false },
 };
 const domainWith = (changes: Partial<DomainPolicySnapshot>): DomainPolicySnapshot => ({ ...CORP, ...changes });

@@ -51,7 +51,7 @@ const refuse = (reason: Reason) => ({ type: 'refuse', reason }) as const;
  * exactly the requests that rule describes.
  */
 export const POLICY_MATRIX = {
-  version: '2026-11-25.2',
+  version: '2026-12-06.1',
   rules: [
     {
       id: 'end-user-self-service-change',
@@ -214,6 +214,25 @@ export const POLICY_MATRIX = {
         initiator: 'any',
       },
       effect: refuse(Reasons.RESET_VIA_M365_ADMIN_CENTER),
+    },
+    {
+      id: 'scim-push-change',
+      description:
+        'Not a seed row; ADR 0023: a SCIM client\'s password push, in a domain whose scimPush is `change`, "records the push as the user\'s own voluntary change" (the initiator is the target). Step 3b refuses it in any other domain.',
+      match: { kinds: ['change'], channels: ['scim'], relations: ['self'], initiator: 'any' },
+      effect: allow,
+    },
+    {
+      id: 'scim-push-admin-reset',
+      description:
+        'Not a seed row; ADR 0023: a SCIM client\'s password push, in a domain whose scimPush is `admin-reset`, "records it as a reset by the SCIM client" (an administrator). Rules 11 and 12 still refuse, on this channel too, a reset of one\'s own account or of an administrator. Step 3b refuses it in any other domain.',
+      match: {
+        kinds: ['admin-reset'],
+        channels: ['scim'],
+        relations: ['administrator-on-user'],
+        initiator: 'any',
+      },
+      effect: allow,
     },
   ],
 } as const satisfies PolicyMatrix;

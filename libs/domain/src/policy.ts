@@ -1,4 +1,4 @@
-import type { Reason, WritebackRequest } from '@writeback/contracts';
+import type { OperationKind, Reason, ScimPush, WritebackRequest } from '@writeback/contracts';
 import { findPolicyRule, POLICY_MATRIX, type PolicyRule } from './policy-matrix';
 import { Reasons } from './reasons';
 
@@ -22,6 +22,8 @@ export interface DomainPolicySnapshot {
   engineOwnsDomain: boolean;
   /** The seed's "Allow users to unlock accounts without resetting their password". */
   allowUnlockWithoutReset: boolean;
+  /** What a SCIM client's password push is here (ADR 0023): a SCIM request names no kind of its own. */
+  scimPush: ScimPush;
   policy: DomainPolicyOverrides;
 }
 
@@ -32,6 +34,25 @@ export type PolicyDecision =
   { approved: true; ruleId: string } | { approved: false; reason: Reason; ruleId: string | null };
 
 const refuse = (reason: Reason, ruleId: string | null = null): PolicyDecision => ({ approved: false, reason, ruleId });
+
+/**
+ * The one kind a domain's SCIM pushes may be, or null when pushes are off. A switch rather than
+ * a comparison of strings: the switch's values and the kinds only happen to share names.
+ */
+function scimPushKind(scimPush: ScimPush): OperationKind | null {
+  switch (scimPush) {
+    case 'off':
+      return null;
+    case 'change':
+      return 'change';
+    case 'admin-reset':
+      return 'admin-reset';
+    default: {
+      const unknown: never = scimPush;
+      throw new Error(`unknown scimPush ${String(unknown)}`);
+    }
+  }
+}
 
 /**
  * Routing, then the domain switches, then the operation matrix with the domain's overrides,
@@ -46,6 +67,11 @@ export function decidePolicy(
   if (routing === 'no-match' || !domain) return refuse(Reasons.TARGET_NO_MATCHING_DOMAIN);
   if (!domain.writebackEnabled) return refuse(Reasons.DOMAIN_WRITEBACK_DISABLED);
   if (!domain.engineOwnsDomain) return refuse(Reasons.DOMAIN_NOT_OWNED);
+  // A SCIM push carries no kind: the gate builds one from this same switch, so a kind that is
+  // not the switch's means the switch changed since (or is off), and the domain's say wins.
+  if (request.channel === 'scim' && request.kind !== scimPushKind(domain.scimPush)) {
+    return refuse(Reasons.SCIM_PUSH_DISABLED);
+  }
 
   const rule = findPolicyRule(request);
   if (!rule) return refuse(Reasons.OPERATION_UNSUPPORTED);

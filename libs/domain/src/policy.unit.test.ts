@@ -10,13 +10,26 @@ import {
   type PolicyRuleId,
 } from './policy-matrix';
 import { Reasons } from './reasons';
+import { scimWritebackRequest } from './scim-request';
 
 const CORP: DomainPolicySnapshot = {
   id: 'corp',
   writebackEnabled: true,
   engineOwnsDomain: true,
   allowUnlockWithoutReset: true,
+  scimPush: 'off',
   policy: { refuse: [], allow: [], allowWidening: false },
+};
+/** A domain as an operator adds it: every field with a default left out. */
+const ADDED_DOMAIN = {
+  id: 'corp',
+  displayName: 'Corp',
+  ldapUrls: ['ldaps://dc1.corp.example.test'],
+  baseDn: 'DC=corp,DC=example,DC=test',
+  upnSuffixes: ['corp.example.test'],
+  bindDn: 'CN=writeback,CN=Users,DC=corp,DC=example,DC=test',
+  bindSecretRef: 'env:CORP_BIND_PASSWORD',
+  publicKey: 'A'.repeat(43),
 };
 const USER = 'user@corp.example.test';
 const OTHER_USER = 'someone@corp.example.test';
@@ -416,16 +429,7 @@ describe('decidePolicy: routing and domain switches come before the matrix', () 
   });
 
   it('takes a DomainConfig from contracts as it is: writeback off unless enabled', () => {
-    const added = DomainConfig.parse({
-      id: 'corp',
-      displayName: 'Corp',
-      ldapUrls: ['ldaps://dc1.corp.example.test'],
-      baseDn: 'DC=corp,DC=example,DC=test',
-      upnSuffixes: ['corp.example.test'],
-      bindDn: 'CN=writeback,CN=Users,DC=corp,DC=example,DC=test',
-      bindSecretRef: 'env:CORP_BIND_PASSWORD',
-      publicKey: 'A'.repeat(43),
-    });
+    const added = DomainConfig.parse(ADDED_DOMAIN);
     expect(decidePolicy(supportedRequest, 'resolved', added)).toEqual(
       refusedWith(Reasons.DOMAIN_WRITEBACK_DISABLED, null),
     );
@@ -590,6 +594,165 @@ describe('decidePolicy: per-domain overrides', () => {
         refusedWith(Reasons.DOMAIN_NOT_OWNED, null),
       );
     });
+  });
+});
+
+describe('decidePolicy: SCIM pushes (step 3b, ADR 0023)', () => {
+  const scimChange = requestOf({ ...endUser, kind: 'change', channel: 'scim' });
+  const scimReset = requestOf({ ...adminOnUser, kind: 'admin-reset', channel: 'scim' });
+  const pushing = (scimPush: DomainPolicySnapshot['scimPush']) => domainWith({ scimPush });
+  const DISABLED = refusedWith(Reasons.SCIM_PUSH_DISABLED, null);
+
+  it.each([
+    // scimPush -> the push as a change, the push as a reset
+    ['off', DISABLED, DISABLED],
+    ['change', approvedBy('scim-push-change'), DISABLED],
+    ['admin-reset', DISABLED, approvedBy('scim-push-admin-reset')],
+  ] as const)(
+    'given scimPush=%s, then a change and a reset on channel scim are decided so',
+    (scimPush, change, reset) => {
+      expect(decidePolicy(scimChange, 'resolved', pushing(scimPush))).toEqual(change);
+      expect(decidePolicy(scimReset, 'resolved', pushing(scimPush))).toEqual(reset);
+    },
+  );
+
+  it.each(['off', 'change', 'admin-reset'] as const)(
+    'given scimPush=%s, then a kind no push can be (unlock, forced change, self-service reset) is refused by the switch',
+    (scimPush) => {
+      for (const kind of ['unlock', 'forced-change', 'self-service-reset'] as const) {
+        expect(decidePolicy(requestOf({ ...endUser, kind, channel: 'scim' }), 'resolved', pushing(scimPush))).toEqual(
+          DISABLED,
+        );
+      }
+    },
+  );
+
+  it('given a DomainConfig from contracts, then pushes are off by default', () => {
+    const added = DomainConfig.parse({ ...ADDED_DOMAIN, writebackEnabled: true });
+    expect(added.scimPush).toBe('off');
+    expect(decidePolicy(scimReset, 'resolved', added)).toEqual(DISABLED);
+  });
+
+  it('never concerns another channel: scimPush=off leaves every other channel to the matrix', () => {
+    for (const row of supported) {
+      expect(decidePolicy(requestOf(row[1]), 'resolved', pushing('off'))).toEqual(approvedBy(row[2]));
+    }
+  });
+
+  it('comes after routing, writebackEnabled and engineOwnsDomain', () => {
+    const on = pushing('change');
+    expect(decidePolicy(scimReset, 'ambiguous', on)).toEqual(refusedWith(Reasons.TARGET_MULTIPLE_DOMAINS, null));
+    expect(decidePolicy(scimReset, 'no-match', null)).toEqual(refusedWith(Reasons.TARGET_NO_MATCHING_DOMAIN, null));
+    expect(decidePolicy(scimReset, 'resolved', { ...on, writebackEnabled: false })).toEqual(
+      refusedWith(Reasons.DOMAIN_WRITEBACK_DISABLED, null),
+    );
+    expect(decidePolicy(scimReset, 'resolved', { ...on, engineOwnsDomain: false })).toEqual(
+      refusedWith(Reasons.DOMAIN_NOT_OWNED, null),
+    );
+  });
+
+  it('comes before the matrix: a push of the wrong kind names no rule, even one that would refuse', () => {
+    const ofAdministrator = requestOf({ ...adminOnAdmin, kind: 'admin-reset', channel: 'scim' });
+    expect(decidePolicy(ofAdministrator, 'resolved', pushing('change'))).toEqual(DISABLED);
+    expect(decidePolicy(ofAdministrator, 'resolved', pushing('off'))).toEqual(DISABLED);
+  });
+
+  describe('given scimPush=admin-reset, rules 11 and 12 still refuse on channel scim', () => {
+    const resets = pushing('admin-reset');
+
+    it("refuses a reset of the initiator's own account (rule 11)", () => {
+      const own = requestOf({ ...adminSelf, kind: 'admin-reset', channel: 'scim' });
+      expect(decidePolicy(own, 'resolved', resets)).toEqual(
+        refusedWith(Reasons.ADMIN_RESET_OF_OWN_PASSWORD, 'admin-reset-of-own-password'),
+      );
+    });
+
+    it('refuses a reset of an administrator (rule 12)', () => {
+      const ofAdministrator = requestOf({ ...adminOnAdmin, kind: 'admin-reset', channel: 'scim' });
+      expect(decidePolicy(ofAdministrator, 'resolved', resets)).toEqual(
+        refusedWith(Reasons.ADMIN_RESET_OF_ADMINISTRATOR, 'admin-reset-of-administrator'),
+      );
+    });
+
+    it('refuses a reset of another user by a non-administrator (rule 13)', () => {
+      const byUser = requestOf({ ...userOnOther, kind: 'admin-reset', channel: 'scim' });
+      expect(decidePolicy(byUser, 'resolved', resets)).toEqual(
+        refusedWith(Reasons.INITIATOR_NOT_ADMINISTRATOR, 'non-administrator-on-other-user'),
+      );
+    });
+
+    it('leaves those refusals to the matrix: a widening can name them, as on any channel', () => {
+      const ofAdministrator = requestOf({ ...adminOnAdmin, kind: 'admin-reset', channel: 'scim' });
+      const widened = domainWith({
+        scimPush: 'admin-reset',
+        policy: { refuse: [], allow: ['admin-reset-of-administrator'], allowWidening: true },
+      });
+      expect(decidePolicy(ofAdministrator, 'resolved', widened)).toEqual(approvedBy('admin-reset-of-administrator'));
+    });
+  });
+
+  it("given scimPush=change, then a change someone else pushes for the user is still the matrix's to refuse", () => {
+    const forOther = requestOf({ ...userOnOther, kind: 'change', channel: 'scim' });
+    expect(decidePolicy(forOther, 'resolved', pushing('change'))).toEqual(
+      refusedWith(Reasons.INITIATOR_NOT_ADMINISTRATOR, 'non-administrator-on-other-user'),
+    );
+    const byAdministrator = requestOf({ ...adminOnUser, kind: 'change', channel: 'scim' });
+    expect(decidePolicy(byAdministrator, 'resolved', pushing('change'))).toEqual(
+      refusedWith(Reasons.OPERATION_UNSUPPORTED, null),
+    );
+  });
+
+  it.each([
+    ['change', scimChange, 'scim-push-change'],
+    ['admin-reset', scimReset, 'scim-push-admin-reset'],
+  ] as const)(
+    'given scimPush=%s and policy.refuse naming its rule, then the push is disabled for the domain',
+    (scimPush, request, ruleId) => {
+      const domain = domainWith({ scimPush, policy: { refuse: [ruleId], allow: [], allowWidening: false } });
+      expect(decidePolicy(request, 'resolved', domain)).toEqual(refusedWith(Reasons.DISABLED_FOR_DOMAIN, ruleId));
+    },
+  );
+
+  it('accepts policy.refuse naming either SCIM rule, and refuses to widen with them', () => {
+    const none = { refuse: [], allow: [], allowWidening: false };
+    expect(validatePolicyOverrides({ ...none, refuse: ['scim-push-change', 'scim-push-admin-reset'] })).toEqual([]);
+    expect(validatePolicyOverrides({ ...none, allow: ['scim-push-change'], allowWidening: true })).toEqual([
+      expect.stringMatching(/policy\.allow: rule "scim-push-change" already allows/),
+    ]);
+  });
+
+  it('matches only channel scim: the same operations elsewhere are not SCIM pushes', () => {
+    const scimRules = POLICY_MATRIX.rules.filter((rule) => rule.id.startsWith('scim-push-'));
+    expect(scimRules.map((rule) => rule.id)).toEqual(['scim-push-change', 'scim-push-admin-reset']);
+    for (const rule of scimRules) expect(rule.match.channels).toEqual(['scim']);
+    for (const channel of Channel.options.filter((c) => c !== 'scim')) {
+      expect(findPolicyRule({ ...scimChange, channel })?.id).not.toBe('scim-push-change');
+      expect(findPolicyRule({ ...scimReset, channel })?.id).not.toBe('scim-push-admin-reset');
+    }
+  });
+});
+
+describe('decidePolicy: the requests scimWritebackRequest builds', () => {
+  const alice = { userPrincipalName: USER, objectGuid: '2b2ad8a4-1f0e-4d6c-9a51-0c7f2e4b9d10' };
+  const okta = { subject: 'okta-sync', issuer: 'writeback:scim-clients' };
+
+  it.each([
+    ['off', refusedWith(Reasons.SCIM_PUSH_DISABLED, null)],
+    ['change', approvedBy('scim-push-change')],
+    ['admin-reset', approvedBy('scim-push-admin-reset')],
+  ] as const)(
+    'given scimPush=%s, when the push is built and decided on the same switch, then %j',
+    (scimPush, decision) => {
+      const domain = domainWith({ scimPush });
+      expect(decidePolicy(scimWritebackRequest(alice, scimPush, okta), 'resolved', domain)).toEqual(decision);
+    },
+  );
+
+  it('given the switch changed after the push was built, then the policy refuses it', () => {
+    const asChange = scimWritebackRequest(alice, 'change', okta);
+    expect(decidePolicy(asChange, 'resolved', domainWith({ scimPush: 'admin-reset' }))).toEqual(
+      refusedWith(Reasons.SCIM_PUSH_DISABLED, null),
+    );
   });
 });
 

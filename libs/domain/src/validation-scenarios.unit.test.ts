@@ -17,6 +17,7 @@ describe('validation scenarios', () => {
         writebackEnabled: true,
         engineOwnsDomain: true,
         allowUnlockWithoutReset: false,
+        scimPush: 'off',
         policy: { refuse: [], allow: [], allowWidening: false },
       });
       expect({ scenario: scenario.id, approved: decision.approved }).toEqual({ scenario: scenario.id, approved: true });

@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executorTopic, Topics } from '@writeback/contracts';
+import { executorTopic, Topics, type DomainSwitchChanges } from '@writeback/contracts';
 import { startEmbeddedPostgres } from '@writeback/persistence';
 import { generateDomainKeyPair } from '@writeback/sealing';
 import { startSystem, type RunningSystem } from '@writeback/supervisor';
@@ -66,8 +66,8 @@ export interface WritebackFixture {
   configureDomain(forest: ForestInfo, changes?: Record<string, unknown>): Promise<void>;
   /** PUT /v1/domains/:id with changes merged into the current configuration, as `operator`. */
   updateDomain(domainId: string, changes: Record<string, unknown>): Promise<void>;
-  /** PATCH /v1/domains/:id/switches, as `operator`. */
-  setSwitches(domainId: string, switches: Record<string, boolean>, operator?: string): Promise<Response>;
+  /** PATCH /v1/domains/:id/switches, as `operator`: `scimPush` too, so SCIM tests can turn pushes on. */
+  setSwitches(domainId: string, switches: DomainSwitchChanges, operator?: string): Promise<Response>;
   /** The audit service's record of a domain's configuration changes, once it holds `expected`. */
   domainChanges(domainId: string, expected: number): Promise<Array<Record<string, unknown>>>;
   /** GET /v1/operations/:id, answered at once. */

@@ -1,10 +1,8 @@
-import type { DomainConfigView } from '@writeback/contracts';
+import type { DomainConfigView, DomainSwitchChanges } from '@writeback/contracts';
 import type { ServiceClient } from '../services';
 
 /** A domain as `PUT /v1/domains/:id` takes it: the view without what config-service derives. */
 export type DomainBody = Omit<DomainConfigView, 'keyId' | 'version' | 'createdAt' | 'updatedAt'>;
-
-export type SwitchName = 'writebackEnabled' | 'engineOwnsDomain' | 'allowUnlockWithoutReset';
 
 export function domainBody(view: DomainConfigView): DomainBody {
   const { keyId: _k, version: _v, createdAt: _c, updatedAt: _u, ...config } = view;
@@ -51,7 +49,7 @@ export class ConfigClient {
   }
 
   /** Only the switches named: a concurrent change to anything else stands. */
-  async setSwitches(id: string, switches: Partial<Record<SwitchName, boolean>>): Promise<DomainConfigView> {
+  async setSwitches(id: string, switches: DomainSwitchChanges): Promise<DomainConfigView> {
     return (await this.http.call<DomainConfigView>('configUrl', 'PATCH', `${domainPath(id)}/switches`, switches)).body;
   }
 

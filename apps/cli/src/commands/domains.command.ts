@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
-import { type DomainConfigView, isValidDomainId } from '@writeback/contracts';
-import type { SwitchName } from '../clients/config.client';
+import { Option, type Command } from 'commander';
+import { type DomainConfigView, type DomainSwitchChanges, isValidDomainId, ScimPush } from '@writeback/contracts';
 import { ExitCode, UsageError } from '../cli-errors';
 import type { CliContext } from '../cli-context';
 import { DOMAIN_FLAGS, domainOf, domainOperand } from '../domain-option';
@@ -29,6 +28,7 @@ function describeDomain(d: DomainConfigView): string {
       ['writeback', onOff(d.writebackEnabled)],
       ['engine owns domain', onOff(d.engineOwnsDomain)],
       ['unlock without reset', onOff(d.allowUnlockWithoutReset)],
+      ['SCIM push', d.scimPush],
       ['scope: OUs', d.scope.organizationalUnits.join('\n') || '(whole domain)'],
       ['scope: groups', d.scope.groups.join('\n') || '(any)'],
       ['scope: filter', d.scope.ldapFilter ?? '(none)'],
@@ -83,7 +83,7 @@ async function addDomain(ctx: CliContext, id: string, o: AddOptions): Promise<nu
 async function setSwitches(
   ctx: CliContext,
   domains: string[],
-  switches: Partial<Record<SwitchName, boolean>>,
+  switches: DomainSwitchChanges,
 ): Promise<DomainConfigView[]> {
   const updated: DomainConfigView[] = [];
   for (const id of domains) updated.push(await ctx.services.config.setSwitches(id, switches));
@@ -117,12 +117,13 @@ function parseOnOff(value: string): boolean {
 
 function switchesTable(updated: DomainConfigView[]): string {
   return table(
-    ['domain', 'writeback', 'engine owns domain', 'unlock without reset', 'version'],
+    ['domain', 'writeback', 'engine owns domain', 'unlock without reset', 'SCIM push', 'version'],
     updated.map((d) => [
       d.id,
       onOff(d.writebackEnabled),
       onOff(d.engineOwnsDomain),
       onOff(d.allowUnlockWithoutReset),
+      d.scimPush,
       d.version,
     ]),
   );
@@ -171,7 +172,16 @@ export function registerDomainCommands(program: Command, context: () => CliConte
           items.length === 0
             ? 'no domain is configured; add one with `writeback domains add`'
             : table(
-                ['domain', 'name', 'UPN suffixes', 'writeback', 'engine owns', 'unlock w/o reset', 'key id'],
+                [
+                  'domain',
+                  'name',
+                  'UPN suffixes',
+                  'writeback',
+                  'engine owns',
+                  'unlock w/o reset',
+                  'SCIM push',
+                  'key id',
+                ],
                 items.map((d) => [
                   d.id,
                   d.displayName,
@@ -179,6 +189,7 @@ export function registerDomainCommands(program: Command, context: () => CliConte
                   onOff(d.writebackEnabled),
                   onOff(d.engineOwnsDomain),
                   onOff(d.allowUnlockWithoutReset),
+                  d.scimPush,
                   d.keyId,
                 ]),
               ),
@@ -327,16 +338,30 @@ export function registerDomainCommands(program: Command, context: () => CliConte
     .option('--writeback <on|off>', 'Enable password write back')
     .option('--engine-owns-domain <on|off>', 'this engine writes back for the domain (off: another engine owns it)')
     .option('--allow-unlock-without-reset <on|off>', 'allow users to unlock accounts without resetting their password')
+    .addOption(
+      // Commander refuses any other value as bad usage (exit 2) and lists the choices in the help.
+      new Option(
+        '--scim-push <mode>',
+        "what a SCIM client's password push is: refused (off), the user's own change, or a reset by the client (docs/policy.md)",
+      ).choices(ScimPush.options),
+    )
     .action(
-      (options: { domain: string; writeback?: string; engineOwnsDomain?: string; allowUnlockWithoutReset?: string }) =>
+      (options: {
+        domain: string;
+        writeback?: string;
+        engineOwnsDomain?: string;
+        allowUnlockWithoutReset?: string;
+        scimPush?: ScimPush;
+      }) =>
         context().run(async () => {
           const ctx = context();
-          const switches: Partial<Record<SwitchName, boolean>> = {
+          const switches: DomainSwitchChanges = {
             ...(options.writeback ? { writebackEnabled: parseOnOff(options.writeback) } : {}),
             ...(options.engineOwnsDomain ? { engineOwnsDomain: parseOnOff(options.engineOwnsDomain) } : {}),
             ...(options.allowUnlockWithoutReset
               ? { allowUnlockWithoutReset: parseOnOff(options.allowUnlockWithoutReset) }
               : {}),
+            ...(options.scimPush ? { scimPush: options.scimPush } : {}),
           };
           if (Object.keys(switches).length === 0) throw new UsageError('name at least one switch');
           const target = ctx.changing('configUrl');

@@ -16,19 +16,23 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { DomainConfig, type Caller, type DomainConfigView } from '@writeback/contracts';
+import { DomainConfig, ScimPush, type Caller, type DomainConfigView } from '@writeback/contracts';
 import { validatePolicyOverrides } from '@writeback/domain';
 import { BearerAuthGuard, CurrentCaller, READER_SCOPES, RequireScope, Scopes, ZodBody } from '@writeback/platform';
 import { z } from 'zod';
 import { DomainsRepository, DomainVersionConflict } from './domains.repository';
 import { ExecutorTopics } from './executor-topics';
 
-/** The seed's "On-premises integration" check boxes, changed one or more at a time. */
+/**
+ * The seed's "On-premises integration" check boxes, and what a SCIM push is (ADR 0023), changed
+ * one or more at a time.
+ */
 export const DomainSwitches = z
   .object({
     writebackEnabled: z.boolean(),
     engineOwnsDomain: z.boolean(),
     allowUnlockWithoutReset: z.boolean(),
+    scimPush: ScimPush,
   })
   .partial()
   .strict()
