@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates the documents that are derived from code (run after `npm run build`):
-// docs/openapi/*.json, docs/asyncapi/* and the matrix table in docs/policy.md. Tests fail when
+// docs/openapi/*.json, docs/asyncapi/*, docs/scim/* and the matrix table in docs/policy.md. Tests fail when
 // the committed copies drift from the code.
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -25,4 +25,11 @@ const markdown = readFileSync(policyDoc, 'utf8');
 const [head, rest] = markdown.split('<!-- matrix:start -->');
 const [, tail] = rest.split('<!-- matrix:end -->');
 writeFileSync(policyDoc, `${head}<!-- matrix:start -->\n${renderPolicyMatrixMarkdown()}\n<!-- matrix:end -->${tail}`);
-process.stdout.write('docs/openapi, docs/asyncapi and docs/policy.md regenerated\n');
+const { scimDiscoveryDocuments } = require(join(root, 'apps/policy-gate/dist/scim/scimmy-setup'));
+mkdirSync(join(root, 'docs/scim'), { recursive: true });
+scimDiscoveryDocuments().then((documents) => {
+  for (const [name, document] of Object.entries(documents)) {
+    writeFileSync(join(root, 'docs/scim', `${name}.json`), json(document));
+  }
+  process.stdout.write('docs/openapi, docs/asyncapi, docs/scim and docs/policy.md regenerated\n');
+});

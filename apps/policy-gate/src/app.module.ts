@@ -7,6 +7,7 @@ import {
   openApiController,
   outboxRelayProviders,
   PrismaModule,
+  ScimAuthModule,
   SERVICE_SETTINGS,
   type GateSettings,
 } from '@writeback/platform';
@@ -26,18 +27,30 @@ import { GATE_PRODUCER, OperationStore } from './operations/store/operation-stor
 import { OperationViews } from './operations/store/operation-views';
 import { WaiterSweep } from './operations/waiter-sweep';
 import { operationThrottles } from './operations/operation-throttle.guard';
+import { DirectoryLookups } from './scim/directory-lookups';
+import { ScimController } from './scim/scim.controller';
+import { ScimIdentities } from './scim/scim-identities.store';
+import { SCIM_OPTIONS, scimOptionsOf } from './scim/scim-options';
+import { ScimUsers } from './scim/scim-users';
 
 @Module({
   imports: [
     PrismaModule,
     AuthModule,
+    ScimAuthModule,
     DomainConfigModule.following('policy-gate'),
     ThrottlerModule.forRootAsync({
       inject: [SERVICE_SETTINGS],
       useFactory: (settings: GateSettings) => operationThrottles(gateOptionsOf(settings)),
     }),
   ],
-  controllers: [OperationsController, EventsConsumer, HealthController, openApiController(buildOpenApiDocument)],
+  controllers: [
+    OperationsController,
+    ScimController,
+    EventsConsumer,
+    HealthController,
+    openApiController(buildOpenApiDocument),
+  ],
   providers: [
     OperationChanges,
     OperationStore,
@@ -52,6 +65,10 @@ import { operationThrottles } from './operations/operation-throttle.guard';
     WaiterSweep,
     ...outboxRelayProviders({ producer: GATE_PRODUCER }),
     { provide: GATE_OPTIONS, inject: [SERVICE_SETTINGS], useFactory: gateOptionsOf },
+    DirectoryLookups,
+    ScimIdentities,
+    ScimUsers,
+    { provide: SCIM_OPTIONS, inject: [SERVICE_SETTINGS], useFactory: scimOptionsOf },
   ],
 })
 export class PolicyGateModule {}

@@ -13,4 +13,7 @@ runService({
   module: PolicyGateModule,
   settings: GateSettings,
   topics: { events: [Topics.events] },
+  // SCIM clients send their bodies as `application/scim+json` (RFC 7644 §3.1).
+  jsonMediaTypes: ['application/scim+json'],
+  ownMethodAnswers: ['/scim/v2/'],
 });

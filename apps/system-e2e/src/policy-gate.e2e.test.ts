@@ -283,37 +283,16 @@ describe('policy gate (distributed, two forests)', () => {
     current.fabrikam = password;
   });
 
-  it("decides a push on channel scim by the domain's scimPush: refused while off, written once an operator sets it", async () => {
+  it("refuses channel scim on its own API: that channel is the SCIM endpoint's (docs/scim.md)", async () => {
     const upn = users.fabrikam.upn;
-    const client = { id: 'scim:okta-sync', isAdministrator: true };
-    const push = (password: string): Record<string, unknown> =>
-      body('admin-reset', 'scim', client, { userPrincipalName: upn }, password);
-    const refusedPassword = `ScimOff-${stamp}-Aa1!`;
-    const off = await fixture.request(push(refusedPassword));
-    expect(off).toMatchObject({
-      status: 202,
-      body: { status: 'rejected', reason: { code: 'POLICY.SCIM_PUSH_DISABLED' } },
-    });
-    expect(await canBind(forests.fabrikam, upn, refusedPassword)).toBe(false);
-
     expect((await fixture.setSwitches('fabrikam', { scimPush: 'admin-reset' })).status).toBe(200);
     try {
-      const password = `ScimOn-${stamp}-Aa1!`;
-      const operationId = await applied(push(password));
-      expect(await canBind(forests.fabrikam, upn, password)).toBe(true);
-      current.fabrikam = password;
-      const audit = await fixture.auditHistory(operationId, 2);
-      expect(audit[0]?.['data']).toMatchObject({ request: { channel: 'scim', initiator: client } });
-      expect(audit[1]).toMatchObject({
-        type: 'WritebackApproved',
-        data: { policyRule: 'scim-push-admin-reset', policyVersion: '2026-12-06.1' },
-      });
-      // The switch says what a push is: the user's own change is not one in this domain.
-      const self = { id: upn, isAdministrator: false };
-      const asChange = await fixture.request(
-        body('change', 'scim', self, { userPrincipalName: upn }, `ScimChange-${stamp}-Aa1!`),
-      );
-      expect(asChange.body).toMatchObject({ status: 'rejected', reason: { code: 'POLICY.SCIM_PUSH_DISABLED' } });
+      const password = `ScimHere-${stamp}-Aa1!`;
+      const client = { id: 'scim:okta-sync', isAdministrator: true };
+      const refused = await fixture.request(body('admin-reset', 'scim', client, { userPrincipalName: upn }, password));
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body['issues'])).toContain('channel');
+      expect(await canBind(forests.fabrikam, upn, password)).toBe(false);
     } finally {
       expect((await fixture.setSwitches('fabrikam', { scimPush: 'off' })).status).toBe(200);
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Caller, OperationOptions, Reason, Target, WritebackRequest } from './request';
+import { Caller, Channel, OperationOptions, Reason, Target, WritebackRequest } from './request';
 
 /**
  * user@dns.domain, stricter at the edge than on the topics (events already recorded must keep
@@ -35,7 +35,7 @@ const PrintableText = (max: number) =>
  * AD takes at most 256 characters in unicodePwd; C0/C1 control characters never belong in one,
  * and an unpaired surrogate has no UTF-16LE encoding the DC would accept as typed.
  */
-const NewPassword = z
+export const NewPassword = z
   .string()
   .min(1)
   .max(256)
@@ -44,6 +44,9 @@ const NewPassword = z
 
 /** Body of `POST /v1/operations`: the request plus the new password, which a plain unlock never carries. */
 export const CreateOperationRequest = WritebackRequest.extend({
+  // `scim` is the SCIM endpoint's own (`/scim/v2`, ADR 0023): its caller is a SCIM client, and the
+  // domain's scimPush, not the body, says what the push is.
+  channel: Channel.exclude(['scim']),
   initiator: z.object({ id: PrintableText(256), isAdministrator: z.boolean() }).strict(),
   target: Target.extend({ userPrincipalName: EdgeUpn }).strict(),
   options: OperationOptions.strict().default({ forceChangeAtNextLogon: false, unlockAccount: false }),

@@ -15,7 +15,7 @@ export const SCIM_INITIATOR_PREFIX = 'scim:';
  * voluntary change, `admin-reset` a reset by the SCIM client. `off` is built as a reset too, so
  * the push is still recorded and audited, and the policy (step 3b) refuses it.
  *
- * `caller.subject` should be at most 251 characters: with the prefix it is the initiator's id,
+ * `caller.subject` longer than 251 characters is cut in the initiator's id,
  * which contracts bound to 256.
  */
 export function scimWritebackRequest(
@@ -39,7 +39,7 @@ export function scimWritebackRequest(
       return {
         kind: 'admin-reset',
         channel: 'scim',
-        initiator: { id: `${SCIM_INITIATOR_PREFIX}${caller.subject}`, isAdministrator: true },
+        initiator: { id: initiatorOf(caller), isAdministrator: true },
         target,
         options,
       };
@@ -48,4 +48,9 @@ export function scimWritebackRequest(
       throw new Error(`unknown scimPush ${String(unknown)}`);
     }
   }
+}
+
+/** An actor id holds 256 characters, a caller's subject 512: a longer subject is cut (the caller keeps it whole). */
+function initiatorOf(caller: Pick<Caller, 'subject'>): string {
+  return `${SCIM_INITIATOR_PREFIX}${caller.subject}`.slice(0, 256);
 }

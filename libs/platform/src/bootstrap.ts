@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DatabaseBusyFilter } from './database-busy.filter';
 import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
@@ -30,6 +31,10 @@ export interface ServiceDefinition<S = unknown> {
   groupIdPrefix?: string | ((settings: S) => string);
   /** `@EventPattern` names whose messages are rare and waited on by no caller (`SubscriptionSpec.quiet`). */
   quiet?: readonly string[];
+  /** Media types besides `application/json` whose bodies are JSON (SCIM's `application/scim+json`). */
+  jsonMediaTypes?: readonly string[];
+  /** Path prefixes whose routes answer an unsupported method themselves (SCIM's 405 is a SCIM error). */
+  ownMethodAnswers?: readonly string[];
 }
 
 export interface RunningService {
@@ -72,11 +77,14 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
   @Module({ imports: [platformModule(config, settings, logger, bus), definition.module] })
   class RootModule {}
 
-  const app = await NestFactory.create(RootModule, { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
+  if (definition.jsonMediaTypes?.length) {
+    app.useBodyParser('json', { type: [...definition.jsonMediaTypes], limit: '100kb' });
+  }
   app.use(httpMetrics);
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
-  app.use(methodNotAllowed(() => express.router.stack));
+  app.use(methodNotAllowed(() => express.router.stack, definition.ownMethodAnswers));
   app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
   const { topics, groupIdPrefix } = definition;
   if (topics) {

@@ -16,11 +16,13 @@ const isMiddlewareMount = (methods: Record<string, boolean | undefined>): boolea
 /**
  * Express middleware answering a method that a known path does not take with 405 and `Allow`
  * (RFC 9110 §15.5.6) instead of Express' 404, which would say the resource does not exist.
- * `layers` reads the router at request time, when every route is registered.
+ * `layers` reads the router at request time, when every route is registered. Paths under
+ * `answeredElsewhere` are left to their own routes (SCIM's, whose errors have a body of their own).
  */
-export function methodNotAllowed(layers: () => readonly RouterLayer[]) {
+export function methodNotAllowed(layers: () => readonly RouterLayer[], answeredElsewhere: readonly string[] = []) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (answeredElsewhere.some((prefix) => path.startsWith(prefix))) return next();
     const allowed = new Set<string>();
     for (const layer of layers()) {
       if (!layer.route || !layer.match(path)) continue;

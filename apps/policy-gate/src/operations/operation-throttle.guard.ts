@@ -7,16 +7,23 @@ const MINUTE_MS = 60_000;
 
 interface ThrottledRequest {
   caller?: Caller;
+  method?: string;
+  params?: { id?: unknown };
   body?: { target?: { userPrincipalName?: unknown } };
 }
 
 const targetOf = (req: ThrottledRequest): string | undefined => {
+  // A SCIM push names its user by the path's id (an objectGUID); a SCIM lookup has no target.
+  if (req.params?.id !== undefined) {
+    const pushing = req.method === 'PUT' || req.method === 'PATCH';
+    return pushing && typeof req.params.id === 'string' ? `scim:${req.params.id.toLowerCase()}` : undefined;
+  }
   const upn = req.body?.target?.userPrincipalName;
   return typeof upn === 'string' ? messageKeyForTarget(upn) : undefined;
 };
 
 /**
- * Two limits on `POST /v1/operations`, each over a one-minute window: per caller (the token's
+ * Two limits on `POST /v1/operations` and SCIM's requests (ADR 0023 §6), each over a one-minute window: per caller (the token's
  * subject, so one noisy client cannot starve the others) and per target user, whoever asks
  * (so nobody can hammer one account's password). Counted per gate replica.
  */

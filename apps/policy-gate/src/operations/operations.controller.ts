@@ -19,7 +19,6 @@ import {
   type OperationPage,
   type OperationView,
 } from '@writeback/contracts';
-import { isTerminal } from '@writeback/domain';
 import {
   BearerAuthGuard,
   ConfigServiceUnavailable,
@@ -29,6 +28,7 @@ import {
   ZodBody,
 } from '@writeback/platform';
 import { Secret } from '@writeback/sealing';
+import { awaitOperation } from './await-operation';
 import { OperationChanges } from './operation-changes';
 import { OperationThrottleGuard } from './operation-throttle.guard';
 import { AcceptWritebackHandler } from './handlers/accept-writeback.handler';
@@ -90,19 +90,8 @@ export class OperationsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query('waitSeconds') waitSeconds?: string,
   ): Promise<OperationView> {
-    const wait = waitSecondsOf(waitSeconds);
-    const deadline = Date.now() + wait * 1000;
-    // What a commit of this replica handed over; read from the database when there is none.
-    let handed: OperationView | undefined;
-    for (;;) {
-      // Watching before reading: a change committed in between still wakes us. Ends recorded
-      // by another replica wake us through the WaiterSweep.
-      const watch = this.changes.watch(id, Math.max(0, deadline - Date.now()));
-      const view = handed ?? (await this.views.view(id));
-      if (!view || isTerminal(view.status) || Date.now() >= deadline) watch.cancel();
-      if (!view) throw new NotFoundException(`operation ${id} not found`);
-      if (isTerminal(view.status) || Date.now() >= deadline) return view;
-      handed = await watch.changed;
-    }
+    const view = await awaitOperation(this.views, this.changes, id, Date.now() + waitSecondsOf(waitSeconds) * 1000);
+    if (!view) throw new NotFoundException(`operation ${id} not found`);
+    return view;
   }
 }

@@ -26,8 +26,10 @@ const CORP_USERS = [
   'uma',
   'vera',
   'wendy',
+  // The SCIM suite's.
+  'yara',
 ];
-const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete', 'xavier'];
+const FABRIKAM_USERS = ['carol', 'dave', 'ivan', 'judy', 'mallory', 'oscar', 'lena', 'pete', 'xavier', 'yusuf'];
 
 const initialPassword = (sam: string): string => `Initial-${sam}-Pw1!`;
 
