@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as YAML from 'yaml';
-import { executorTopic, Topics } from '@writeback/contracts';
+import { executorTopic, TopicConfigs, Topics } from '@writeback/contracts';
 import {
   documentedCommands,
   envVarsReadByCode,
@@ -18,6 +18,8 @@ import {
 } from './posture';
 import {
   CHART,
+  type Container,
+  envNames,
   type K8sObject,
   podLabels,
   podTemplates,
@@ -238,6 +240,25 @@ describe('helm/writeback', () => {
     expect(without.filter((v) => v.name === 'scim-clients')).toEqual([]);
   });
 
+  it("gives the gate its SCIM waits (policyGate.scim.waitSeconds, lookupTimeoutMs) and refuses them out of the gate's ranges", () => {
+    const objects = objectsWith({ policyGate: { scim: { waitSeconds: 30, lookupTimeoutMs: 800 } } });
+    const gate = podTemplates([named(objects, 'Deployment', 'writeback-policy-gate') as K8sObject])[0]?.spec;
+    const common = named(objects, 'ConfigMap', 'writeback-common') as K8sObject & { data: Record<string, string> };
+    expect(envNames(gate?.containers[0] as Container, objects)).toEqual(
+      expect.arrayContaining(['WRITEBACK_SCIM_WAIT_SECONDS', 'WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS']),
+    );
+    expect(common.data).toMatchObject({ WRITEBACK_SCIM_WAIT_SECONDS: '30', WRITEBACK_SCIM_LOOKUP_TIMEOUT_MS: '800' });
+    // The ranges of GateSettings (libs/platform/src/settings.ts): the gate would not start otherwise.
+    for (const [scim, pointer] of [
+      [{ waitSeconds: 31 }, '/policyGate/scim/waitSeconds'],
+      [{ waitSeconds: 0 }, '/policyGate/scim/waitSeconds'],
+      [{ lookupTimeoutMs: 99 }, '/policyGate/scim/lookupTimeoutMs'],
+      [{ lookupTimeoutMs: 30001 }, '/policyGate/scim/lookupTimeoutMs'],
+    ] as const) {
+      expect(renderError([MINIMAL, valuesFile({ policyGate: { scim } })])).toContain(`at '${pointer}'`);
+    }
+  });
+
   it('runs the migration Job before install and upgrade, with the URL from the database Secret', () => {
     const job = objectsOf(renderChart([MINIMAL])).find((o) => o.kind === 'Job') as K8sObject;
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
@@ -256,6 +277,52 @@ describe('helm/writeback', () => {
     expect(topics?.value?.split(' ').sort()).toEqual(
       [...Object.values(Topics), executorTopic('corp'), executorTopic('fabrikam')].sort(),
     );
+  });
+
+  it("creates each topic with the shared configs, and the lookups topic with its own over them (libs/contracts' TopicConfigs)", () => {
+    const objects = objectsOf(
+      renderChart([
+        join(CI_DIR, 'values-multi-domain.yaml'),
+        valuesFile({ kafka: { topics: { extraConfig: { 'min.insync.replicas': 2, 'retention.ms': 604800000 } } } }),
+      ]),
+    );
+    const job = objects.find(
+      (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'kafka-topics',
+    );
+    const container = podTemplates([job as K8sObject])[0]?.spec.containers[0];
+    // The Job's own script, with kafka-topics.sh replaced by an echo of its arguments.
+    const dir = mkdtempSync(join(tmpdir(), 'writeback-topics-'));
+    const script = (container?.command?.[2] ?? '')
+      .replaceAll('/opt/kafka/bin/kafka-topics.sh', 'kafka_topics')
+      .replaceAll('/tmp/', `${dir}/`);
+    const env = Object.fromEntries(
+      (container?.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])),
+    );
+    const out = execFileSync('bash', ['-ec', `kafka_topics() { echo "$*"; }\n${script}`], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], ...env },
+    });
+    const created: Record<string, Record<string, string>> = Object.fromEntries(
+      out
+        .split('\n')
+        .filter((line) => line.includes('--create'))
+        .map((line): [string, Record<string, string>] => [
+          /--topic (\S+)/.exec(line)?.[1] ?? '',
+          Object.fromEntries(
+            [...line.matchAll(/--config ([^=\s]+)=(\S+)/g)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']),
+          ),
+        ]),
+    );
+    const shared = { 'min.insync.replicas': '2', 'retention.ms': '604800000' };
+    const names = [...Object.values(Topics), executorTopic('corp'), executorTopic('fabrikam')];
+    expect(Object.keys(created).sort()).toEqual(names.sort());
+    for (const name of names)
+      expect({ name, config: created[name] }).toEqual({ name, config: { ...shared, ...TopicConfigs[name] } });
+    expect(created[Topics.lookups]).toEqual({
+      'min.insync.replicas': '2',
+      'retention.ms': '3600000',
+      'segment.ms': '600000',
+    });
   });
 
   it("quotes SASL credentials in the topic Job's JAAS line (JAAS escapes, then .properties escapes)", () => {

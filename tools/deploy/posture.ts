@@ -149,6 +149,7 @@ const CODE_READING_ENV = [
   'apps/writeback-executor/src/app.module.ts',
   'apps/audit-service/src/audit/retention.service.ts',
   'apps/policy-gate/src/operations/gate-options.ts',
+  'apps/policy-gate/src/scim/scim-options.ts',
 ];
 
 /** The source's code without its comments: the text of every token the parser keeps. */

@@ -127,6 +127,17 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- join " " $topics -}}
 {{- end -}}
 
+{{/* Configs a topic is created with over kafka.topics.extraConfig, as TopicConfigs in libs/contracts/src/topics.ts. */}}
+{{- define "writeback.topicConfigs" -}}
+{{- toYaml (dict "writeback.lookups.v1" (dict "retention.ms" "3600000" "segment.ms" "600000")) -}}
+{{- end -}}
+
+{{/* `--config key=value`. Helm reads a number in a values file as a float, which toString prints as 6.048e+08. */}}
+{{- define "writeback.topicConfigArg" -}}
+{{- $v := index . 1 -}}
+{{- printf "--config %s=%s" (index . 0) (ternary (toJson $v) (toString $v) (kindIs "float64" $v)) -}}
+{{- end -}}
+
 {{/* Mount paths inside the containers. */}}
 {{- define "writeback.kafkaTlsDir" -}}/etc/writeback/kafka-tls{{- end -}}
 {{- define "writeback.keyDir" -}}/etc/writeback/keys{{- end -}}

@@ -15,6 +15,18 @@ export const Topics = {
   lookups: 'writeback.lookups.v1',
 } as const;
 
+/**
+ * Configs a topic is created with whatever the site's defaults: by `writeback topics create` and
+ * the chart's topic Job (its deploy test keeps the two equal), over the configs given for every
+ * topic. A lookup's reply is useless once the lookup has timed out (seconds), and every new gate
+ * replica reads `lookups` from its start under a group of its own (ADR 0019), so replies are kept
+ * an hour, not the brokers' week. Kafka deletes only closed segments: they roll every 10 minutes,
+ * or a quiet topic would keep its first segment for `segment.ms`'s default week.
+ */
+export const TopicConfigs: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  [Topics.lookups]: { 'retention.ms': '3600000', 'segment.ms': '600000' },
+};
+
 /** A domain id: lowercase letters, digits and dashes, starting with a letter (it names a topic). */
 export const DOMAIN_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { executorTopic, isValidDomainId, Topics } from '@writeback/contracts';
+import { executorTopic, isValidDomainId, TopicConfigs, Topics } from '@writeback/contracts';
 import { KafkaBus, type TopicSpec } from '@writeback/messaging';
 import { readKafkaConfig, readTopicDefaults } from '@writeback/platform';
 import { ExitCode, UsageError } from '../cli-errors';
@@ -27,6 +27,11 @@ function topicConfig(pairs: readonly string[]): Record<string, string> {
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
+}
+
+/** One spec per topic: the settings given for all, and a topic's own configs (`TopicConfigs`) over `config`. */
+export function topicSpecs(names: readonly string[], common: Omit<TopicSpec, 'name'>): TopicSpec[] {
+  return names.map((name) => ({ name, ...common, config: { ...common.config, ...TopicConfigs[name] } }));
 }
 
 /** The domains named, or every domain config-service knows. */
@@ -63,7 +68,10 @@ export function registerTopicCommands(program: Command, context: () => CliContex
       "replicas of each new topic (default WRITEBACK_KAFKA_TOPIC_REPLICATION_FACTOR, else the brokers' default)",
       positiveInteger,
     )
-    .option('--config <key=value...>', 'topic configs for new topics, e.g. min.insync.replicas=2')
+    .option(
+      '--config <key=value...>',
+      'topic configs for new topics, e.g. min.insync.replicas=2 (writeback.lookups.v1 keeps its own retention.ms and segment.ms)',
+    )
     .action((options: CreateOptions) =>
       context().run(async () => {
         const ctx = context();
@@ -74,13 +82,12 @@ export function registerTopicCommands(program: Command, context: () => CliContex
         const defaults = readTopicDefaults(ctx.env);
         const config = topicConfig(options.config ?? []);
         const names = [...Object.values(Topics), ...(await domainsOf(ctx, options.domain)).map(executorTopic)];
-        const specs: TopicSpec[] = names.map((name) => ({
-          name,
+        const specs = topicSpecs(names, {
           ...defaults,
           ...(options.partitions ? { partitions: options.partitions } : {}),
           ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
           config,
-        }));
+        });
         const target = ctx.changing({ what: 'the Kafka topics', endpoint: kafka.brokers.join(',') });
         const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
         const bus = new KafkaBus({ ...kafka, logger: quiet });
