@@ -21,7 +21,8 @@ interface Case {
 /**
  * The foundation's acceptance scenarios, run unchanged in both modes: an administrator reset
  * in each of two disconnected forests lands on the right DC, an unroutable UPN is refused
- * before anything reaches a DC, and the password never shows in Kafka, the database or logs.
+ * before anything reaches a DC, a SCIM client's push makes the round trip through the executors,
+ * and the password never shows in Kafka, the database or logs.
  */
 export function describeWritebackScenarios(
   mode: Mode,
@@ -37,6 +38,7 @@ export function describeWritebackScenarios(
     ];
     const unroutablePassword = `Nowhere-${mode}-${stamp}-Ab1!`;
     const delayedPassword = `Later-${mode}-${stamp}-Cd3!`;
+    const scimPassword = `Scim-${mode}-${stamp}-Ef5!`;
     let unroutableId: string;
 
     beforeAll(async () => {
@@ -66,6 +68,30 @@ export function describeWritebackScenarios(
       expect(await canBind(forests.fabrikam, forestUser(forests.fabrikam, fabrikam.sam).upn, corp.newPassword)).toBe(
         false,
       );
+    });
+
+    it("takes a SCIM client's push: the user looked up through the executors, the password written", async () => {
+      const corp = cases[0] as Case;
+      const user = forestUser(corp.forest, corp.sam);
+      await fixture.updateDomain('corp', { scimPush: 'admin-reset' });
+      const token = await fixture.issuer.token('scim-connector', { scope: 'writeback.scim' });
+      const scim = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+        const response = await fetch(new URL(`/scim/v2${path}`, fixture.system.gateUrl), {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const found = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${user.upn}"`)}`);
+      const [resource] = found['Resources'] as Array<{ id: string }>;
+      await scim('PATCH', `/Users/${resource?.id ?? ''}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'password', value: scimPassword }],
+      });
+      expect(await canBind(corp.forest, user.upn, scimPassword)).toBe(true);
+      expect(await canBind(corp.forest, user.upn, corp.newPassword)).toBe(false);
     });
 
     it('keeps the ordered event history of each operation in the audit service', async () => {
@@ -155,7 +181,7 @@ export function describeWritebackScenarios(
       }
       expect(haystacks['database']).toContain(unroutableId);
       expect(haystacks['logs']).toContain(unroutableId);
-      for (const password of [...cases.map((c) => c.newPassword), unroutablePassword, delayedPassword]) {
+      for (const password of [...cases.map((c) => c.newPassword), unroutablePassword, delayedPassword, scimPassword]) {
         for (const form of leakForms(password)) {
           for (const [where, text] of Object.entries(haystacks)) {
             expect({ where, found: text.includes(form) }).toEqual({ where, found: false });
