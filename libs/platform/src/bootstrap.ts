@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type ExceptionFilter, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ByPathExceptionFilter } from './by-path.filter';
 import { DatabaseBusyFilter } from './database-busy.filter';
 import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
@@ -35,6 +36,11 @@ export interface ServiceDefinition<S = unknown> {
   jsonMediaTypes?: readonly string[];
   /** Path prefixes whose routes answer an unsupported method themselves (SCIM's 405 is a SCIM error). */
   ownMethodAnswers?: readonly string[];
+  /**
+   * Path prefixes whose errors a filter of the service's own answers, those raised before a route
+   * is reached included (a body that is not JSON): SCIM's are SCIM error bodies.
+   */
+  ownErrorAnswers?: (app: INestApplication) => ReadonlyArray<readonly [string, ExceptionFilter]>;
 }
 
 export interface RunningService {
@@ -85,7 +91,9 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
   app.use(httpMetrics);
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(methodNotAllowed(() => express.router.stack, definition.ownMethodAnswers));
-  app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
+  const databaseBusy = new DatabaseBusyFilter(app.getHttpAdapter());
+  const ownErrors = definition.ownErrorAnswers?.(app) ?? [];
+  app.useGlobalFilters(ownErrors.length > 0 ? new ByPathExceptionFilter(ownErrors, databaseBusy) : databaseBusy);
   const { topics, groupIdPrefix } = definition;
   if (topics) {
     app.connectMicroservice({
