@@ -184,6 +184,20 @@ describe('the APIs fuzzed from their OpenAPI documents (schemathesis, embedded)'
       expect(text).not.toContain(password);
     });
 
+    it('a /v1 body that is not JSON is a 400 that quotes nothing of it', async () => {
+      const password = `wbfz-bare-${randomBytes(4).toString('hex')}`;
+      await writeFile(ledger(), `${JSON.stringify(password)}\n`, { flag: 'a' });
+      const response = await fetch(new URL('/v1/operations', fixture.system.gateUrl), {
+        method: 'POST',
+        headers: await operator(),
+        body: password,
+      });
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(JSON.parse(text)).toMatchObject({ message: 'the request body is not valid JSON' });
+      expect(text).not.toContain(password.slice(0, 8));
+    });
+
     it('a domain holding NUL is refused with 400 and stored nowhere', async () => {
       const response = await fetch(new URL('/v1/domains', fixture.system.configUrl), {
         method: 'POST',

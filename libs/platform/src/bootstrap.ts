@@ -9,6 +9,7 @@ import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@write
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { httpMetrics } from './http-metrics';
 import { methodNotAllowed, type RouterLayer } from './method-not-allowed';
+import { unparsableBody } from './unparsable-body';
 import { MetricsController } from './metrics.controller';
 import { setTimeout as delay } from 'node:timers/promises';
 import { markNotReady } from './health.controller';
@@ -83,14 +84,15 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
   @Module({ imports: [platformModule(config, settings, logger, bus), definition.module] })
   class RootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true });
+  // The body parser is ours (JSON only, as Nest's default, plus the service's own JSON types),
+  // so that a body it cannot read is answered without quoting it.
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
-  if (definition.jsonMediaTypes?.length) {
-    app.useBodyParser('json', { type: [...definition.jsonMediaTypes], limit: '100kb' });
-  }
   app.use(httpMetrics);
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(methodNotAllowed(() => express.router.stack, definition.ownMethodAnswers));
+  app.useBodyParser('json', { type: ['application/json', ...(definition.jsonMediaTypes ?? [])], limit: '100kb' });
+  app.use(unparsableBody);
   const databaseBusy = new DatabaseBusyFilter(app.getHttpAdapter());
   const ownErrors = definition.ownErrorAnswers?.(app) ?? [];
   app.useGlobalFilters(ownErrors.length > 0 ? new ByPathExceptionFilter(ownErrors, databaseBusy) : databaseBusy);
