@@ -4,8 +4,9 @@ import { startTelemetry } from '@writeback/observability';
 startTelemetry('policy-gate');
 
 import { Topics } from '@writeback/contracts';
-import { GateSettings, runService } from '@writeback/platform';
+import { GateSettings, LOGGER, runService } from '@writeback/platform';
 import { PolicyGateModule } from './app.module';
+import { ScimExceptionFilter } from './scim/scim-exception.filter';
 
 runService({
   name: 'policy-gate',
@@ -16,4 +17,6 @@ runService({
   // SCIM clients send their bodies as `application/scim+json` (RFC 7644 §3.1).
   jsonMediaTypes: ['application/scim+json'],
   ownMethodAnswers: ['/scim/v2/'],
+  // A body that is not JSON is refused before the controller: still a SCIM error, not Nest's own.
+  ownErrorAnswers: (app) => [['/scim/v2/', new ScimExceptionFilter(app.get(LOGGER))]],
 });

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { executorTopic, Topics } from '@writeback/contracts';
 import {
@@ -52,15 +54,34 @@ describe('observability (distributed)', () => {
     // Characters that URL encoding and JSON escaping change, so those forms differ from the plain one.
     dcDown: `Unreached-${distinct()}-Aa1! "\\é&`,
     badRequest: `Malformed-${distinct()}-Aa1!`,
+    // Pushed over SCIM (ADR 0023): by PATCH, by PUT, too short, in a value SCIM cannot take, in a filter.
+    scimPatch: `Scim-patch-${distinct()}-Aa1! "\\é&`,
+    scimPut: `Scim-put-${distinct()}-Aa1!`,
+    scimTooShort: `S${distinct().slice(0, 2)}1!x`,
+    scimMalformed: `Scim-nested-${distinct()}-Aa1!`,
+    scimFilter: `Scim-filter-${distinct()}-Aa1!`,
   };
-  const ids: Record<'applied' | 'tooShort' | 'dcDown', string> = { applied: '', tooShort: '', dcDown: '' };
+  const ids: Record<'applied' | 'tooShort' | 'dcDown' | 'scimPatch', string> = {
+    applied: '',
+    tooShort: '',
+    dcDown: '',
+    scimPatch: '',
+  };
+  const scimToken = randomBytes(32).toString('base64url');
   let jaeger: Jaeger;
   let fixture: WritebackFixture;
   let executorUrl: string;
 
   beforeAll(async () => {
     jaeger = await startJaeger();
-    fixture = await startWritebackFixture({ mode: 'distributed', forests: [forests.corp], env: jaeger.env });
+    const clientsFile = join(testEnvironment().workDir, `scim-clients-observability-${distinct()}.json`);
+    const sha256 = createHash('sha256').update(scimToken).digest('hex');
+    await writeFile(clientsFile, JSON.stringify([{ name: 'okta-traced', sha256 }]), { mode: 0o600 });
+    fixture = await startWritebackFixture({
+      mode: 'distributed',
+      forests: [forests.corp],
+      env: { ...jaeger.env, WRITEBACK_SCIM_CLIENTS_FILE: clientsFile },
+    });
     executorUrl = fixture.system.processes.get('executor-corp')?.url ?? '';
   });
 
@@ -443,11 +464,100 @@ describe('observability (distributed)', () => {
     }
   });
 
+  /** A SCIM request with the static client token, its answer as text (where a leak would show too). */
+  async function scim(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const response = await fetch(new URL(`/scim/v2${path}`, fixture.system.gateUrl), {
+      method,
+      headers: {
+        authorization: `Bearer ${scimToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  // After the metrics' counts above, which this adds to.
+  it('traces a SCIM push in one trace, the lookups by the gate and the executor included, and refuses bad ones', async () => {
+    await fixture.updateDomain('corp', { scimPush: 'admin-reset' });
+    const filter = (expression: string): string => `/Users?filter=${encodeURIComponent(expression)}`;
+    const found = await scim('GET', filter(`userName eq "${nina.upn}"`));
+    expect(found.status).toBe(200);
+    const id = (JSON.parse(found.text) as { Resources: Array<{ id: string }> }).Resources[0]?.id ?? '';
+    const patchOp = (operation: Record<string, unknown>): Record<string, unknown> => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', ...operation }],
+    });
+    const answers = [
+      await scim('PATCH', `/Users/${id}`, patchOp({ path: 'password', value: passwords.scimPatch })),
+      await scim('PUT', `/Users/${id}`, {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: nina.upn,
+        password: passwords.scimPut,
+      }),
+      await scim('PUT', `/Users/${id}`, {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: nina.upn,
+        password: passwords.scimTooShort,
+      }),
+      await scim('PATCH', `/Users/${id}`, patchOp({ value: { nested: passwords.scimMalformed } })),
+      await scim('GET', filter(`password eq "${passwords.scimFilter}"`)),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 400, 400, 400]);
+    expect(answers[2]?.text).toContain('AD.PASSWORD_POLICY');
+
+    const reader = await fixture.issuer.token('observability-auditor', { scope: 'writeback.auditor' });
+    const listed = await fetch(
+      new URL(`/v1/operations?targetUpn=${encodeURIComponent(nina.upn)}&limit=3`, fixture.system.gateUrl),
+      { headers: { authorization: `Bearer ${reader}` } },
+    );
+    const { items } = (await listed.json()) as { items: Array<{ operationId: string; status: string }> };
+    // Newest first: the PUT too short, the PUT, the PATCH.
+    expect(items.map((i) => i.status)).toEqual(['rejected', 'applied', 'applied']);
+    ids.scimPatch = items[2]?.operationId ?? '';
+
+    const trace = await traceOf(ids.scimPatch, 'WritebackApplied');
+    const [root, ...others] = trace.filter((s) => !s.parentSpanId);
+    expect(others).toEqual([]);
+    expect(root).toMatchObject({
+      service: 'policy-gate',
+      kind: 'server',
+      attributes: { 'http.request.method': 'PATCH', 'http.route': '/scim/v2/Users/:id' },
+    });
+    const named = (service: string, name: string): JaegerSpan => {
+      const span = trace.find((s) => s.service === service && s.name === name);
+      if (!span) throw new Error(`no ${service}: ${name} in the trace of the SCIM push`);
+      return span;
+    };
+    const executorTopicName = executorTopic('corp');
+    // The gate's lookup by id reached the executor with its context: one trace from the request
+    // through the lookup on both sides to the write.
+    expect(lineage(trace, named('writeback-executor', 'writeback lookup')).map(label)).toEqual(
+      expect.arrayContaining([
+        label(root as JaegerSpan),
+        'policy-gate: scim lookup',
+        `policy-gate: send ${executorTopicName}`,
+        `writeback-executor: process ${executorTopicName}`,
+        'writeback-executor: writeback lookup',
+      ]),
+    );
+    expect(named('policy-gate', 'scim lookup').attributes).toMatchObject({
+      'writeback.domain': 'corp',
+      'writeback.lookup.outcome': 'found',
+    });
+    expect(lineage(trace, named('writeback-executor', 'LDAP modify'))[0]).toBe(root);
+    expect(named('writeback-executor', 'writeback apply').attributes['writeback.operation_id']).toBe(ids.scimPatch);
+    for (const answer of answers) {
+      for (const password of Object.values(passwords)) expect(answer.text).not.toContain(password);
+    }
+  });
+
   it('never lets a password appear in a log line, a trace Jaeger stored or a metric', async () => {
     // Every operation's spans up to its audit write have reached Jaeger before the search.
     await traceOf(ids.applied, 'WritebackApplied');
     await traceOf(ids.tooShort, 'WritebackRejected');
     await traceOf(ids.dcDown, 'WritebackFailed');
+    await traceOf(ids.scimPatch, 'WritebackApplied');
     const metricsText = (await Promise.all(Object.values(serviceUrls()).map(scrape))).join('\n');
     const haystacks = { logs: await fixture.logs(), traces: await everyStoredTrace(), metrics: metricsText };
     // The haystacks hold this run's operations (metrics by design hold no ids, only counts).
@@ -461,6 +571,13 @@ describe('observability (distributed)', () => {
       tags: { 'http.route': '/v1/operations', 'http.response.status_code': '400' },
     });
     expect(refused).toHaveLength(1);
+    // And the SCIM lookup whose filter held a password: recorded, its query redacted whole.
+    const filtered = await jaeger.searchTraces({
+      service: 'policy-gate',
+      tags: { 'http.route': '/scim/v2/Users', 'http.response.status_code': '400' },
+    });
+    const servers = filtered.flat().filter((s) => s.kind === 'server');
+    expect(servers.map((s) => s.attributes['url.query'])).toEqual(['REDACTED']);
     expect(haystacks.logs).toContain('password is too short');
     expect(haystacks.metrics).toContain('AD.PASSWORD_POLICY');
     for (const password of Object.values(passwords)) {

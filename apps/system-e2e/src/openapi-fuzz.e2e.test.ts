@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ import { adminReset, databaseDump, leakForms } from './scenarios';
 const run = promisify(execFile);
 
 /** Every scope a caller can hold: the fuzzer must reach past authorization to the handlers. */
-const ALL_SCOPES = 'writeback writeback.operator writeback.auditor';
+const ALL_SCOPES = 'writeback writeback.operator writeback.auditor writeback.scim';
 
 /**
  * Each API against its own OpenAPI document, in this order: the gate first, while both domains
@@ -77,6 +77,8 @@ describe('the APIs fuzzed from their OpenAPI documents (schemathesis, embedded)'
     ]);
     schemathesis = installed.stdout.trim();
     fixture = started;
+    // SCIM lookups and pushes reach the executors only for a domain that takes them (ADR 0023).
+    await Promise.all(['corp', 'fabrikam'].map((id) => fixture.updateDomain(id, { scimPush: 'admin-reset' })));
     workDir = join(fixture.workDir, 'schemathesis');
     await mkdir(workDir);
     await writeFile(ledger(), `${JSON.stringify(marker)}\n`);
@@ -136,6 +138,64 @@ describe('the APIs fuzzed from their OpenAPI documents (schemathesis, embedded)'
       expect(await records('from=2026-01-01&to=2026-01-02T00:00:00%2B01:00')).toBe(200);
       expect(await records('to=')).toBe(400);
       expect(await records('cursor=9999999999999999999')).toBe(400);
+    });
+
+    it.each([
+      ['DELETE', '/scim/v2/Users', 'GET, HEAD, POST'],
+      ['PUT', '/scim/v2/Users', 'GET, HEAD, POST'],
+      ['POST', `/scim/v2/Users/${randomUUID()}`, 'GET, HEAD, PUT, PATCH, DELETE'],
+    ])('SCIM answers %s %s with 405 and Allow: %s, not 501', async (method, path, allow) => {
+      const response = await fetch(new URL(path, fixture.system.gateUrl), { method, headers: await operator() });
+      expect({ status: response.status, allow: response.headers.get('allow') }).toEqual({ status: 405, allow });
+      expect(await response.json()).toMatchObject({ status: '405' });
+    });
+
+    it.each([
+      ['PUT', '?attributes=9', { schemas: [], userName: 'someone' }],
+      ['GET', '?excludedAttributes=9,userName', undefined],
+      ['PATCH', '', { schemas: null, Operations: [{ op: 'add', path: '', value: null }] }],
+      ['PATCH', '', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [null] }],
+    ])('SCIM answers %s %s %j, which SCIMMY meets with a TypeError, with 400, not 500', async (method, query, body) => {
+      const response = await fetch(new URL(`/scim/v2/Users/${randomUUID()}${query}`, fixture.system.gateUrl), {
+        method,
+        headers: await operator(),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.status).toBe(400);
+    });
+
+    it('a SCIM body that is not JSON is a SCIM error that quotes nothing of it', async () => {
+      const password = `wbfz-not-json-${randomBytes(4).toString('hex')}`;
+      await writeFile(ledger(), `${JSON.stringify(password)}\n`, { flag: 'a' });
+      const response = await fetch(new URL(`/scim/v2/Users/${randomUUID()}`, fixture.system.gateUrl), {
+        method: 'PUT',
+        headers: { ...(await operator()), 'content-type': 'application/scim+json' },
+        body: password,
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/scim+json');
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: '400',
+        scimType: 'invalidSyntax',
+        detail: 'the request body is not valid JSON',
+      });
+      expect(text).not.toContain(password);
+    });
+
+    it('a /v1 body that is not JSON is a 400 that quotes nothing of it', async () => {
+      const password = `wbfz-bare-${randomBytes(4).toString('hex')}`;
+      await writeFile(ledger(), `${JSON.stringify(password)}\n`, { flag: 'a' });
+      const response = await fetch(new URL('/v1/operations', fixture.system.gateUrl), {
+        method: 'POST',
+        headers: await operator(),
+        body: password,
+      });
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(JSON.parse(text)).toMatchObject({ message: 'the request body is not valid JSON' });
+      expect(text).not.toContain(password.slice(0, 8));
     });
 
     it('a domain holding NUL is refused with 400 and stored nowhere', async () => {

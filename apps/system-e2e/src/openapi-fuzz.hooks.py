@@ -1,7 +1,8 @@
 """Schemathesis hooks of the OpenAPI fuzz suite (openapi-fuzz.e2e.test.ts), loaded through
 SCHEMATHESIS_HOOKS.
 
-Every password the fuzzer submits gets a unique tag in front and is recorded, one JSON string a
+Every password the fuzzer submits (`newPassword` of an operation, `password` of a SCIM User or of a
+SCIM PatchOp's operation) gets a unique tag in front and is recorded, one JSON string a
 line, in the file WRITEBACK_FUZZ_PASSWORDS names: the suite then searches the services' logs and
 database rows for each, and the check below fails any response that carries one. Without the tag
 a generated password ("0", "aaaa") could not be told apart from other text.
@@ -127,13 +128,44 @@ def before_load_schema(context, raw_schema):
     _portable(raw_schema)
 
 
+# SCIM clients send `application/scim+json` (RFC 7644 §3.1); the gate's document offers it on /scim/v2.
+schemathesis.serializer.alias("application/scim+json", "application/json")
+
+
+def _record(password: str) -> str:
+    tagged = _tagged(password)
+    with _lock, open(_ledger, "a", encoding="utf-8") as ledger:
+        ledger.write(json.dumps(tagged) + "\n")
+    return tagged
+
+
+def _tag_key(holder: dict, names: tuple[str, ...]) -> None:
+    """Tags each non-empty string under one of `names` (SCIM attribute names are case-insensitive)."""
+    for key, value in holder.items():
+        if key.lower() in names and isinstance(value, str) and value:
+            holder[key] = _record(value)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     body = case.body
-    if isinstance(body, dict) and isinstance(body.get("newPassword"), str) and body["newPassword"]:
-        body["newPassword"] = _tagged(body["newPassword"])
-        with _lock, open(_ledger, "a", encoding="utf-8") as ledger:
-            ledger.write(json.dumps(body["newPassword"]) + "\n")
+    if not isinstance(body, dict):
+        return
+    # POST /v1/operations.
+    _tag_key(body, ("newpassword",))
+    # A SCIM User (PUT /scim/v2/Users/{id}).
+    _tag_key(body, ("password",))
+    # A SCIM PatchOp: `{"path": "password", "value": "…"}`, or `{"value": {"password": "…"}}`.
+    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
+    for operation in operations if isinstance(operations, list) else []:
+        if not isinstance(operation, dict):
+            continue
+        path = next((v for k, v in operation.items() if k.lower() == "path"), None)
+        value = next((v for k, v in operation.items() if k.lower() == "value"), None)
+        if isinstance(path, str) and path.strip().lower() == "password":
+            _tag_key(operation, ("value",))
+        elif isinstance(value, dict):
+            _tag_key(value, ("password",))
 
 
 @schemathesis.check

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage, type ClientRequest } from 'node:http';
+import type { Span } from '@opentelemetry/api';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -11,6 +12,15 @@ let sdk: NodeSDK | undefined;
 const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
 const isUntraced = (request: IncomingMessage): boolean => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? '');
+
+/**
+ * The HTTP instrumentation records a request's query (`url.query`), redacting only a few
+ * well-known signature names; a query may carry anything, a password in a SCIM filter too. So the
+ * whole query is replaced, as the instrumentation spells a redaction.
+ */
+function withoutQuery(span: Span, request: ClientRequest | IncomingMessage): void {
+  if (request instanceof IncomingMessage && request.url?.includes('?')) span.setAttribute('url.query', 'REDACTED');
+}
 
 /**
  * Starts OpenTelemetry once per process, before NestJS. With OTEL_EXPORTER_OTLP_ENDPOINT (or
@@ -32,7 +42,7 @@ export function startTelemetry(serviceName: string): void {
   sdk = new NodeSDK({
     serviceName,
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: isUntraced }),
+      new HttpInstrumentation({ ignoreIncomingRequestHook: isUntraced, requestHook: withoutQuery }),
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
       new UndiciInstrumentation({ requireParentforSpans: true }),
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),

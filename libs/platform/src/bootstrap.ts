@@ -1,13 +1,15 @@
 import 'reflect-metadata';
-import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type ExceptionFilter, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ByPathExceptionFilter } from './by-path.filter';
 import { DatabaseBusyFilter } from './database-busy.filter';
 import { BusServer, createBus, type MessageBus } from '@writeback/messaging';
 import { createLogger, startTelemetry, stopTelemetry, type Logger } from '@writeback/observability';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { httpMetrics } from './http-metrics';
 import { methodNotAllowed, type RouterLayer } from './method-not-allowed';
+import { unparsableBody } from './unparsable-body';
 import { MetricsController } from './metrics.controller';
 import { setTimeout as delay } from 'node:timers/promises';
 import { markNotReady } from './health.controller';
@@ -35,6 +37,11 @@ export interface ServiceDefinition<S = unknown> {
   jsonMediaTypes?: readonly string[];
   /** Path prefixes whose routes answer an unsupported method themselves (SCIM's 405 is a SCIM error). */
   ownMethodAnswers?: readonly string[];
+  /**
+   * Path prefixes whose errors a filter of the service's own answers, those raised before a route
+   * is reached included (a body that is not JSON): SCIM's are SCIM error bodies.
+   */
+  ownErrorAnswers?: (app: INestApplication) => ReadonlyArray<readonly [string, ExceptionFilter]>;
 }
 
 export interface RunningService {
@@ -77,15 +84,18 @@ export async function bootstrapService<S>(definition: ServiceDefinition<S>): Pro
   @Module({ imports: [platformModule(config, settings, logger, bus), definition.module] })
   class RootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true });
+  // The body parser is ours (JSON only, as Nest's default, plus the service's own JSON types),
+  // so that a body it cannot read is answered without quoting it.
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
-  if (definition.jsonMediaTypes?.length) {
-    app.useBodyParser('json', { type: [...definition.jsonMediaTypes], limit: '100kb' });
-  }
   app.use(httpMetrics);
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
   app.use(methodNotAllowed(() => express.router.stack, definition.ownMethodAnswers));
-  app.useGlobalFilters(new DatabaseBusyFilter(app.getHttpAdapter()));
+  app.useBodyParser('json', { type: ['application/json', ...(definition.jsonMediaTypes ?? [])], limit: '100kb' });
+  app.use(unparsableBody);
+  const databaseBusy = new DatabaseBusyFilter(app.getHttpAdapter());
+  const ownErrors = definition.ownErrorAnswers?.(app) ?? [];
+  app.useGlobalFilters(ownErrors.length > 0 ? new ByPathExceptionFilter(ownErrors, databaseBusy) : databaseBusy);
   const { topics, groupIdPrefix } = definition;
   if (topics) {
     app.connectMicroservice({

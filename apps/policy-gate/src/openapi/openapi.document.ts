@@ -7,6 +7,7 @@ import {
 } from '@writeback/contracts';
 import { BEARER_SECURITY_SCHEMES, READER_SCOPES, tokenRequired } from '@writeback/platform';
 import { z } from 'zod';
+import { SCIM_PATHS, SCIM_SCHEMAS, SCIM_SECURITY_SCHEME } from './scim.openapi';
 
 const schema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> =>
   z.toJSONSchema(s, { io, unrepresentable: 'any' });
@@ -52,7 +53,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       version: '1',
       description:
         'Accepts password writeback requests from the cloud side, decides them against the operation matrix, ' +
-        'and reports their outcome. Passwords are sealed on arrival and never returned or logged.',
+        'and reports their outcome; takes password pushes from a cloud identity service over SCIM 2.0 at /scim/v2 ' +
+        '(docs/scim.md). Passwords are sealed on arrival and never returned or logged.',
     },
     security: [{ bearer: [] }],
     paths: {
@@ -131,9 +133,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...SCIM_PATHS,
     },
     components: {
-      securitySchemes: BEARER_SECURITY_SCHEMES,
+      securitySchemes: { ...BEARER_SECURITY_SCHEMES, ...SCIM_SECURITY_SCHEME },
       schemas: {
         CreateOperationRequest: {
           ...schema(CreateOperationRequest, 'input'),
@@ -147,6 +150,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         OperationView: schema(OperationView, 'output'),
         OperationSummary: schema(OperationSummary, 'output'),
         ApiError: schema(ApiError, 'output'),
+        ...SCIM_SCHEMAS,
       },
     },
   };

@@ -30,6 +30,7 @@ const FIXED_DETAIL: Record<string, string> = {
 };
 
 const STATUS_TEXT: Record<number, string> = {
+  400: 'the request body is not valid JSON',
   401: 'authentication is required: a bearer token',
   403: 'the token is not allowed to do this',
   404: 'not found',
@@ -50,8 +51,8 @@ export class ScimExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<Reply>();
     const { status, scimType, detail } = this.describe(exception);
     if (status === 503 && !reply.getHeader('Retry-After')) reply.setHeader('Retry-After', '5');
-    // Only discovery answers 405 here, and it takes GET alone.
-    if (status === 405) reply.setHeader('Allow', 'GET, HEAD');
+    // A route that takes more than GET has said which (discovery takes GET alone).
+    if (status === 405 && !reply.getHeader('Allow')) reply.setHeader('Allow', 'GET, HEAD');
     const log = status >= 500 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
     log(
       { status, scimType, error: exception instanceof Error ? exception.constructor.name : typeof exception },

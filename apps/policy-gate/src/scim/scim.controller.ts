@@ -2,13 +2,16 @@ import {
   All,
   Body,
   Controller,
+  Delete,
   Get,
   Header,
   Param,
   Patch,
+  Post,
   Put,
   Query,
   Req,
+  Res,
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
@@ -16,7 +19,7 @@ import { ObjectGuid, type Caller } from '@writeback/contracts';
 import { CurrentCaller, ScimAuthGuard } from '@writeback/platform';
 import { Messages, Resources, Schemas, Types } from 'scimmy';
 import { OperationThrottleGuard } from '../operations/operation-throttle.guard';
-import { scimError } from './scim-errors';
+import { scimError, type ScimType } from './scim-errors';
 import { ScimExceptionFilter } from './scim-exception.filter';
 import { ScimUsers } from './scim-users';
 import { configureScimmy, scimUserOf, type ScimContext } from './scimmy-setup';
@@ -56,6 +59,11 @@ interface Origin {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** What a 405 answer sets: the methods the resource takes. */
+interface Allowing {
+  setHeader(name: string, value: string): void;
+}
+
 const header = (request: Origin, name: string): string | undefined => {
   const value = request.headers[name];
   return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim() || undefined;
@@ -75,6 +83,38 @@ function absolute<T>(request: Origin, result: T): T {
     if (typeof location === 'string' && location.startsWith('/')) resource.meta!.location = `${origin}${location}`;
   }
   return plain as T;
+}
+
+const MALFORMED: Record<Extract<ScimType, 'invalidFilter' | 'invalidSyntax'>, string> = {
+  invalidFilter: 'attributes and excludedAttributes must name attributes of the User',
+  invalidSyntax: 'the request body is not a valid SCIM message',
+};
+
+/**
+ * SCIMMY 1.3.5 meets some malformed input with a TypeError instead of its own error
+ * (`attributes=9`, a PatchOp whose `schemas` or an operation is null): the request's fault, a
+ * 400, not a 500. Errors in our egress and ingress never arrive as one: SCIMMY wraps those.
+ */
+async function malformed<T>(scimType: keyof typeof MALFORMED, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof TypeError) throw scimError(400, scimType, MALFORMED[scimType]);
+    throw error;
+  }
+}
+
+/** The users as SCIMMY serves them, with the request's filter and projection (parsed here). */
+function userResource(
+  id: string | undefined,
+  constraints: ConstructorParameters<typeof Resources.User>[1],
+): Resources.User {
+  try {
+    return new Resources.User(id, constraints);
+  } catch (error) {
+    if (error instanceof TypeError) throw scimError(400, 'invalidFilter', MALFORMED.invalidFilter);
+    throw error;
+  }
 }
 
 /** A SCIM `id` here is an objectGUID: anything else names no user (and never reaches SCIMMY's filter). */
@@ -110,6 +150,9 @@ function userNameFilter(raw: unknown): string {
   }
   return raw as string;
 }
+
+const notProvisioned = (): Error =>
+  scimError(501, null, 'Writeback writes passwords back; it does not provision users or groups');
 
 /**
  * SCIM 2.0 (RFC 7644) for a cloud identity service's password push (ADR 0023, docs/scim.md):
@@ -149,7 +192,7 @@ export class ScimController {
     const startIndex = positive(query.startIndex, 'startIndex', 1);
     const count = positive(query.count, 'count', 200);
     const constraints = { filter, ...projection(query), startIndex: Math.max(1, startIndex), count };
-    return absolute(request, await new Resources.User(undefined, constraints).read(this.context(caller, 'GET')));
+    return absolute(request, await userResource(undefined, constraints).read(this.context(caller, 'GET')));
   }
 
   @Get('Users/:id')
@@ -161,7 +204,7 @@ export class ScimController {
     @CurrentCaller() caller: Caller,
     @Req() request: Origin,
   ): Promise<unknown> {
-    return absolute(request, await new Resources.User(userId(id), projection(query)).read(this.context(caller, 'GET')));
+    return absolute(request, await userResource(userId(id), projection(query)).read(this.context(caller, 'GET')));
   }
 
   /** A replace with our attributes read-only: a password in it is a push (RFC 7644 §3.5.1). */
@@ -175,7 +218,8 @@ export class ScimController {
     @CurrentCaller() caller: Caller,
     @Req() request: Origin,
   ): Promise<unknown> {
-    const written = await new Resources.User(userId(id), projection(query)).write(body, this.context(caller, 'PUT'));
+    const resource = userResource(userId(id), projection(query));
+    const written = await malformed('invalidSyntax', () => resource.write(body, this.context(caller, 'PUT')));
     return absolute(request, written);
   }
 
@@ -190,15 +234,15 @@ export class ScimController {
     @CurrentCaller() caller: Caller,
     @Req() request: Origin,
   ): Promise<unknown> {
-    const resource = new Resources.User(userId(id), projection(query));
+    const resource = userResource(userId(id), projection(query));
     const message = body as PatchMessage;
-    const { Operations: operations } = new Messages.PatchOp(message);
+    const { Operations: operations } = await malformed('invalidSyntax', () => new Messages.PatchOp(message));
     // Removing a password is not "no change": it is a change Writeback cannot make.
     if (operations.some((o) => o.op.toLowerCase() === 'remove' && o.path?.trim().toLowerCase() === 'password')) {
       throw scimError(400, 'mutability', 'a password cannot be removed, only replaced');
     }
     const context = this.context(caller, 'PATCH');
-    const patched = await resource.patch(message, context);
+    const patched = await malformed('invalidSyntax', () => resource.patch(message, context));
     // Nothing SCIM shows changed (a password is never shown): answer with the user as it is.
     if (patched) return absolute(request, patched);
     if (!context.subject) throw scimError(404, null, `Resource ${id} not found`);
@@ -211,10 +255,37 @@ export class ScimController {
     return absolute(request, user);
   }
 
-  @All(['Users', 'Users/:id', 'Groups', 'Groups/*path', 'Bulk', 'Me', '.search', 'Users/.search'])
+  @Post('Users')
   @UseGuards(ScimAuthGuard)
-  notProvisioned(): never {
-    throw scimError(501, null, 'Writeback writes passwords back; it does not provision users or groups');
+  create(): never {
+    throw notProvisioned();
+  }
+
+  @Delete('Users/:id')
+  @UseGuards(ScimAuthGuard)
+  remove(): never {
+    throw notProvisioned();
+  }
+
+  @All(['Groups', 'Groups/*path', 'Bulk', 'Me', '.search', 'Users/.search'])
+  @UseGuards(ScimAuthGuard)
+  notServed(): never {
+    throw notProvisioned();
+  }
+
+  /** Any other method on the users: not a provisioning request, just one the resource does not take. */
+  @All('Users')
+  @UseGuards(ScimAuthGuard)
+  usersTakeNoOtherMethod(@Res({ passthrough: true }) reply: Allowing): never {
+    reply.setHeader('Allow', 'GET, HEAD, POST');
+    throw scimError(405, null, 'the users take GET, and POST (answered 501)');
+  }
+
+  @All('Users/:id')
+  @UseGuards(ScimAuthGuard)
+  userTakesNoOtherMethod(@Res({ passthrough: true }) reply: Allowing): never {
+    reply.setHeader('Allow', 'GET, HEAD, PUT, PATCH, DELETE');
+    throw scimError(405, null, 'a user takes GET, PUT and PATCH, and DELETE (answered 501)');
   }
 
   /** Discovery is read-only (RFC 7644 §4). */

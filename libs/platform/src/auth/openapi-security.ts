@@ -10,7 +10,8 @@ export const BEARER_SECURITY_SCHEMES = {
       `A JWT from the configured issuer (WRITEBACK_AUTH_ISSUER, WRITEBACK_AUTH_AUDIENCE), its scopes in the \`scope\` claim. ` +
       `\`${Scopes.operator}\`: changes configuration, runs audit retention, lists and replays dead letters, and reads everything an auditor reads. ` +
       `\`${Scopes.auditor}\`: reads the audit trail and the domains' configuration (the gate's, executors' and audit service's own token for reading configuration has it too). ` +
-      "The gate's operations take any valid token. Only health, metrics and the OpenAPI documents are open.",
+      `\`${Scopes.scim}\`: pushes passwords over SCIM (the gate's /scim/v2), and nothing else. ` +
+      "The gate's operations take any valid token. Only health, metrics, the OpenAPI documents and the gate's SCIM discovery are open.",
   },
 } as const;
 
