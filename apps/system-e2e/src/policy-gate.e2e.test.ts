@@ -460,7 +460,17 @@ describe('policy gate (distributed, two forests)', () => {
     const response = await fetch(new URL('/openapi.json', fixture.system.gateUrl));
     expect(response.status).toBe(200);
     const document = (await response.json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(document.paths)).toEqual(['/v1/operations', '/v1/operations/{operationId}']);
+    expect(Object.keys(document.paths)).toEqual([
+      '/v1/operations',
+      '/v1/operations/{operationId}',
+      '/scim/v2/ServiceProviderConfig',
+      '/scim/v2/ResourceTypes',
+      '/scim/v2/ResourceTypes/{id}',
+      '/scim/v2/Schemas',
+      '/scim/v2/Schemas/{id}',
+      '/scim/v2/Users',
+      '/scim/v2/Users/{id}',
+    ]);
   });
 
   it('publishes every audit record on the public topic, valid against the published schema', async () => {
