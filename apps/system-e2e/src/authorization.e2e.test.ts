@@ -14,6 +14,9 @@ interface Route {
 const AUDITOR = 'writeback.auditor';
 const OPERATOR = 'writeback.operator';
 const READERS = [AUDITOR, OPERATOR];
+const SCIM = 'writeback.scim';
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const isScim = (template: string): boolean => template.startsWith('/scim/v2/');
 
 /**
  * With authentication on, every route of the gate, config-service and the audit service (as
@@ -100,6 +103,8 @@ describe('authorization of every route (embedded)', () => {
       };
       for (const [template, methods] of Object.entries(document.paths)) {
         for (const [method, operation] of Object.entries(methods)) {
+          // A path item also holds the parameters its operations share.
+          if (!HTTP_METHODS.includes(method)) continue;
           operations.push({ base, method: method.toUpperCase(), template, id: operation.operationId });
         }
       }
@@ -122,7 +127,8 @@ describe('authorization of every route (embedded)', () => {
   }
 
   it('answers 401 without a token, 403 without the scope, and lets the scope through, on every route', async () => {
-    const operations = await documentedOperations();
+    // SCIM's routes answer SCIM errors and take SCIM tokens: the next test.
+    const operations = (await documentedOperations()).filter((o) => !isScim(o.template));
     expect(operations.map((o) => o.id).sort()).toEqual(Object.keys(routes).sort());
     const seen: string[] = [];
     const refusals: Array<[string, string]> = [];
@@ -172,6 +178,51 @@ describe('authorization of every route (embedded)', () => {
           `${method} ${template}`,
           `the token lacks scope ${(routes[id] as Route).scopes.join(' or ')}`,
         ]),
+    );
+  });
+
+  it('guards the SCIM users with writeback.scim (SCIM errors), and leaves SCIM discovery open', async () => {
+    const unknownGuid = '00000000-0000-4000-8000-000000000000';
+    const patch = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'password', value: 'Never-Applied-1!' }],
+    };
+    const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'a@corp.example.test' };
+    // Past the guard: no domain takes SCIM pushes here, so no user is found.
+    const scimRoutes: Record<string, { path: string; body?: unknown; allowed: number }> = {
+      scimServiceProviderConfig: { path: '/scim/v2/ServiceProviderConfig', allowed: 200 },
+      scimResourceTypes: { path: '/scim/v2/ResourceTypes', allowed: 200 },
+      scimResourceType: { path: '/scim/v2/ResourceTypes/User', allowed: 200 },
+      scimSchemas: { path: '/scim/v2/Schemas', allowed: 200 },
+      scimSchema: { path: '/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User', allowed: 200 },
+      scimListUsers: {
+        path: `/scim/v2/Users?filter=${encodeURIComponent('userName eq "a@corp.example.test"')}`,
+        allowed: 200,
+      },
+      scimCreateUser: { path: '/scim/v2/Users', body: user, allowed: 501 },
+      scimGetUser: { path: `/scim/v2/Users/${unknownGuid}`, allowed: 404 },
+      scimReplaceUser: { path: `/scim/v2/Users/${unknownGuid}`, body: user, allowed: 404 },
+      scimPatchUser: { path: `/scim/v2/Users/${unknownGuid}`, body: patch, allowed: 404 },
+      scimDeleteUser: { path: `/scim/v2/Users/${unknownGuid}`, allowed: 501 },
+    };
+    const operations = (await documentedOperations()).filter((o) => isScim(o.template));
+    expect(operations.map((o) => o.id).sort()).toEqual(Object.keys(scimRoutes).sort());
+    const seen: string[] = [];
+    for (const { base, method, template, id } of operations) {
+      const route = { ...(scimRoutes[id] as { path: string; body?: unknown; allowed: number }), scopes: [SCIM] };
+      const anonymous = await call(base, method, route, {});
+      const wrongScope = await call(base, method, route, await bearer(OPERATOR));
+      const granted = await call(base, method, route, await bearer(SCIM));
+      // A refusal is a SCIM error (`status` a string); discovery's bodies have no `status`.
+      const refusal = (JSON.parse(anonymous.text) as { status?: string }).status ?? '-';
+      seen.push(`${method} ${template} ${anonymous.status} ${refusal} ${wrongScope.status} ${granted.status}`);
+    }
+    expect(seen).toEqual(
+      operations.map(({ method, template, id }) => {
+        const { allowed } = scimRoutes[id] as { allowed: number };
+        const open = !template.startsWith('/scim/v2/Users');
+        return `${method} ${template} ${open ? allowed : 401} ${open ? '-' : '401'} ${open ? allowed : 403} ${allowed}`;
+      }),
     );
   });
 
