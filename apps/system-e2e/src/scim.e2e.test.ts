@@ -219,9 +219,8 @@ describe('SCIM password push (distributed, two forests)', () => {
       `nobody-${stamp}@${forests.corp.domainDnsName}`,
       'a@unrouted.test',
     ]) {
-      const found = await byUserName(upn);
-      expect(found.status).toBe(200);
-      expect(found.body).toMatchObject({ totalResults: 0, Resources: [] });
+      const { status, body } = await byUserName(upn);
+      expect({ upn, status, body }).toMatchObject({ upn, status: 200, body: { totalResults: 0, Resources: [] } });
     }
     const ursulaGuid = await objectGuidOf(forests.corp, outOfScope);
     expect((await scim('GET', `/Users/${ursulaGuid}`)).status).toBe(404);

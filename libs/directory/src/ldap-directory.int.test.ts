@@ -12,6 +12,8 @@ import { DirectoryError } from './directory-error';
 import { LdapDirectory } from './ldap-directory';
 import { guidToBytes } from './object-guid';
 import type { WritebackScope } from './scope-filter';
+import { DaclOnlyControl } from './sd-flags.control';
+import { AceFlags, encodeSecurityDescriptor, parseSecurityDescriptor, SdControl } from './security-descriptor';
 
 const anyone: WritebackScope = { organizationalUnits: [], groups: [], ldapFilter: null };
 
@@ -41,6 +43,9 @@ describe.each(['corp', 'fabrikam'] as const)('LdapDirectory lookups and GUID che
   const alice = { sam: `lk-${stamp}`, password: `Before-lk-${stamp}-Aa1!` };
   const disabled = `lkoff-${stamp}`;
   const privileged = `lkadm-${stamp}`;
+  // Its DACL keeps only its own ACEs, as after "disable inheritance" in ADUC: the service account
+  // still finds it, but can no longer read its tokenGroups (granted at the domain's root).
+  const hidden = `lkhid-${stamp}`;
 
   beforeAll(async () => {
     sut = new LdapDirectory({
@@ -55,6 +60,7 @@ describe.each(['corp', 'fabrikam'] as const)('LdapDirectory lookups and GUID che
     const aliceDn = await createUser(alice.sam, alice.password);
     const disabledDn = await createUser(disabled);
     const privilegedDn = await createUser(privileged);
+    const hiddenDn = await createUser(hidden);
     await asAdmin(async (client) => {
       await client.modify(aliceDn, [
         replace('givenName', 'Alice'),
@@ -66,6 +72,22 @@ describe.each(['corp', 'fabrikam'] as const)('LdapDirectory lookups and GUID che
       await client.modify(`CN=Domain Admins,CN=Users,${forest.baseDn}`, [
         new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [privilegedDn] }) }),
       ]);
+      const { searchEntries } = await client.search(
+        hiddenDn,
+        { scope: 'base', attributes: ['nTSecurityDescriptor'], explicitBufferAttributes: ['nTSecurityDescriptor'] },
+        new DaclOnlyControl(),
+      );
+      const sd = parseSecurityDescriptor(searchEntries[0]?.['nTSecurityDescriptor'] as Buffer);
+      const ownAces = (sd.dacl ?? []).filter((ace) => (ace.flags & AceFlags.INHERITED) === 0);
+      const own = encodeSecurityDescriptor({ ...sd, control: sd.control | SdControl.DACL_PROTECTED, dacl: ownAces });
+      await client.modify(
+        hiddenDn,
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'nTSecurityDescriptor', values: [own] }),
+        }),
+        new DaclOnlyControl(),
+      );
     });
   });
 
@@ -129,6 +151,33 @@ describe.each(['corp', 'fabrikam'] as const)('LdapDirectory lookups and GUID che
       why: 'out-of-scope',
     });
     expect(await sut.lookupUser({ objectGuid: guid }, scope)).toEqual({ outcome: 'absent', why: 'out-of-scope' });
+  });
+
+  it('refuses a user out of scope as such even when its groups are unreadable, and one in scope as an error', async () => {
+    const outOfScope: WritebackScope = { ...anyone, organizationalUnits: [seededOu] };
+    expect(await sut.lookupUser({ userPrincipalName: upnOf(hidden) }, outOfScope)).toEqual({
+      outcome: 'absent',
+      why: 'out-of-scope',
+    });
+    const write = (scope: WritebackScope): Promise<unknown> =>
+      sut
+        .applyWriteback({
+          userPrincipalName: upnOf(hidden),
+          newPassword: `Hidden-${stamp}-Aa1!`,
+          unlock: false,
+          forceChangeAtNextLogon: false,
+          scope,
+        })
+        .catch((error: unknown) => error);
+    expect(await write(outOfScope)).toMatchObject({ retriable: false, reason: { code: 'SCOPE.USER_OUT_OF_SCOPE' } });
+    // In scope, unknown groups are not "unprivileged": neither shown nor written.
+    const lookedUp = await sut
+      .lookupUser({ userPrincipalName: upnOf(hidden) }, anyone)
+      .catch((error: unknown) => error);
+    expect(lookedUp).toBeInstanceOf(DirectoryError);
+    expect(lookedUp).toMatchObject({ reason: { code: 'AD.UNEXPECTED' } });
+    expect(await write(anyone)).toMatchObject({ retriable: false, reason: { code: 'AD.UNEXPECTED' } });
+    expect(await canBind(forest, upnOf(hidden), `Before-${hidden}-Aa1!`)).toBe(true);
   });
 
   it('shows a privileged user as absent (protected), even with no scope limit', async () => {

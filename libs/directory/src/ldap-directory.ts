@@ -204,8 +204,11 @@ export class LdapDirectory {
 
   /**
    * The one user a write or a lookup is about: found under the base DN, then refused when it is
-   * another entry than expected, privileged, or out of scope (in that order, before anything is
-   * written). Each refusal is a non-retriable DirectoryError with its reason.
+   * another entry than expected, out of scope, or privileged (in that order, before anything is
+   * written). Each refusal is a non-retriable DirectoryError with its reason. Scope comes before
+   * privilege because it needs nothing but what the search read: a user out of scope is refused
+   * as such even where the service account may not read its groups (an OU with inheritance
+   * disabled hides `tokenGroups`), which for a user in scope is an error, never "unprivileged".
    */
   private async resolveUser(
     client: Client,
@@ -221,6 +224,9 @@ export class LdapDirectory {
         `${user.dn} has objectGUID ${user.user.objectGuid}, not ${expectedGuid}`,
       );
     }
+    if (scope && !(await this.inScope(client, ldap, user.dn, scope))) {
+      throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
+    }
     const protection = protectionOf(
       { sid: user.sid, groupSids: await this.groupSidsOf(client, ldap, user.dn), adminCount: user.adminCount },
       await this.protectedGroups(client, ldap, scope?.protectedGroups ?? []),
@@ -230,9 +236,6 @@ export class LdapDirectory {
         { reason: protectedAccount(protection), retriable: false },
         `${user.dn} is privileged: ${protection.because}`,
       );
-    }
-    if (scope && !(await this.inScope(client, ldap, user.dn, scope))) {
-      throw new DirectoryError({ reason: Reasons.USER_OUT_OF_SCOPE, retriable: false }, `${user.dn} is out of scope`);
     }
     return user;
   }
