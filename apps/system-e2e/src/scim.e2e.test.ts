@@ -191,7 +191,9 @@ describe('SCIM password push (distributed, two forests)', () => {
     });
   });
 
-  it('passes scim2-tester: discovery, lookups of a user in each forest, and the errors it expects', async () => {
+  it('passes scim2-tester and check.py: discovery, lookups and a password PATCH and PUT in each forest, and the errors it expects', async () => {
+    const password = `Scim-tester-${stamp}-Aa1!`;
+    sent.push(password);
     const checked = await run(
       python,
       [
@@ -202,13 +204,20 @@ describe('SCIM password push (distributed, two forests)', () => {
         users.corp.upn,
         '--user-name',
         users.fabrikam.upn,
+        '--password-env',
+        'SCIM_PASSWORD',
       ],
-      { env: { ...process.env, SCIM_TOKEN: token }, timeout: 120_000 },
+      { env: { ...process.env, SCIM_TOKEN: token, SCIM_PASSWORD: password }, timeout: 120_000 },
     ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`scim2-tester failed:\n${error.stdout ?? ''}\n${error.stderr ?? error.message}`);
     });
     const lines = checked.stdout.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^scim2-tester: \d+ passed, \d+ skipped, 0 failed$/);
+    for (const name of ['corp', 'fabrikam'] as const) {
+      expect(await canBind(forests[name], users[name].upn, password)).toBe(true);
+      expect(await canBind(forests[name], users[name].upn, current[name] as string)).toBe(false);
+      current[name] = password;
+    }
   });
 
   it('shows no user out of scope, privileged or unknown: an empty list, and 404 by id', async () => {

@@ -78,7 +78,7 @@ export class ScimUsers {
       if (domain) return this.found(domain.id, await this.lookups.lookup(domain.id, { objectGuid: id }));
     }
     const answer = await this.lookups.lookupAnywhere(pushing, { objectGuid: id });
-    return answer.domainId ? this.found(answer.domainId, answer) : this.found('', answer);
+    return this.found(answer.domainId ?? '', answer);
   }
 
   /**

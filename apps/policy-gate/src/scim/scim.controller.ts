@@ -22,7 +22,7 @@ import { OperationThrottleGuard } from '../operations/operation-throttle.guard';
 import { scimError, type ScimType } from './scim-errors';
 import { ScimExceptionFilter } from './scim-exception.filter';
 import { ScimUsers } from './scim-users';
-import { configureScimmy, scimUserOf, type ScimContext } from './scimmy-setup';
+import { configureScimmy, ONLY_USERNAME_FILTER, scimUserOf, userNameOf, type ScimContext } from './scimmy-setup';
 
 const SCIM_JSON = 'application/scim+json';
 
@@ -137,16 +137,8 @@ function userNameFilter(raw: unknown): string {
   } catch {
     // Its message quotes the filter: replaced below.
   }
-  const [only] = expressions;
-  const [[attribute, comparison] = []] = Object.entries((only ?? {}) as Record<string, unknown>);
-  const [operator, value] = Array.isArray(comparison) ? (comparison as unknown[]) : [];
-  if (
-    expressions.length !== 1 ||
-    attribute?.toLowerCase() !== 'username' ||
-    operator !== 'eq' ||
-    typeof value !== 'string'
-  ) {
-    throw scimError(400, 'invalidFilter', 'only the filter userName eq "<value>" is supported');
+  if (expressions.length !== 1 || userNameOf(expressions) === undefined) {
+    throw scimError(400, 'invalidFilter', ONLY_USERNAME_FILTER);
   }
   return raw as string;
 }

@@ -56,9 +56,14 @@ function subjectOf(subject: ScimSubject | null, id: string | undefined): ScimSub
   return subject;
 }
 
-/** The one `userName eq "…"` comparison a lookup may carry (the controller has checked the filter). */
-function userNameOf(filter: Types.Filter | undefined): string | undefined {
-  const [expression] = filter ?? [];
+export const ONLY_USERNAME_FILTER = 'only the filter userName eq "<value>" is supported';
+
+/**
+ * The value of a filter's `userName eq "…"` comparison (its first expression), or undefined
+ * when it is anything else: the one filter a lookup may carry.
+ */
+export function userNameOf(expressions: readonly unknown[] | undefined): string | undefined {
+  const [expression] = expressions ?? [];
   const [[attribute, comparison] = []] = Object.entries((expression ?? {}) as Record<string, unknown>);
   if (attribute?.toLowerCase() !== 'username' || !Array.isArray(comparison)) return undefined;
   const [operator, value] = comparison as unknown[];
@@ -71,8 +76,8 @@ async function egress(resource: Resources.User, ctx: ScimContext): Promise<UserR
     return scimUserOf(ctx.subject);
   }
   const userName = userNameOf(resource.filter);
-  if (userName === undefined)
-    throw scimError(400, 'invalidFilter', 'only the filter userName eq "<value>" is supported');
+  // The controller has checked the filter already; SCIMMY's parse of it is checked again here.
+  if (userName === undefined) throw scimError(400, 'invalidFilter', ONLY_USERNAME_FILTER);
   const subject = await ctx.users.byUserName(userName);
   return subject ? [scimUserOf(subject)] : [];
 }
